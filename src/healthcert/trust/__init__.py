@@ -1,0 +1,1 @@
+"""Trust: which public keys may sign which certificates, and what was revoked."""
