@@ -1,0 +1,113 @@
+"""The verification report: the one machine-readable answer of healthcert.
+
+Every step of verification writes what it found here, as checks and stable error codes. The
+CLI, the HTTP API and the pages all show this same report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Stable error codes. Programs match on these strings: never rename one.
+QR_UNREADABLE = "QR_UNREADABLE"
+INPUT_UNREADABLE = "INPUT_UNREADABLE"
+INPUT_EMPTY = "INPUT_EMPTY"
+INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
+FORMAT_UNKNOWN = "FORMAT_UNKNOWN"
+PREFIX_INVALID = "PREFIX_INVALID"
+BASE45_INVALID = "BASE45_INVALID"
+DECOMPRESS_FAILED = "DECOMPRESS_FAILED"
+COSE_INVALID = "COSE_INVALID"
+CBOR_INVALID = "CBOR_INVALID"
+SCHEMA_INVALID = "SCHEMA_INVALID"
+ALG_UNSUPPORTED = "ALG_UNSUPPORTED"
+KID_UNKNOWN = "KID_UNKNOWN"
+SIGNATURE_INVALID = "SIGNATURE_INVALID"
+EXPIRED = "EXPIRED"
+NOT_YET_VALID = "NOT_YET_VALID"
+ISSUED_IN_FUTURE = "ISSUED_IN_FUTURE"
+ISSUED_BEFORE_DSC = "ISSUED_BEFORE_DSC"
+EXPIRES_AFTER_DSC = "EXPIRES_AFTER_DSC"
+KEY_USAGE_MISMATCH = "KEY_USAGE_MISMATCH"
+DSC_EXPIRED = "DSC_EXPIRED"
+DSC_NOT_YET_VALID = "DSC_NOT_YET_VALID"
+HEADER_INVALID = "HEADER_INVALID"
+ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+CHAIN_INVALID = "CHAIN_INVALID"
+REVOKED = "REVOKED"
+
+# The checks every report carries, in the order a person reads them.
+CHECK_NAMES: tuple[str, ...] = (
+    "decode",
+    "schema",
+    "signature",
+    "validity_period",
+    "key_usage",
+)
+
+# A certificate is never valid unless these were computed and passed.
+MANDATORY_CHECKS: tuple[str, ...] = ("decode", "signature", "validity_period")
+
+
+@dataclass(slots=True)
+class ReportError:
+    code: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(slots=True)
+class Report:
+    """What verification found about one input."""
+
+    input: str
+    format: str | None = None
+    checks: dict[str, bool | None] = field(default_factory=lambda: dict.fromkeys(CHECK_NAMES))
+    errors: list[ReportError] = field(default_factory=list)
+    issuer: dict[str, Any] = field(default_factory=lambda: {"country": None, "kid": None})
+    payload: str | None = None
+    certificate: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, code: str, message: str, check: str | None = None) -> None:
+        """Record an error; when ``check`` is named, that check failed."""
+        self.errors.append(ReportError(code, message))
+        if check is not None:
+            self.checks[check] = False
+
+    def passed(self, check: str) -> None:
+        """Record that ``check`` ran and passed, unless it already failed."""
+        if self.checks.get(check) is not False:
+            self.checks[check] = True
+
+    def has_error(self, code: str) -> bool:
+        return any(error.code == code for error in self.errors)
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [error.code for error in self.errors]
+
+    @property
+    def valid(self) -> bool:
+        if self.errors:
+            return False
+        if any(self.checks.get(name) is not True for name in MANDATORY_CHECKS):
+            return False
+        return all(result is not False for result in self.checks.values())
+
+    def as_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "input": self.input,
+            "format": self.format,
+            "valid": self.valid,
+            "checks": dict(self.checks),
+            "errors": [error.as_json() for error in self.errors],
+            "issuer": dict(self.issuer),
+            "payload": self.payload,
+            "certificate": self.certificate,
+        }
+        document.update(self.extra)
+        return document
