@@ -45,7 +45,8 @@ def check_validity_period(
     clock: datetime,
     key: TrustedKey | None,
 ) -> None:
-    """Signer not-before <= issued-at <= clock <= expiry <= signer not-after, each bound its code.
+    """Signer not-before <= issued-at <= clock <= expiry <= signer not-after, each bound its code:
+    DSC_NOT_YET_VALID, NOT_YET_VALID, EXPIRED and DSC_EXPIRED, in that order.
 
     Bounds that are absent (no expiry, a bare key without a certificate) are not checked.
     """
@@ -69,16 +70,13 @@ def _check_signer_window(
     clock: datetime,
     key: TrustedKey,
 ) -> None:
-    if key.not_before is not None:
-        if clock < key.not_before:
-            report.fail(codes.DSC_NOT_YET_VALID, "the signer certificate is not yet valid")
-        elif issued_at is not None and issued_at < key.not_before:
-            report.fail(codes.ISSUED_BEFORE_DSC, "issued before its signer certificate was valid")
-    if key.not_after is not None:
-        if clock > key.not_after:
-            report.fail(codes.DSC_EXPIRED, "the signer certificate has expired")
-        elif expires is not None and expires > key.not_after:
-            report.fail(codes.EXPIRES_AFTER_DSC, "expires after its signer certificate")
+    # Without an iat or exp claim, the clock stands in for the missing bound.
+    start = issued_at if issued_at is not None else clock
+    end = expires if expires is not None else clock
+    if key.not_before is not None and start < key.not_before:
+        report.fail(codes.DSC_NOT_YET_VALID, "signed before its signer certificate was valid")
+    if key.not_after is not None and end > key.not_after:
+        report.fail(codes.DSC_EXPIRED, "valid beyond the end of its signer certificate")
 
 
 def check_key_usage(report: Report, kind: EntryKind | None, key: TrustedKey | None) -> None:
