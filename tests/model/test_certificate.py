@@ -121,6 +121,7 @@ def test_certificate_kinds() -> None:
         ("LP217198-3", False, True, False),
         ("94563-4", False, False, True),
         ("94562-6", False, False, True),
+        ("94564-2", False, False, True),
         ("12345-6", False, False, False),
     ],
 )
