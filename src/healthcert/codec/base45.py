@@ -1,0 +1,85 @@
+"""Base45 (RFC 9285), the QR-alphanumeric encoding of EU DCC payloads.
+
+Decoding is on the hot path of every verification, so it avoids a Python loop per character:
+the digit string is read as one big integer whose 24-bit lanes are the triplets (a, b, c); masks
+pick each digit out of every lane at once, and a + 45*b + 2025*c is computed for all lanes in
+three big-integer operations (no lane can overflow: 44 + 45*44 + 2025*44 < 2**24). A lane whose
+value needs a third byte is an invalid triplet. Encoding uses a table of all 65536 pairs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_INVALID = 0xFF
+_DIGITS = bytes(
+    ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256)
+)
+
+
+class Base45Error(ValueError):
+    """The text is not valid Base45."""
+
+
+def decode(text: str) -> bytes:
+    """Decode Base45 text; raise Base45Error on a bad character, length or triplet value."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise Base45Error("Base45 text holds a non-ASCII character") from None
+    digits = raw.translate(_DIGITS)
+    if _INVALID in digits:
+        bad = chr(raw[digits.index(_INVALID)])
+        raise Base45Error(f"{bad!r} is not a Base45 character")
+    full, rest = divmod(len(digits), 3)
+    if rest == 1:
+        raise Base45Error("Base45 text length leaves a single character")
+    head = _decode_triplets(digits[: full * 3], full) if full else b""
+    if rest == 0:
+        return head
+    value = digits[-2] + 45 * digits[-1]
+    if value > 0xFF:
+        raise Base45Error("the final Base45 pair is larger than one byte")
+    return head + bytes((value,))
+
+
+def _decode_triplets(digits: bytes, count: int) -> bytes:
+    lanes = int.from_bytes(digits, "big")
+    low_byte = _lane_mask(count, b"\0\0\xff")
+    values = ((lanes >> 16) & low_byte) + 45 * ((lanes >> 8) & low_byte) + 2025 * (lanes & low_byte)
+    if values & _lane_mask(count, b"\xff\0\0"):
+        raise Base45Error("a Base45 triplet is larger than two bytes")
+    packed = values.to_bytes(3 * count, "big")
+    out = bytearray(2 * count)
+    out[0::2] = packed[1::3]
+    out[1::2] = packed[2::3]
+    return bytes(out)
+
+
+@cache
+def _lane_mask(count: int, lane: bytes) -> int:
+    return int.from_bytes(lane * count, "big")
+
+
+@cache
+def _pair_table() -> tuple[str, ...]:
+    """Three characters for every 16-bit value, indexed by the pair read as little-endian."""
+    table = [""] * 65536
+    for value in range(65536):
+        low, rest = divmod(value, 45)
+        mid, high = divmod(low, 45)
+        little_endian = ((value & 0xFF) << 8) | (value >> 8)
+        table[little_endian] = ALPHABET[rest] + ALPHABET[high] + ALPHABET[mid]
+    return tuple(table)
+
+
+def encode(data: bytes) -> str:
+    """Encode bytes as Base45 text."""
+    pairs_end = len(data) - len(data) % 2
+    table = _pair_table()
+    head = "".join(map(table.__getitem__, memoryview(data[:pairs_end]).cast("H")))
+    if pairs_end == len(data):
+        return head
+    high, low = divmod(data[-1], 45)
+    return head + ALPHABET[low] + ALPHABET[high]

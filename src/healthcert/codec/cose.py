@@ -1,0 +1,176 @@
+"""COSE_Sign1 (RFC 9052) as EU DCC uses it: ES256 and PS256 signatures over a CWT payload.
+
+Written on cbor2 and cryptography so that verification runs in OpenSSL, in constant time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from healthcert.codec import cbor
+
+TAG_SIGN1 = 18
+TAG_CWT = 61
+HEADER_ALG = 1
+HEADER_KID = 4
+
+ES256 = -7
+PS256 = -37
+ALGORITHM_NAMES = {ES256: "ES256", PS256: "PS256"}
+ALGORITHM_IDS = {name: ident for ident, name in ALGORITHM_NAMES.items()}
+
+_SIG_CONTEXT = b"\x6aSignature1"  # the text string "Signature1", CBOR-encoded
+_P256_SIGNATURE_BYTES = 64
+
+
+class CoseError(ValueError):
+    """The bytes are not a COSE_Sign1 structure; ``code`` is the report error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1:
+    protected_raw: bytes
+    protected: Mapping[Any, Any]
+    unprotected: Mapping[Any, Any]
+    payload: bytes
+    signature: bytes
+
+    @property
+    def algorithm(self) -> Any:
+        return self.protected.get(HEADER_ALG, self.unprotected.get(HEADER_ALG))
+
+    @property
+    def kid(self) -> bytes | None:
+        """The key id; the protected header wins, as only it is covered by the signature."""
+        kid = self.protected.get(HEADER_KID)
+        if kid is None:
+            kid = self.unprotected.get(HEADER_KID)
+        return kid if isinstance(kid, bytes) else None
+
+
+def decode_sign1(data: bytes) -> Sign1:
+    """Parse a COSE_Sign1: tagged 18, untagged, or a CWT tag 61 around tag 18."""
+    try:
+        item = cbor.loads(data)
+    except cbor.CborError as error:
+        raise CoseError("CBOR_INVALID", str(error)) from None
+    if isinstance(item, cbor.cbor2.CBORTag) and item.tag == TAG_CWT:
+        item = item.value
+    if isinstance(item, cbor.cbor2.CBORTag):
+        if item.tag != TAG_SIGN1:
+            raise CoseError("COSE_INVALID", f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
+        item = item.value
+    return _sign1_from_array(item)
+
+
+def _sign1_from_array(item: Any) -> Sign1:
+    if not isinstance(item, Sequence) or isinstance(item, bytes | str) or len(item) != 4:
+        raise CoseError("COSE_INVALID", "COSE_Sign1 must be an array of four items")
+    protected_raw, unprotected, payload, signature = item
+    if not all(isinstance(part, bytes) for part in (protected_raw, payload, signature)):
+        raise CoseError("COSE_INVALID", "COSE_Sign1 headers, payload and signature must be bytes")
+    if not isinstance(unprotected, Mapping):
+        raise CoseError("COSE_INVALID", "the unprotected header must be a map")
+    protected = _protected_header(protected_raw)
+    return Sign1(protected_raw, protected, unprotected, payload, signature)
+
+
+def _protected_header(raw: bytes) -> Mapping[Any, Any]:
+    if not raw:
+        return {}
+    try:
+        header = cbor.loads(raw)
+    except cbor.CborError as error:
+        raise CoseError("COSE_INVALID", f"protected header: {error}") from None
+    if not isinstance(header, Mapping):
+        raise CoseError("COSE_INVALID", "the protected header must be a map")
+    return header
+
+
+def _bstr_header(length: int) -> bytes:
+    if length < 24:
+        return bytes((0x40 | length,))
+    if length < 0x100:
+        return bytes((0x58, length))
+    if length < 0x10000:
+        return b"\x59" + length.to_bytes(2, "big")
+    return b"\x5a" + length.to_bytes(4, "big")
+
+
+def signed_bytes(protected_raw: bytes, payload: bytes) -> bytes:
+    """Sig_structure ["Signature1", protected, external_aad = h'', payload], CBOR-encoded.
+
+    Built by hand: it is four fixed items, and this runs on every verification.
+    """
+    return b"".join(
+        (
+            b"\x84",
+            _SIG_CONTEXT,
+            _bstr_header(len(protected_raw)),
+            protected_raw,
+            b"\x40",
+            _bstr_header(len(payload)),
+            payload,
+        )
+    )
+
+
+def verify(sign1: Sign1, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bool:
+    """True when the signature is valid for this key under the header's algorithm."""
+    message = signed_bytes(sign1.protected_raw, sign1.payload)
+    algorithm = sign1.algorithm
+    try:
+        if algorithm == ES256 and isinstance(public_key, ec.EllipticCurvePublicKey):
+            return _verify_es256(public_key, sign1.signature, message)
+        if algorithm == PS256 and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(sign1.signature, message, _pss(), hashes.SHA256())
+            return True
+    except InvalidSignature:
+        return False
+    return False
+
+
+def _verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+    if len(signature) != _P256_SIGNATURE_BYTES or key.curve.name != "secp256r1":
+        return False
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+    return True
+
+
+def _pss() -> padding.PSS:
+    # RFC 8230: the salt is as long as the hash.
+    return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+
+
+class SigningKey(Protocol):
+    """What signs: a key id, an algorithm name, and a function from message to signature."""
+
+    @property
+    def kid(self) -> bytes: ...
+
+    @property
+    def algorithm(self) -> str: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+def sign(payload: bytes, signer: SigningKey) -> bytes:
+    """A tagged COSE_Sign1 with alg and kid in the protected header."""
+    protected_raw = cbor.dumps(
+        {HEADER_ALG: ALGORITHM_IDS[signer.algorithm], HEADER_KID: signer.kid}
+    )
+    signature = signer.sign(signed_bytes(protected_raw, payload))
+    return cbor.dumps(cbor.cbor2.CBORTag(TAG_SIGN1, [protected_raw, {}, payload, signature]))

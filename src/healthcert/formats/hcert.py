@@ -1,0 +1,224 @@
+"""EU Digital COVID Certificate (HCERT, ``HC1:``): DCC JSON in a CWT in COSE_Sign1, zlib, Base45.
+
+Issuing and verifying walk the same chain in opposite directions:
+    DCC JSON -> CWT claims {iss 1, iat 6, exp 4, hcert -260: {1: DCC}} -> COSE_Sign1 -> zlib
+    -> Base45 -> "HC1:" + text
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from healthcert import report as codes
+from healthcert.codec import base45, cbor, cose
+from healthcert.errors import PayloadError
+from healthcert.formats.base import (
+    VerificationContext,
+    check_key_usage,
+    check_validity_period,
+    from_timestamp,
+)
+from healthcert.limits import MAX_DECOMPRESSED_BYTES
+from healthcert.model.kinds import EntryKind
+
+if TYPE_CHECKING:
+    from healthcert.report import Report
+    from healthcert.trust.entry import TrustedKey
+
+name = "eu-dcc"
+PREFIX = "HC1:"
+
+CLAIM_ISS = 1
+CLAIM_EXP = 4
+CLAIM_IAT = 6
+CLAIM_HCERT = -260
+HCERT_DCC = 1
+
+_KIND_OF_GROUP = {"v": EntryKind.VACCINATION, "t": EntryKind.TEST, "r": EntryKind.RECOVERY}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedHcert:
+    """What a payload holds, before anything about it is trusted."""
+
+    sign1: cose.Sign1
+    claims: Mapping[Any, Any]
+    dcc: Any
+
+    @property
+    def issuer_country(self) -> str | None:
+        iss = self.claims.get(CLAIM_ISS)
+        return iss if isinstance(iss, str) else None
+
+    @property
+    def issued_at(self) -> datetime | None:
+        return _claim_time(self.claims.get(CLAIM_IAT))
+
+    @property
+    def expires(self) -> datetime | None:
+        return _claim_time(self.claims.get(CLAIM_EXP))
+
+    @property
+    def kind(self) -> EntryKind | None:
+        if not isinstance(self.dcc, Mapping):
+            return None
+        for group, kind in _KIND_OF_GROUP.items():
+            if group in self.dcc:
+                return kind
+        return None
+
+
+def _claim_time(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return from_timestamp(value)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def looks_like(payload: str) -> bool:
+    return payload.startswith(PREFIX)
+
+
+def decode(payload: str) -> DecodedHcert:
+    """Undo prefix, Base45, zlib, COSE and CWT; raise PayloadError naming the failing step."""
+    if not payload.startswith(PREFIX):
+        raise PayloadError(codes.PREFIX_INVALID, f"an EU DCC payload starts with {PREFIX!r}")
+    try:
+        compressed = base45.decode(payload[len(PREFIX) :])
+    except base45.Base45Error as error:
+        raise PayloadError(codes.BASE45_INVALID, str(error)) from None
+    sign1 = _decode_sign1(inflate(compressed))
+    claims = _decode_claims(sign1.payload)
+    hcert = claims.get(CLAIM_HCERT)
+    if not isinstance(hcert, Mapping) or HCERT_DCC not in hcert:
+        raise PayloadError(codes.CBOR_INVALID, "the CWT has no hcert claim (-260) with a DCC (1)")
+    return DecodedHcert(sign1, claims, hcert[HCERT_DCC])
+
+
+def inflate(compressed: bytes) -> bytes:
+    """zlib-inflate at most MAX_DECOMPRESSED_BYTES; a larger payload is refused, not truncated."""
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
+    except zlib.error as error:
+        raise PayloadError(codes.DECOMPRESS_FAILED, f"zlib: {error}") from None
+    if inflater.unconsumed_tail:
+        raise PayloadError(
+            codes.INPUT_TOO_LARGE,
+            f"the payload inflates to more than {MAX_DECOMPRESSED_BYTES} bytes",
+        )
+    if not inflater.eof:
+        raise PayloadError(codes.DECOMPRESS_FAILED, "the zlib stream is truncated")
+    return data
+
+
+def _decode_sign1(data: bytes) -> cose.Sign1:
+    try:
+        return cose.decode_sign1(data)
+    except cose.CoseError as error:
+        raise PayloadError(error.code, str(error)) from None
+
+
+def _decode_claims(payload: bytes) -> Mapping[Any, Any]:
+    try:
+        claims = cbor.loads(payload)
+    except cbor.CborError as error:
+        raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
+    if not isinstance(claims, Mapping):
+        raise PayloadError(codes.CBOR_INVALID, "the CWT claims are not a map")
+    return claims
+
+
+def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
+    report.format = name
+    try:
+        decoded = decode(payload)
+    except PayloadError as error:
+        report.fail(error.code, error.message, check="decode")
+        return
+    report.passed("decode")
+    kid = decoded.sign1.kid
+    report.issuer["country"] = decoded.issuer_country
+    report.issuer["kid"] = base64.b64encode(kid).decode("ascii") if kid is not None else None
+    _check_schema(report, decoded.dcc)
+    key = _check_signature(report, decoded.sign1, context)
+    check_validity_period(
+        report,
+        issued_at=decoded.issued_at,
+        expires=decoded.expires,
+        clock=context.clock,
+        key=key,
+    )
+    check_key_usage(report, decoded.kind, key)
+    report.certificate = _canonical(decoded.dcc)
+
+
+def _check_schema(report: Report, dcc: Any) -> None:
+    from healthcert.formats.dcc_schema import schema_errors
+
+    problems = schema_errors(dcc)
+    if problems:
+        report.fail(codes.SCHEMA_INVALID, "; ".join(problems[:5]), check="schema")
+    else:
+        report.passed("schema")
+
+
+def _check_signature(
+    report: Report, sign1: cose.Sign1, context: VerificationContext
+) -> TrustedKey | None:
+    """Check the signature with every trusted key of the kid.
+
+    Returns the key that verified, or else the kid's first key, so that the validity and key
+    usage checks still report on the signer the payload names: each check stands on its own.
+    """
+    candidates = context.trust.keys_for(sign1.kid) if sign1.kid is not None else ()
+    if sign1.algorithm not in cose.ALGORITHM_NAMES:
+        report.fail(
+            codes.ALG_UNSUPPORTED,
+            f"COSE algorithm {sign1.algorithm!r} is not ES256 (-7) or PS256 (-37)",
+            check="signature",
+        )
+    elif not candidates:
+        report.fail(codes.KID_UNKNOWN, "no trusted key has this kid", check="signature")
+    else:
+        for key in candidates:
+            if cose.verify(sign1, key.public_key):
+                report.passed("signature")
+                return key
+        report.fail(codes.SIGNATURE_INVALID, "the signature does not verify", check="signature")
+    return candidates[0] if candidates else None
+
+
+def _canonical(dcc: Any) -> dict[str, Any] | None:
+    from healthcert.formats.dcc_json import DccMappingError, canonical_json
+
+    try:
+        return canonical_json(dcc)
+    except DccMappingError:
+        return None
+
+
+def encode(
+    dcc: Mapping[str, Any],
+    *,
+    issuer_country: str,
+    issued_at: datetime,
+    expires: datetime,
+    signer: cose.SigningKey,
+) -> str:
+    """Sign a DCC and return its ``HC1:`` payload."""
+    claims = {
+        CLAIM_ISS: issuer_country,
+        CLAIM_IAT: int(issued_at.timestamp()),
+        CLAIM_EXP: int(expires.timestamp()),
+        CLAIM_HCERT: {HCERT_DCC: dict(dcc)},
+    }
+    signed = cose.sign(cbor.dumps(claims), signer)
+    return PREFIX + base45.encode(zlib.compress(signed, 9))
