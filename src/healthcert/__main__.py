@@ -1,0 +1,3 @@
+from healthcert.cli import main
+
+main()

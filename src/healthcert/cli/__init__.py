@@ -1,0 +1,32 @@
+"""The ``healthcert`` command: thin, every command calls the library."""
+
+from __future__ import annotations
+
+import typer
+
+from healthcert.cli import issue as issue_command
+from healthcert.cli import verify as verify_command
+
+app = typer.Typer(
+    name="healthcert",
+    help="Issue and verify international travel health certificates, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("verify")(verify_command.verify)
+app.command("issue")(issue_command.issue)
+
+
+def _mount_sub_apps() -> None:
+    from healthcert.cli import keys, trust
+
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(trust.app, name="trust")
+
+
+_mount_sub_apps()
+
+
+def main() -> None:
+    app()

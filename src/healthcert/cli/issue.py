@@ -1,0 +1,141 @@
+"""``healthcert issue``: sign one request, or a batch of them, as EU DCC payloads."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from healthcert.cli.common import EXIT_INVALID, fail
+
+if TYPE_CHECKING:
+    from healthcert.keys.signer import Signer
+
+_CHUNK = 128
+_worker_signer: Signer | None = None
+
+
+def issue(
+    request_file: Annotated[
+        Path | None,
+        typer.Option("--json", help="A request: the certificate as JSON (holder, entry)."),
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="Requests as JSON Lines: one payload printed per line."),
+    ] = None,
+    qr: Annotated[
+        Path | None, typer.Option("--qr", help="Also write the QR code to this .png or .svg.")
+    ] = None,
+    ec: Annotated[str, typer.Option("--ec", help="QR error correction level: L, M, Q or H.")] = "Q",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes that sign in parallel.")
+    ] = 1,
+) -> None:
+    """Issue a signed EU DCC (HC1:) payload with the current DSC of the key directory.
+
+    The private key's passphrase comes from HEALTHCERT_KEY_PASSPHRASE.
+    """
+    if (request_file is None) == (batch is None):
+        fail("give exactly one of --json REQUEST.json or --batch REQUESTS.jsonl")
+    if ec.upper() not in ("L", "M", "Q", "H"):
+        fail("--ec must be L, M, Q or H")
+    signer = _load_signer()
+    if request_file is not None:
+        _issue_one(request_file, signer, qr, ec.upper())
+    elif batch is not None:
+        if qr is not None:
+            fail("--qr is for a single request; render a batch's payloads one by one")
+        _issue_batch(batch, signer, workers)
+
+
+def _load_signer() -> Signer:
+    from healthcert.errors import HealthcertError
+    from healthcert.keys.signer import load_signer
+
+    try:
+        return load_signer()
+    except HealthcertError as error:
+        fail(str(error))
+
+
+def _issue_one(request_file: Path, signer: Signer, qr: Path | None, ec: str) -> None:
+    from healthcert.errors import HealthcertError
+    from healthcert.issue import issue_hc1, parse_request
+
+    try:
+        document = json.loads(request_file.read_text(encoding="utf-8"))
+        payload = issue_hc1(parse_request(document), signer)
+    except (OSError, ValueError, HealthcertError) as error:
+        fail(f"{request_file}: {error}")
+    if qr is not None:
+        from healthcert.codec.qr import render
+
+        try:
+            render(payload, qr, error_level=ec)
+        except (OSError, ValueError) as error:
+            fail(f"cannot write {qr}: {error}")
+    sys.stdout.write(payload + "\n")
+
+
+def _issue_line(line: str) -> tuple[str, str]:
+    """(payload, "") or ("", error) for one JSON line."""
+    from healthcert.errors import HealthcertError
+    from healthcert.issue import issue_hc1, parse_request
+
+    assert _worker_signer is not None
+    try:
+        return issue_hc1(parse_request(json.loads(line)), _worker_signer), ""
+    except (ValueError, HealthcertError) as error:
+        return "", str(error)
+
+
+def _issue_chunk(lines: list[str]) -> list[tuple[str, str]]:
+    return [_issue_line(line) for line in lines]
+
+
+def _read_lines(batch: Path) -> list[str]:
+    try:
+        return batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read --batch {batch}: {error}")
+
+
+def _results(lines: list[str], workers: int) -> Iterator[tuple[str, str]]:
+    if workers == 1:
+        yield from map(_issue_line, lines)
+        return
+    import multiprocessing
+
+    chunks = [lines[start : start + _CHUNK] for start in range(0, len(lines), _CHUNK)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for chunk in pool.imap(_issue_chunk, chunks):
+            yield from chunk
+
+
+def _issue_batch(batch: Path, signer: Signer, workers: int) -> None:
+    """One output line per input line: the payload, or an empty line and the error on stderr."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    global _worker_signer
+    _worker_signer = signer
+    lines = _read_lines(batch)
+    errors = Console(stderr=True, highlight=False)
+    failed = 0
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("issuing", total=len(lines))
+        for number, (payload, error) in enumerate(_results(lines, workers), 1):
+            sys.stdout.write(payload + "\n")
+            if error:
+                failed += 1
+                errors.print(f"[red]line {number}:[/] {error}")
+            progress.advance(task)
+    sys.stdout.flush()
+    if failed:
+        errors.print(f"[red]{failed} of {len(lines)} requests failed[/]")
+        raise typer.Exit(EXIT_INVALID)

@@ -1,0 +1,97 @@
+"""What a person hands the verifier: a literal payload, an image of a QR code, or a text file.
+
+Each input becomes one or more ``Item``s: a label (what the person gave) and either the payload
+text or the error that kept it from being read. Nothing is dropped: an unreadable input still
+yields an item, so it still gets its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from healthcert import report as codes
+from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    label: str
+    payload: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def from_argument(argument: str) -> list[Item]:
+    """An argument is a file when such a file exists, and a literal payload otherwise."""
+    path = Path(argument)
+    try:
+        is_file = len(argument) < 4096 and path.is_file()
+    except OSError:
+        is_file = False
+    if not is_file:
+        return [Item(label=argument, payload=argument)]
+    return from_file(path)
+
+
+def from_file(path: Path) -> list[Item]:
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            return [_too_large(label, MAX_IMAGE_BYTES)]
+        data = path.read_bytes()
+    except OSError as error:
+        return [Item(label, error_code=codes.INPUT_UNREADABLE, error_message=str(error))]
+    if path.suffix.lower() in IMAGE_SUFFIXES or data.startswith(_IMAGE_MAGIC):
+        return from_image(label, data)
+    return [from_text_bytes(label, data)]
+
+
+def from_image(label: str, data: bytes) -> list[Item]:
+    from healthcert.codec.qr import QrError, read_image
+
+    try:
+        texts = read_image(data)
+    except QrError as error:
+        return [Item(label, error_code=codes.QR_UNREADABLE, error_message=str(error))]
+    if len(texts) == 1:
+        return [Item(label, payload=texts[0])]
+    return [Item(f"{label}#{index}", payload=text) for index, text in enumerate(texts, 1)]
+
+
+def from_text_bytes(label: str, data: bytes) -> Item:
+    if len(data) > MAX_INPUT_BYTES * 4:
+        return _too_large(label, MAX_INPUT_BYTES)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Item(label, error_code=codes.INPUT_UNREADABLE, error_message=f"not UTF-8: {error}")
+    return Item(label, payload=text.strip())
+
+
+def _too_large(label: str, limit: int) -> Item:
+    return Item(label, error_code=codes.INPUT_TOO_LARGE, error_message=f"larger than {limit} bytes")
+
+
+def from_lines(stream: BinaryIO) -> Iterator[Item]:
+    """One item per line of a batch, labelled by its own text; a blank or undecodable line
+    still gets its item, so the answers stay line for line with the batch."""
+    for raw in stream:
+        if len(raw) > MAX_INPUT_BYTES + 2:
+            yield _too_large(raw[:64].decode("utf-8", "replace") + "...", MAX_INPUT_BYTES)
+            continue
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            label = raw.decode("utf-8", "replace").strip()
+            yield Item(
+                label, error_code=codes.INPUT_UNREADABLE, error_message=f"not UTF-8: {error}"
+            )
+            continue
+        yield Item(text, payload=text)

@@ -1,0 +1,77 @@
+"""The issuance pipeline: request -> canonical model -> signed payload.
+
+A request is the canonical certificate plus how long the payload stays valid. Images are not made
+here: a QR code or a PDF is rendered from the payload on request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, ValidationError
+
+from healthcert.errors import RequestError
+from healthcert.model import Certificate
+
+if TYPE_CHECKING:
+    from healthcert.keys.signer import Signer
+
+# How long a payload stays valid when the request does not say: a test result is short-lived.
+DEFAULT_VALID_DAYS = {"vaccination": 365, "test": 3, "recovery": 180}
+
+
+class IssueRequest(Certificate):
+    """A certificate to issue; ``valid_days`` bounds the payload's expiry (``exp``)."""
+
+    valid_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+
+    def certificate(self) -> Certificate:
+        return Certificate(holder=self.holder, entry=self.entry, schema_version=self.schema_version)
+
+
+def parse_request(document: Any) -> IssueRequest:
+    """Validate a request; RequestError lists each bad field with its reason."""
+    try:
+        return IssueRequest.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'request'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise RequestError(problems) from None
+
+
+def expiry(request: IssueRequest, issued_at: datetime, signer_not_after: datetime) -> datetime:
+    """The payload's exp: as asked, and never after the DSC that signs it stops being valid."""
+    days = request.valid_days or DEFAULT_VALID_DAYS[request.entry.kind]
+    return min(issued_at + timedelta(days=days), signer_not_after)
+
+
+def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = None) -> str:
+    """Sign the request as an EU DCC ``HC1:`` payload."""
+    from healthcert.formats import hcert
+    from healthcert.formats.dcc_json import to_dcc
+
+    certificate = request.certificate()
+    if not signer.may_sign(certificate.kind):
+        raise RequestError(
+            f"the DSC {signer.kid.hex()} may not sign {certificate.kind.value} certificates"
+        )
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    return hcert.encode(
+        to_dcc(certificate),
+        issuer_country=_signer_country(signer),
+        issued_at=issued_at,
+        expires=expiry(request, issued_at, signer.not_after),
+        signer=signer,
+    )
+
+
+def _signer_country(signer: Signer) -> str:
+    from cryptography.x509.oid import NameOID
+
+    countries = signer.certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    if not countries:
+        raise RequestError("the DSC has no country (C) in its subject")
+    return str(countries[0].value)
