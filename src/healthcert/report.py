@@ -33,6 +33,12 @@ HEADER_INVALID = "HEADER_INVALID"
 ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
 CHAIN_INVALID = "CHAIN_INVALID"
 REVOKED = "REVOKED"
+# SMART Health Cards and ICAO VDS-NC.
+JWS_INVALID = "JWS_INVALID"  # not a compact JWS: three base64url parts
+NUMERIC_INVALID = "NUMERIC_INVALID"  # shc:/ digits that encode no JWS
+CHUNKS_INVALID = "CHUNKS_INVALID"  # shc:/i/n/ chunks missing, repeated or inconsistent
+JSON_INVALID = "JSON_INVALID"  # not JSON, or JSON that I-JSON forbids (duplicate names, ...)
+CONTENT_UNSUPPORTED = "CONTENT_UNSUPPORTED"  # authentic, but no entry the canonical model holds
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (
