@@ -13,9 +13,24 @@ class CborError(ValueError):
     """The bytes are not well-formed CBOR, or nest deeper than MAX_NESTING_DEPTH."""
 
 
+def _as_written(value: Any, immutable: bool) -> Any:
+    return value
+
+
+# A DCC is JSON carried in CBOR: date and time tags (0 text, 1 epoch, 1004 full date) are kept
+# as the JSON value they wrap, so that the schema and the report see what the issuer wrote.
+_JSON_TAGS = {0: _as_written, 1: _as_written, 100: _as_written, 1004: _as_written}
+
+
 def loads(data: bytes) -> Any:
+    """Decode CBOR, refusing duplicate map keys (two readers could see two different values)."""
     try:
-        return cbor2.loads(data, max_depth=MAX_NESTING_DEPTH)
+        return cbor2.loads(
+            data,
+            max_depth=MAX_NESTING_DEPTH,
+            semantic_decoders=_JSON_TAGS,
+            allow_duplicate_keys=False,
+        )
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as error:
         raise CborError(f"not valid CBOR: {error}") from None
 

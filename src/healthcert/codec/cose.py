@@ -27,7 +27,6 @@ ALGORITHM_NAMES = {ES256: "ES256", PS256: "PS256"}
 ALGORITHM_IDS = {name: ident for ident, name in ALGORITHM_NAMES.items()}
 
 _SIG_CONTEXT = b"\x6aSignature1"  # the text string "Signature1", CBOR-encoded
-_P256_SIGNATURE_BYTES = 64
 
 
 class CoseError(ValueError):
@@ -142,10 +141,13 @@ def verify(sign1: Sign1, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKe
 
 
 def _verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
-    if len(signature) != _P256_SIGNATURE_BYTES or key.curve.name != "secp256r1":
+    """ECDSA with SHA-256 over r||s. RFC 9053 ties ES256 to the hash, not the curve, and some
+    countries sign with P-384 keys; the signature must be exactly two scalars of the curve."""
+    half = (key.curve.key_size + 7) // 8
+    if len(signature) != 2 * half:
         return False
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
+    r = int.from_bytes(signature[:half], "big")
+    s = int.from_bytes(signature[half:], "big")
     key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
     return True
 

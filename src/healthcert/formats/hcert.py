@@ -97,8 +97,8 @@ def decode(payload: str) -> DecodedHcert:
     sign1 = _decode_sign1(inflate(compressed))
     claims = _decode_claims(sign1.payload)
     hcert = claims.get(CLAIM_HCERT)
-    if not isinstance(hcert, Mapping) or HCERT_DCC not in hcert:
-        raise PayloadError(codes.CBOR_INVALID, "the CWT has no hcert claim (-260) with a DCC (1)")
+    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(HCERT_DCC), Mapping):
+        raise PayloadError(codes.CBOR_INVALID, "the CWT has no hcert claim (-260) with a DCC map")
     return DecodedHcert(sign1, claims, hcert[HCERT_DCC])
 
 
@@ -197,10 +197,13 @@ def _check_signature(
 
 
 def _canonical(dcc: Any) -> dict[str, Any] | None:
-    from healthcert.formats.dcc_json import DccMappingError, canonical_json
+    """The certificate as the canonical model's JSON; None when the DCC does not map to it."""
+    from healthcert.formats.dcc_json import DccMappingError, from_dcc
 
+    if not isinstance(dcc, Mapping):
+        return None
     try:
-        return canonical_json(dcc)
+        return from_dcc(dcc).model_dump(mode="json")
     except DccMappingError:
         return None
 

@@ -1,0 +1,143 @@
+"""Benchmark of the HC1 chain against the raw cryptographic operation, measured in one run.
+
+    .venv/bin/python bench/bench_hc1.py [--count 20000]
+
+Issues COUNT distinct EU DCC payloads, then times `healthcert verify --batch` over them as a
+whole process (and its start-up on an empty batch), one worker and two, and raw ECDSA P-256
+verification of the same signatures with `cryptography`. Prints rates and ratios.
+Not a test: timings depend on the machine, so nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from healthcert.codec import cose
+from healthcert.formats import hcert
+from healthcert.issue import issue_hc1, parse_request
+from healthcert.keys.csca import create_csca
+from healthcert.keys.dsc import create_dsc
+from healthcert.keys.signer import Signer, signer_from
+
+
+def _request(index: int) -> dict[str, object]:
+    return {
+        "holder": {
+            "family_name": f"Musterfrau-Gößinger{index}",
+            "given_name": "Gabriele",
+            "date_of_birth": "1998-02-26",
+        },
+        "entry": {
+            "kind": "vaccination",
+            "vaccine": "J07BX03",
+            "product": "EU/1/20/1528",
+            "manufacturer": "ORG-100030215",
+            "dose_number": 2,
+            "total_doses": 2,
+            "date": "2026-02-18",
+            "country": "AT",
+            "issuer": "Ministry of Health, Austria",
+            "certificate_id": f"URN:UVCI:01:AT:{index:032X}#B",
+        },
+    }
+
+
+def _time(function: object, *args: object) -> float:
+    start = time.perf_counter()
+    function(*args)  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def _issue(signer: Signer, count: int, now: datetime) -> tuple[list[str], float]:
+    requests = [parse_request(_request(index)) for index in range(count)]
+    payloads: list[str] = []
+    elapsed = _time(lambda: payloads.extend(issue_hc1(r, signer, now=now) for r in requests))
+    return payloads, elapsed
+
+
+def _raw_sign_seconds(signer: Signer, count: int) -> float:
+    messages = [os.urandom(300) for _ in range(count)]
+    return _time(lambda: [signer.sign(message) for message in messages])
+
+
+def _raw_verify_seconds(payloads: list[str], key: ec.EllipticCurvePublicKey) -> float:
+    work = []
+    for payload in payloads:
+        sign1 = hcert.decode(payload).sign1
+        signature = sign1.signature
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
+        work.append((der, cose.signed_bytes(sign1.protected_raw, sign1.payload)))
+    algorithm = ec.ECDSA(hashes.SHA256())
+    return _time(lambda: [key.verify(der, message, algorithm) for der, message in work])
+
+
+def _verify_process(batch: Path, trust: Path, workers: int, at: str) -> float:
+    command = [
+        sys.executable, "-m", "healthcert", "verify", "--batch", str(batch),
+        "--trust", str(trust), "--at", at, "--json", "--workers", str(workers),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"verify failed ({result.returncode}): {result.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20_000)
+    count = parser.parse_args().count
+    now = datetime.now(UTC).replace(microsecond=0)
+    csca = create_csca("AT", now=now - timedelta(days=1))
+    dsc = create_dsc(csca, now=now - timedelta(days=1))
+    signer = signer_from(dsc)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        trust = work / "dsc.pem"
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        trust.write_bytes(dsc.certificate.public_bytes(Encoding.PEM))
+        payloads, issue_seconds = _issue(signer, count, now)
+        sign_seconds = _raw_sign_seconds(signer, count)
+        batch, empty = work / "batch.txt", work / "empty.txt"
+        batch.write_text("\n".join(payloads) + "\n")
+        empty.write_text("")
+        at = (now + timedelta(hours=1)).isoformat()
+        startup = min(_verify_process(empty, trust, 1, at) for _ in range(3))
+        one = _verify_process(batch, trust, 1, at)
+        two = _verify_process(batch, trust, 2, at)
+        raw = _raw_verify_seconds(payloads, dsc.certificate.public_key())  # type: ignore[arg-type]
+    _report(count, issue_seconds, sign_seconds, startup, one, two, raw)
+
+
+def _report(
+    count: int, issue: float, sign: float, startup: float, one: float, two: float, raw: float
+) -> None:
+    raw_rate = count / raw
+    one_rate = count / (one - startup)
+    two_rate = count / (two - startup)
+    print(f"payloads                         {count}")
+    print(f"raw ECDSA P-256 sign             {count / sign:10.0f} /s")
+    print(f"issue HC1 payloads (no image)    {count / issue:10.0f} /s   ratio {sign / issue:.2f}")
+    print(f"raw ECDSA P-256 verify           {raw_rate:10.0f} /s   ({raw / count * 1e6:.1f} us)")
+    print(f"verify process start-up          {startup:10.3f} s")
+    print(f"verify --batch, 1 worker         {one_rate:10.0f} /s   ratio {one_rate / raw_rate:.2f}")
+    print(f"verify --batch, 2 workers        {two_rate:10.0f} /s   x{two_rate / one_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
