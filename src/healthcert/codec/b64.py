@@ -1,0 +1,62 @@
+"""Base64url (RFC 4648 section 5) as JWS, JWK and VDS-NC use it, and plain base64 for ``x5c``.
+
+Decoding accepts the text with or without its ``=`` padding, because issuers differ, but
+nothing else: a character outside the alphabet is an error, never silently dropped as the
+standard library's lenient decoder would.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+_URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+_STD_ALPHABET = re.compile(r"[A-Za-z0-9+/]*")
+_TO_STANDARD = str.maketrans("-_", "+/")
+
+
+class Base64Error(ValueError):
+    """The text is not base64 (or base64url) of any byte string."""
+
+
+def urlsafe_encode(data: bytes) -> str:
+    """Base64url without padding, as JOSE writes it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def urlsafe_decode(text: str) -> bytes:
+    """Base64url with or without padding."""
+    bare = _strip_padding(text)
+    if not _URL_ALPHABET.fullmatch(bare):
+        raise Base64Error("not base64url: only A-Z a-z 0-9 - _ and trailing = may appear")
+    return _decode_bare(bare.translate(_TO_STANDARD))
+
+
+def urlsafe_decode_unpadded(text: str) -> bytes:
+    """Base64url already known to hold only the alphabet (a JWS segment checked as a whole)."""
+    return _decode_bare(text.translate(_TO_STANDARD))
+
+
+def standard_decode(text: str) -> bytes:
+    """Plain base64 (the ``x5c`` member of a JWK), with or without padding."""
+    bare = _strip_padding(text)
+    if not _STD_ALPHABET.fullmatch(bare):
+        raise Base64Error("not base64: only A-Z a-z 0-9 + / and trailing = may appear")
+    return _decode_bare(bare)
+
+
+def _strip_padding(text: str) -> str:
+    bare = text.rstrip("=")
+    if len(text) - len(bare) > 2:
+        raise Base64Error("more than two padding characters")
+    return bare
+
+
+def _decode_bare(bare: str) -> bytes:
+    if len(bare) % 4 == 1:
+        raise Base64Error("a length of 4n+1 characters encodes no byte string")
+    try:
+        return binascii.a2b_base64(bare + "=" * (-len(bare) % 4), strict_mode=True)
+    except binascii.Error as error:
+        raise Base64Error(str(error)) from None

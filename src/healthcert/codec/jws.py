@@ -1,0 +1,214 @@
+"""Compact JWS (RFC 7515) with ECDSA (RFC 7518 ES256/ES384/ES512), raw DEFLATE, JWK thumbprints.
+
+Written on cryptography so that signatures are checked in OpenSSL, in constant time. The
+signature is the JOSE form, the fixed-size big-endian r||s; a DER-encoded ECDSA signature is not
+a JWS signature and fails verification like any other wrong signature.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from healthcert import report as codes
+from healthcert.codec import b64, canonical_json
+from healthcert.errors import PayloadError
+from healthcert.limits import MAX_DECOMPRESSED_BYTES
+
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class EcAlgorithm:
+    """An ECDSA JWS algorithm: its curve, hash, and the size of each of r and s."""
+
+    name: str
+    curve: type[ec.EllipticCurve]
+    ecdsa: ec.ECDSA
+    coordinate_bytes: int
+
+
+ALGORITHMS: dict[str, EcAlgorithm] = {
+    "ES256": EcAlgorithm("ES256", ec.SECP256R1, ec.ECDSA(hashes.SHA256()), 32),
+    "ES384": EcAlgorithm("ES384", ec.SECP384R1, ec.ECDSA(hashes.SHA384()), 48),
+    "ES512": EcAlgorithm("ES512", ec.SECP521R1, ec.ECDSA(hashes.SHA512()), 66),
+}
+# JWK curve names, each with the curve and the byte size of a coordinate.
+_JWK_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
+    "P-256": (ec.SECP256R1(), 32),
+    "P-384": (ec.SECP384R1(), 48),
+    "P-521": (ec.SECP521R1(), 66),
+}
+# RFC 7638 section 3.2: the required members of each key type, in lexicographic order.
+_THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+    "OKP": ("crv", "kty", "x"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompactJws:
+    """A compact JWS taken apart; nothing in it is trusted yet."""
+
+    header: dict[str, Any]
+    signing_input: bytes
+    payload: bytes
+    signature: bytes
+
+
+def parse_compact(token: str) -> CompactJws:
+    """Split and base64url-decode a compact JWS; PayloadError names the failing part."""
+    if not _COMPACT.fullmatch(token):
+        raise PayloadError(
+            codes.JWS_INVALID, "not a compact JWS: three base64url parts joined by '.'"
+        )
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    try:
+        payload = b64.urlsafe_decode_unpadded(payload_b64)
+        signature = b64.urlsafe_decode_unpadded(signature_b64)
+    except b64.Base64Error as error:
+        raise PayloadError(codes.JWS_INVALID, f"JWS payload or signature: {error}") from None
+    header = _parse_header(header_b64)
+    signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
+    return CompactJws(header, signing_input, payload, signature)
+
+
+def _parse_header(header_b64: str) -> dict[str, Any]:
+    try:
+        header = canonical_json.loads(b64.urlsafe_decode_unpadded(header_b64))
+    except (b64.Base64Error, canonical_json.CanonicalJsonError) as error:
+        raise PayloadError(codes.HEADER_INVALID, f"JWS header: {error}") from None
+    if not isinstance(header, dict):
+        raise PayloadError(codes.HEADER_INVALID, "the JWS header is not a JSON object")
+    return header
+
+
+def encode_compact(
+    header: dict[str, Any], payload: bytes, private_key: ec.EllipticCurvePrivateKey
+) -> str:
+    """Sign ``payload`` under ``header`` (whose ``alg`` must fit the key) as a compact JWS."""
+    algorithm = algorithm_for_key(private_key)
+    if header.get("alg") != algorithm.name:
+        raise ValueError(f"the header's alg is not {algorithm.name}, which the key signs with")
+    # Minified, members in the order given: the order is the issuer's, the signature covers it.
+    header_json = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    signing_input = f"{b64.urlsafe_encode(header_json)}.{b64.urlsafe_encode(payload)}"
+    signature = sign(private_key, signing_input.encode("ascii"))
+    return f"{signing_input}.{b64.urlsafe_encode(signature)}"
+
+
+def algorithm_for_key(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> EcAlgorithm:
+    for algorithm in ALGORITHMS.values():
+        if isinstance(key.curve, algorithm.curve):
+            return algorithm
+    raise ValueError(f"no JWS algorithm signs with the curve {key.curve.name}")
+
+
+def sign(private_key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
+    """The JOSE signature of ``message``: r||s, each left-padded to the curve's size."""
+    algorithm = algorithm_for_key(private_key)
+    r, s = decode_dss_signature(private_key.sign(message, algorithm.ecdsa))
+    size = algorithm.coordinate_bytes
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def verify(
+    public_key: ec.EllipticCurvePublicKey, algorithm: str, message: bytes, signature: bytes
+) -> bool:
+    """True when ``signature`` (raw r||s) is ``algorithm``'s signature of ``message``."""
+    spec = ALGORITHMS.get(algorithm)
+    if spec is None or not isinstance(public_key.curve, spec.curve):
+        return False
+    size = spec.coordinate_bytes
+    if len(signature) != 2 * size:
+        return False  # a DER signature, or a truncated one
+    der = encode_dss_signature(
+        int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+    )
+    try:
+        public_key.verify(der, message, spec.ecdsa)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def inflate_raw(data: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Raw DEFLATE (RFC 1951, no zlib header) of at most ``limit`` bytes; more is refused."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        inflated = inflater.decompress(data, limit)
+    except zlib.error as error:
+        raise PayloadError(codes.DECOMPRESS_FAILED, f"raw DEFLATE: {error}") from None
+    if inflater.unconsumed_tail:
+        raise PayloadError(
+            codes.INPUT_TOO_LARGE, f"the payload inflates to more than {limit} bytes"
+        )
+    if not inflater.eof:
+        raise PayloadError(codes.DECOMPRESS_FAILED, "the DEFLATE stream is truncated")
+    if inflater.unused_data:
+        raise PayloadError(codes.DECOMPRESS_FAILED, "bytes follow the end of the DEFLATE stream")
+    return inflated
+
+
+def deflate_raw(data: bytes) -> bytes:
+    """Raw DEFLATE at the best compression: a QR code holds every byte it saves."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    return deflater.compress(data) + deflater.flush()
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: what SHC uses as ``kid``."""
+    members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
+    if members is None:
+        raise ValueError(f"no thumbprint for a JWK of kty {jwk.get('kty')!r}")
+    if not all(isinstance(jwk.get(name), str) for name in members):
+        raise ValueError(f"a {jwk['kty']} JWK needs the string members {', '.join(members)}")
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(canonical_json.dumps({name: jwk[name] for name in members}))
+    return b64.urlsafe_encode(digest.finalize())
+
+
+def public_key_from_jwk(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+    """The EC public key of a JWK; ValueError when it is not a valid point of a known curve."""
+    known = _JWK_CURVES.get(str(jwk.get("crv")))
+    if jwk.get("kty") != "EC" or known is None:
+        raise ValueError("only EC keys on P-256, P-384 or P-521 are supported")
+    curve, size = known
+    try:
+        x, y = (b64.urlsafe_decode(str(jwk.get(name, ""))) for name in ("x", "y"))
+    except b64.Base64Error as error:
+        raise ValueError(f"JWK coordinates: {error}") from None
+    if len(x) != size or len(y) != size:
+        raise ValueError(f"JWK coordinates of {jwk['crv']} must be {size} bytes each")
+    # from_encoded_point checks that the point lies on the curve.
+    return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
+
+
+def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    """The public JWK members (kty, crv, x, y) of an EC key."""
+    curve_name = next(
+        (name for name, (curve, _) in _JWK_CURVES.items() if curve.name == public_key.curve.name),
+        None,
+    )
+    if curve_name is None:
+        raise ValueError(f"no JWK curve name for {public_key.curve.name}")
+    numbers = public_key.public_numbers()
+    size = _JWK_CURVES[curve_name][1]
+    return {
+        "kty": "EC",
+        "crv": curve_name,
+        "x": b64.urlsafe_encode(numbers.x.to_bytes(size, "big")),
+        "y": b64.urlsafe_encode(numbers.y.to_bytes(size, "big")),
+    }

@@ -1,0 +1,32 @@
+"""Base64url and base64 as JOSE and VDS-NC use them: padding optional, alphabet strict."""
+
+import pytest
+
+from healthcert.codec import b64
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [(b"", ""), (b"f", "Zg"), (b"fo", "Zm8"), (b"foo", "Zm9v"), (b"\xfb\xff", "-_8")],
+)
+def test_urlsafe_round_trip_without_padding(data: bytes, text: str) -> None:
+    assert b64.urlsafe_encode(data) == text
+    assert b64.urlsafe_decode(text) == data
+
+
+@pytest.mark.parametrize("text", ["Zg==", "Zm8=", "-_8="])
+def test_urlsafe_decode_accepts_padding(text: str) -> None:
+    assert b64.urlsafe_decode(text) == b64.urlsafe_decode(text.rstrip("="))
+
+
+@pytest.mark.parametrize("text", ["Zm9v+", "Zm/v", "Zm 9v", "Z", "Zg===", "Zg=g", "Zm9v\n"])
+def test_urlsafe_decode_refuses_what_is_not_base64url(text: str) -> None:
+    with pytest.raises(b64.Base64Error):
+        b64.urlsafe_decode(text)
+
+
+def test_standard_decode_takes_plus_and_slash_with_or_without_padding() -> None:
+    assert b64.standard_decode("+/8=") == b"\xfb\xff"
+    assert b64.standard_decode("+/8") == b"\xfb\xff"
+    with pytest.raises(b64.Base64Error):
+        b64.standard_decode("-_8")
