@@ -5,7 +5,7 @@ Written on cbor2 and cryptography so that verification runs in OpenSSL, in const
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,13 +73,20 @@ def decode_sign1(data: bytes) -> Sign1:
     return _sign1_from_array(item)
 
 
+# Concrete types, not the Mapping/Sequence ABCs: an ABC isinstance check costs a microsecond,
+# and this runs on every verification. cbor2 gives lists and dicts, and tuples and frozendicts
+# inside tags.
+_ARRAY = (list, tuple)
+_MAP = (dict, cbor.cbor2.frozendict)
+
+
 def _sign1_from_array(item: Any) -> Sign1:
-    if not isinstance(item, Sequence) or isinstance(item, bytes | str) or len(item) != 4:
+    if not isinstance(item, _ARRAY) or len(item) != 4:
         raise CoseError("COSE_INVALID", "COSE_Sign1 must be an array of four items")
     protected_raw, unprotected, payload, signature = item
     if not all(isinstance(part, bytes) for part in (protected_raw, payload, signature)):
         raise CoseError("COSE_INVALID", "COSE_Sign1 headers, payload and signature must be bytes")
-    if not isinstance(unprotected, Mapping):
+    if not isinstance(unprotected, _MAP):
         raise CoseError("COSE_INVALID", "the unprotected header must be a map")
     protected = _protected_header(protected_raw)
     return Sign1(protected_raw, protected, unprotected, payload, signature)
@@ -92,7 +99,7 @@ def _protected_header(raw: bytes) -> Mapping[Any, Any]:
         header = cbor.loads(raw)
     except cbor.CborError as error:
         raise CoseError("COSE_INVALID", f"protected header: {error}") from None
-    if not isinstance(header, Mapping):
+    if not isinstance(header, _MAP):
         raise CoseError("COSE_INVALID", "the protected header must be a map")
     return header
 

@@ -65,7 +65,7 @@ class DecodedHcert:
 
     @property
     def kind(self) -> EntryKind | None:
-        if not isinstance(self.dcc, Mapping):
+        if not isinstance(self.dcc, dict):
             return None
         for group, kind in _KIND_OF_GROUP.items():
             if group in self.dcc:
@@ -97,7 +97,7 @@ def decode(payload: str) -> DecodedHcert:
     sign1 = _decode_sign1(inflate(compressed))
     claims = _decode_claims(sign1.payload)
     hcert = claims.get(CLAIM_HCERT)
-    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(HCERT_DCC), Mapping):
+    if not isinstance(hcert, dict) or not isinstance(hcert.get(HCERT_DCC), dict):
         raise PayloadError(codes.CBOR_INVALID, "the CWT has no hcert claim (-260) with a DCC map")
     return DecodedHcert(sign1, claims, hcert[HCERT_DCC])
 
@@ -131,7 +131,7 @@ def _decode_claims(payload: bytes) -> Mapping[Any, Any]:
         claims = cbor.loads(payload)
     except cbor.CborError as error:
         raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
-    if not isinstance(claims, Mapping):
+    if not isinstance(claims, dict):  # cbor2 decodes a top-level map as a dict
         raise PayloadError(codes.CBOR_INVALID, "the CWT claims are not a map")
     return claims
 
@@ -200,7 +200,7 @@ def _canonical(dcc: Any) -> dict[str, Any] | None:
     """The certificate as the canonical model's JSON; None when the DCC does not map to it."""
     from healthcert.formats.dcc_json import DccMappingError, from_dcc
 
-    if not isinstance(dcc, Mapping):
+    if not isinstance(dcc, dict):
         return None
     try:
         return from_dcc(dcc).model_dump(mode="json")
