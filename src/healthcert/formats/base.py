@@ -12,15 +12,20 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
+    from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 
 
 @dataclass(frozen=True, slots=True)
 class VerificationContext:
-    """What a verifier brings: the keys it trusts and the clock it validates at (aware, UTC)."""
+    """What a verifier brings: the keys it trusts and the clock it validates at (aware, UTC).
+
+    ``shc_issuers`` binds SMART Health Card issuer URLs to their keys and revocation lists.
+    """
 
     trust: TrustStore
     clock: datetime
+    shc_issuers: ShcIssuers | None = None
 
 
 class WireFormat(Protocol):
