@@ -39,12 +39,15 @@ RESULT_NOT_DETECTED = "260415000"  # SNOMED CT
 RESULT_DETECTED = "260373001"  # SNOMED CT
 
 # The DCC allows a partial date of birth (year, or year and month) or none at all.
-_DOB = re.compile(r"^(?:(?P<year>(?:19|20)\d\d)(?:-(?P<month>\d\d)(?:-(?P<day>\d\d))?)?)?$")
+_DOB = re.compile(r"(?:(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?)?", re.ASCII)
+_DOB_PADDING = {0: "2000-01-01", 4: "-01-01", 7: "-01", 10: ""}
 
-Code = Annotated[str, Field(min_length=1, max_length=80)]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-Text80 = Annotated[str, Field(max_length=80)]
-DoseNumber = Annotated[int, Field(ge=1)]
+# Strict strings: a payload's bytes or numbers are not silently turned into text.
+Text = Annotated[str, Field(strict=True)]
+Code = Annotated[str, Field(strict=True, min_length=1, max_length=80)]
+Country = Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")]
+Text80 = Annotated[str, Field(strict=True, max_length=80)]
+DoseNumber = Annotated[int, Field(ge=1, strict=True)]  # 2, never "2", 2.0 or True
 
 
 class _Model(BaseModel):
@@ -57,9 +60,9 @@ class Holder(_Model):
 
     family_name: Text80 | None = None
     given_name: Text80 | None = None
-    family_name_latin: str | None = Field(default=None, validate_default=True)
-    given_name_latin: str | None = Field(default=None, validate_default=True)
-    date_of_birth: str = ""
+    family_name_latin: Text | None = Field(default=None, validate_default=True)
+    given_name_latin: Text | None = Field(default=None, validate_default=True)
+    date_of_birth: Text = ""
 
     @field_validator("family_name_latin", "given_name_latin")
     @classmethod
@@ -73,14 +76,12 @@ class Holder(_Model):
     @field_validator("date_of_birth")
     @classmethod
     def _check_date_of_birth(cls, value: str) -> str:
-        match = _DOB.match(value)
-        if match is None:
+        if not _DOB.fullmatch(value):
             raise ValueError(
                 f"date_of_birth {value!r} must be empty, YYYY, YYYY-MM or YYYY-MM-DD (1900-2099)"
             )
-        year, month, day = match.group("year", "month", "day")
-        try:
-            dt.date(int(year or 2000), int(month or 1), int(day or 1))
+        try:  # a partial date is complete enough if its first day exists
+            dt.date.fromisoformat(value + _DOB_PADDING[len(value)])
         except ValueError:
             raise ValueError(f"date_of_birth {value!r} is not a calendar date") from None
         return value
@@ -117,7 +118,7 @@ class TestResult(_Model):
     disease: Code = COVID_19
     test_type: Code
     test_name: Text80 | None = None
-    test_device: Code | None = None
+    test_device: Text | None = None  # real payloads carry "" when no device applies
     sample_time: AwareDatetime
     result: Code
     centre: Text80 | None = None
@@ -167,7 +168,7 @@ class Certificate(_Model):
 
     holder: Holder
     entry: Entry
-    schema_version: str = Field(default="1.3.0", pattern=r"^\d+\.\d+\.\d+$")
+    schema_version: str = Field(default="1.3.0", strict=True, pattern=r"^\d+\.\d+\.\d+$")
 
     @property
     def kind(self) -> EntryKind:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 MAX_LENGTH = 80
-STANDARD_NAME = re.compile(r"^[A-Z<]*$")
+STANDARD_NAME = re.compile(r"[A-Z<]*")  # use fullmatch: "$" would let a final "\n" in
 
 # Doc 9303 Part 3, section 6, transliteration of multinational Latin-based characters: the
 # letters that do not simply lose their diacritic. Where the table lists choices (Ä: AE or A,
@@ -69,9 +69,11 @@ def transliterate(name: str, field: str) -> str:
 
 def normalise_standard(value: str, field: str) -> str:
     """A caller-given standardised name, upper-cased and with separators as fillers."""
+    if len(value) <= MAX_LENGTH and STANDARD_NAME.fullmatch(value):
+        return value  # the usual case, on the verification path: already standard
     text = value.strip().upper()
     text = "".join("<" if char in _SEPARATORS else char for char in text)
-    if not STANDARD_NAME.match(text):
+    if not STANDARD_NAME.fullmatch(text):
         raise TransliterationError(
             f"{field} {value!r} may hold only the letters A-Z and '<' (ICAO Doc 9303)"
         )

@@ -1,0 +1,240 @@
+"""The EU DCC JSON (schema 1.3.x) as the canonical certificate, and back.
+
+``to_dcc`` writes what an issuer of schema 1.3 writes. ``from_dcc`` reads what verified payloads
+in the field contain, which is wider: versions 1.0.x to 1.3.x, dates of vaccination or recovery
+written with a time part (1.0.x), and sample times with or without fractional seconds, with a
+``Z`` or an offset such as ``+02:00`` or ``+0200``. Keys the model has no place for (the 1.0.x
+test result time ``dr``) are left out; the schema check, not this mapping, judges them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from healthcert.model.certificate import Certificate
+
+Kind = Literal["text", "int", "date", "datetime"]
+FieldSpec = tuple[str, str, Kind]  # model field, DCC key, how the value is written
+
+# In the order of the schema's examples, so that written DCCs read like theirs.
+NAME_FIELDS: tuple[FieldSpec, ...] = (
+    ("family_name", "fn", "text"),
+    ("family_name_latin", "fnt", "text"),
+    ("given_name", "gn", "text"),
+    ("given_name_latin", "gnt", "text"),
+)
+VACCINATION_FIELDS: tuple[FieldSpec, ...] = (
+    ("disease", "tg", "text"),
+    ("vaccine", "vp", "text"),
+    ("product", "mp", "text"),
+    ("manufacturer", "ma", "text"),
+    ("dose_number", "dn", "int"),
+    ("total_doses", "sd", "int"),
+    ("date", "dt", "date"),
+    ("country", "co", "text"),
+    ("issuer", "is", "text"),
+    ("certificate_id", "ci", "text"),
+)
+TEST_FIELDS: tuple[FieldSpec, ...] = (
+    ("disease", "tg", "text"),
+    ("test_type", "tt", "text"),
+    ("test_name", "nm", "text"),
+    ("test_device", "ma", "text"),
+    ("sample_time", "sc", "datetime"),
+    ("result", "tr", "text"),
+    ("centre", "tc", "text"),
+    ("country", "co", "text"),
+    ("issuer", "is", "text"),
+    ("certificate_id", "ci", "text"),
+)
+RECOVERY_FIELDS: tuple[FieldSpec, ...] = (
+    ("disease", "tg", "text"),
+    ("first_positive", "fr", "date"),
+    ("country", "co", "text"),
+    ("issuer", "is", "text"),
+    ("valid_from", "df", "date"),
+    ("valid_until", "du", "date"),
+    ("certificate_id", "ci", "text"),
+)
+ENTRY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "v": VACCINATION_FIELDS,
+    "t": TEST_FIELDS,
+    "r": RECOVERY_FIELDS,
+}
+GROUP_OF_KIND = {"vaccination": "v", "test": "t", "recovery": "r"}
+KIND_OF_GROUP = {group: kind for kind, group in GROUP_OF_KIND.items()}
+
+# A complete date, optionally followed by a time part that 1.0.x issuers wrote into dt/fr/df/du.
+_DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ].*)?\Z", re.ASCII | re.DOTALL)
+
+
+class DccMappingError(ValueError):
+    """A DCC does not fit the canonical model; the message says which field and why."""
+
+
+def to_dcc(cert: Certificate) -> dict[str, Any]:
+    """The EU DCC JSON of ``cert``, omitting the optional fields it does not have."""
+    holder = cert.holder
+    group = GROUP_OF_KIND[cert.entry.kind]
+    fields = ENTRY_FIELDS[group]
+    return {
+        "ver": cert.schema_version,
+        "nam": _write(holder, NAME_FIELDS),
+        "dob": holder.date_of_birth,
+        group: [_write(cert.entry, fields)],
+    }
+
+
+def from_dcc(dcc: object) -> Certificate:
+    """The canonical certificate a DCC carries; DccMappingError if it does not fit the model."""
+    if not isinstance(dcc, Mapping):
+        raise DccMappingError(f"a DCC is a JSON object, not {type(dcc).__name__}")
+    group, entry = _single_entry(dcc)
+    names = dcc.get("nam")
+    if not isinstance(names, Mapping):
+        raise DccMappingError("nam must be an object with fn, fnt, gn or gnt")
+    fields = ENTRY_FIELDS[group]
+    holder = _read(names, NAME_FIELDS, "nam")
+    holder["date_of_birth"] = _date_of_birth(dcc.get("dob"))
+    data = {
+        "holder": holder,
+        "entry": {"kind": KIND_OF_GROUP[group], **_read(entry, fields, f"{group}[0]")},
+        "schema_version": dcc.get("ver"),
+    }
+    try:  # one call into pydantic: building the parts one by one costs half as much again
+        return Certificate.model_validate(data)
+    except ValidationError as error:
+        raise DccMappingError(_describe(error, group, fields)) from None
+
+
+def canonical_json(dcc: object) -> dict[str, Any]:
+    """The JSON of the canonical certificate a DCC carries, as the verification report shows."""
+    return from_dcc(dcc).model_dump(mode="json")
+
+
+def _single_entry(dcc: Mapping[Any, Any]) -> tuple[str, Mapping[str, Any]]:
+    groups = [group for group in ENTRY_FIELDS if group in dcc]
+    if len(groups) != 1:
+        found = ", ".join(groups) or "none"
+        raise DccMappingError(f"a DCC carries exactly one of v, t and r (found: {found})")
+    group = groups[0]
+    entries = dcc[group]
+    if not isinstance(entries, list) or len(entries) != 1:
+        count = len(entries) if isinstance(entries, list) else type(entries).__name__
+        raise DccMappingError(f"{group} must be a list of one entry (found {count})")
+    entry = entries[0]
+    if not isinstance(entry, Mapping):
+        raise DccMappingError(f"{group}[0] must be an object")
+    return group, entry
+
+
+def _date_of_birth(value: object) -> object:
+    # Some 1.0.x issuers wrote the date of birth with a midnight time part.
+    if isinstance(value, str) and len(value) > 10 and _DATE_PREFIX.match(value):
+        return value[:10]
+    return value
+
+
+def _read(source: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: str) -> dict[str, Any]:
+    """The model's values for the DCC keys present; the model checks their types."""
+    values: dict[str, Any] = {}
+    for name, key, kind in fields:
+        if key in source:
+            value = source[key]
+            values[name] = _READERS[kind](value, f"{where}.{key}") if kind in _READERS else value
+    return values
+
+
+def _write(model: BaseModel, fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    written: dict[str, Any] = {}
+    for name, key, kind in fields:
+        value = getattr(model, name)
+        if value is not None:
+            written[key] = _WRITERS[kind](value) if kind in _WRITERS else value
+    return written
+
+
+def _describe(error: ValidationError, group: str, fields: tuple[FieldSpec, ...]) -> str:
+    """Pydantic's complaints, located by DCC paths (v[0].co) rather than model fields."""
+    entry_keys = {name: key for name, key, _ in fields}
+    name_keys = {name: key for name, key, _ in NAME_FIELDS}
+    problems = []
+    for item in error.errors():
+        top, *rest = [str(part) for part in item["loc"]]
+        if top == "holder":
+            path = (
+                "dob" if rest == ["date_of_birth"] else ".".join(["nam", *_keys(rest, name_keys)])
+            )
+        elif top == "entry":
+            path = ".".join([f"{group}[0]", *_keys(rest[1:], entry_keys)])
+        else:
+            path = "ver"
+        problems.append(f"{path}: {str(item['msg']).removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+def _keys(parts: list[str], keys: Mapping[str, str]) -> list[str]:
+    return [keys.get(part, part) for part in parts]
+
+
+def _read_int(value: object, where: str) -> object:
+    # JSON has numbers, not integers: 2.0 is a valid dose number (and CBOR may carry it so).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _read_date(value: object, where: str) -> object:
+    """A date from a complete date, or from the date part of a 1.0.x date-time."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):  # pydantic would take a number for a timestamp
+        raise DccMappingError(f"{where} must be a date string, not {type(value).__name__}")
+    match = _DATE_PREFIX.match(value)
+    try:
+        if match:
+            return dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        pass
+    raise DccMappingError(f"{where} {value!r} is not a date YYYY-MM-DD")
+
+
+def _read_datetime(value: object, where: str) -> object:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):  # pydantic would take a number for a timestamp
+        raise DccMappingError(f"{where} must be a date-time string, not {type(value).__name__}")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise DccMappingError(f"{where} {value!r} is not an RFC 3339 date-time") from None
+    if parsed.utcoffset() is None:
+        raise DccMappingError(f"{where} {value!r} has no UTC offset")
+    return parsed
+
+
+def _write_datetime(value: dt.datetime) -> str:
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        value = value.astimezone(dt.UTC)  # RFC 3339 offsets have no seconds
+    text = value.isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+# Text passes as it is (the model checks it); numbers, dates and date-times need reading.
+_READERS: dict[Kind, Callable[[object, str], object]] = {
+    "int": _read_int,
+    "date": _read_date,
+    "datetime": _read_datetime,
+}
+_WRITERS: dict[Kind, Callable[[Any], str]] = {
+    "date": dt.date.isoformat,
+    "datetime": _write_datetime,
+}
