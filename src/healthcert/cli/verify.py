@@ -98,7 +98,7 @@ def _verified(item: Item, ctx: VerificationContext) -> tuple[bool, str]:
     from healthcert.verify import verify_item
 
     report = verify_item(item, ctx)
-    return report.valid, json.dumps(report.as_json(), ensure_ascii=False, separators=(",", ":"))
+    return report.valid, report.json_line()
 
 
 def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:

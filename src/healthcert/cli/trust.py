@@ -1,0 +1,182 @@
+"""``healthcert trust``: the keys this installation accepts, persisted under HEALTHCERT_HOME.
+
+Thin: every command calls ``healthcert.trust``. Heavy imports happen inside the commands so
+that mounting this sub-app costs the main CLI nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE
+from healthcert.cli.keys import fail_plain, reported_errors
+
+if TYPE_CHECKING:
+    from healthcert.trust.entry import TrustedKey
+    from healthcert.trust.store import ImportResult, TrustStore
+
+app = typer.Typer(
+    name="trust",
+    help="Manage the trust store: the DSCs, CSCAs and JWKS keys that verification accepts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# A list with a problem country can skip hundreds of entries; people need the gist.
+MAX_WARNING_LINES = 20
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for programs instead of a table.")
+]
+
+
+@app.command("add")
+def add_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Certificates (PEM/DER), EU trust lists, JWKS files, or directories of them."
+        ),
+    ],
+    issuer_url: Annotated[
+        str | None,
+        typer.Option("--issuer-url", help="Issuer URL to record on the keys of a JWKS."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import trust sources; adding a source again replaces its earlier keys."""
+    with reported_errors():
+        from healthcert.trust.local import add_to_local_trust
+
+        results = add_to_local_trust(paths, issuer_url=issuer_url)
+    if json_output:
+        for result in results:
+            typer.echo(json.dumps(_result_json(result)))
+    else:
+        for result in results:
+            _print_result(result)
+
+
+@app.command("list")
+def list_command(
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print JSON Lines, one object per key, for programs."),
+    ] = False,
+    country: Annotated[
+        str | None, typer.Option("--country", "-c", help="Only the keys of this country.")
+    ] = None,
+) -> None:
+    """List the trusted keys (and, for people, the trusted CSCAs)."""
+    with reported_errors():
+        from healthcert.trust.local import key_summary, load_local_trust
+
+        store = load_local_trust()
+        keys = sorted(store, key=lambda key: (key.country or "", key.source, key.kid))
+    if country:
+        keys = [key for key in keys if (key.country or "").upper() == country.upper()]
+    if json_output:
+        for key in keys:
+            typer.echo(json.dumps(key_summary(key)))
+    else:
+        _print_keys(store, keys)
+
+
+@app.command("remove")
+def remove_command(
+    kid: Annotated[
+        str | None,
+        typer.Argument(help="Kid of the key to remove: base64 (as listed), base64url or hex."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Remove every key and CSCA imported from this source."),
+    ] = None,
+) -> None:
+    """Remove keys by kid, or everything one source brought in."""
+    if (kid is None) == (source is None):
+        fail_plain("name either a KID or --source NAME", EXIT_USAGE)
+    with reported_errors():
+        from healthcert.trust.local import remove_from_local_trust
+
+        removed = remove_from_local_trust(kid=kid, source=source)
+    if not removed:
+        what = f"kid {kid}" if kid is not None else f"source {source}"
+        fail_plain(f"nothing in the trust store matches {what}", EXIT_INVALID)
+    from rich.console import Console
+
+    Console().print(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.", highlight=False)
+
+
+def _result_json(result: ImportResult) -> dict[str, object]:
+    return {
+        "source": result.source,
+        "added": result.added,
+        "anchors": result.anchors,
+        "duplicates": result.duplicates,
+        "replaced": result.replaced,
+        "ignored": result.ignored,
+        "skipped": [{"entry": s.source, "reason": s.reason} for s in result.skipped],
+        "dropped": [{"entry": s.source, "reason": s.reason} for s in result.dropped],
+    }
+
+
+def _print_result(result: ImportResult) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    parts = [f"{result.added} keys added", f"{len(result.skipped)} skipped"]
+    parts += [f"{n} {label}" for n, label in _extras(result) if n]
+    console.print(f"[bold]{escape(result.source)}[/]: " + ", ".join(parts), soft_wrap=True)
+    warnings = list(result.skipped) + list(result.dropped)
+    for skipped in warnings[:MAX_WARNING_LINES]:
+        line = f"  [yellow]skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}"
+        console.print(line, soft_wrap=True)
+    if len(warnings) > MAX_WARNING_LINES:
+        rest = len(warnings) - MAX_WARNING_LINES
+        console.print(f"  ... and {rest} more (--json lists every one)")
+
+
+def _extras(result: ImportResult) -> list[tuple[int, str]]:
+    return [
+        (result.anchors, "CSCAs trusted"),
+        (result.duplicates, "already present"),
+        (result.replaced, "replaced from an earlier import"),
+        (len(result.dropped), "earlier keys dropped (not signed by the new CSCAs)"),
+        (result.ignored, "ignored (not signing keys)"),
+    ]
+
+
+def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
+    import base64
+
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    if not keys and not store.anchors:
+        console.print("The trust store is empty: add sources with `healthcert trust add PATH`.")
+        return
+    table = Table(title=f"{len(keys)} trusted keys", box=box.SIMPLE)
+    for column in ("kid", "country", "types", "valid until", "subject", "source"):
+        table.add_column(column, overflow="fold")
+    for key in keys:
+        table.add_row(
+            base64.b64encode(key.kid).decode(),
+            key.country or "-",
+            ",".join(sorted(kind.value for kind in key.types)) or "none",
+            key.not_after.date().isoformat() if key.not_after else "-",
+            escape(key.subject or key.issuer_url or "-"),
+            escape(key.source),
+        )
+    console.print(table)
+    countries = sorted({anchor.country for anchor in store.anchors})
+    if countries:
+        console.print(f"Trusted CSCAs for: {', '.join(countries)}", highlight=False)

@@ -1,0 +1,183 @@
+"""X.509 certificates as trust sources: PEM (one or many) or DER, CSCA or DSC.
+
+Real trust lists carry certificates that strict parsers refuse (DER-invalid extensions,
+negative serial numbers). Each one is read in full here, once, so that a bad one becomes a
+skip warning instead of an exception in the middle of a list or, later, of a verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import NameOID
+
+from healthcert.keys.eku import kinds_from_certificate
+from healthcert.keys.kid import kid_of_der
+from healthcert.model.kinds import EntryKind
+from healthcert.trust.entry import PublicKey, TrustedKey
+from healthcert.trust.store import Anchor, ImportBatch, Skipped
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN CERTIFICATE-----(?P<body>[A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----"
+)
+
+
+_Ext = TypeVar("_Ext", bound=x509.ExtensionType)
+
+
+class UnusableCertificate(ValueError):
+    """A certificate that cannot be trusted or cannot be read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    """Everything the trust store needs from one certificate, read once and checked."""
+
+    certificate: x509.Certificate
+    der: bytes
+    kid: bytes
+    public_key: PublicKey
+    subject: str
+    country: str | None
+    not_before: datetime
+    not_after: datetime
+    kinds: frozenset[EntryKind]
+    is_ca: bool
+    self_signed: bool
+    may_sign_certificates: bool | None  # keyUsage keyCertSign; None without keyUsage
+
+
+def parse_der(der: bytes) -> x509.Certificate:
+    """A certificate from DER, tolerating the negative serial numbers some issuers used.
+
+    cryptography only warns about those today; the kid hashes the DER, so the serial number
+    plays no part in trust. If a later release refuses them, they are skipped like any other.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return x509.load_der_x509_certificate(der)
+
+
+def read_facts(der: bytes) -> CertificateFacts:
+    """Parse and check ``der`` completely; UnusableCertificate when any part fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return _facts(parse_der(der), der)
+    except UnusableCertificate:
+        raise
+    except Exception as error:
+        # Foreign certificates fail in many ways (ValueError, DuplicateExtension,
+        # UnsupportedGeneralNameType, ...); any of them makes one entry unusable, no more.
+        raise UnusableCertificate(f"unreadable certificate: {_first_line(error)}") from error
+
+
+def _facts(cert: x509.Certificate, der: bytes) -> CertificateFacts:
+    public_key = cert.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise UnusableCertificate(f"unsupported key type {type(public_key).__name__}")
+    constraints = _extension(cert, x509.BasicConstraints)
+    usage = _extension(cert, x509.KeyUsage)
+    countries = cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    return CertificateFacts(
+        certificate=cert,
+        der=der,
+        kid=kid_of_der(der),
+        public_key=public_key,
+        subject=cert.subject.rfc4514_string(),
+        country=str(countries[0].value).upper() if countries else None,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        kinds=kinds_from_certificate(cert),
+        is_ca=constraints is not None and constraints.ca,
+        self_signed=cert.issuer == cert.subject,
+        may_sign_certificates=None if usage is None else usage.key_cert_sign,
+    )
+
+
+def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def is_anchor(facts: CertificateFacts) -> bool:
+    """A CSCA: CA=true, or self-signed unless its key usage limits it to signing documents.
+
+    Some countries publish self-signed DSCs; their keyUsage (no keyCertSign) tells them apart.
+    """
+    if facts.is_ca:
+        return True
+    return facts.self_signed and facts.may_sign_certificates is not False
+
+
+def trusted_key(
+    facts: CertificateFacts,
+    source: str,
+    *,
+    country: str | None = None,
+    issuer_url: str | None = None,
+) -> TrustedKey:
+    """The DSC in ``facts`` as a trusted key, limited by its validity and EKU."""
+    return TrustedKey(
+        kid=facts.kid,
+        public_key=facts.public_key,
+        source=source,
+        types=facts.kinds,
+        country=country or facts.country,
+        subject=facts.subject,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        certificate=facts.certificate,
+        issuer_url=issuer_url,
+    )
+
+
+def split_certificates(data: bytes, source: str) -> tuple[list[tuple[str, bytes]], list[Skipped]]:
+    """The DER certificates in a PEM (every CERTIFICATE block) or DER file, with labels."""
+    if b"-----BEGIN" not in data:
+        return [(source, data)], []
+    blocks = [match.group("body") for match in _PEM_BLOCK.finditer(data)]
+    found: list[tuple[str, bytes]] = []
+    skipped: list[Skipped] = []
+    for number, body in enumerate(blocks, start=1):
+        label = f"{source} #{number}" if len(blocks) > 1 else source
+        try:
+            found.append((label, base64.b64decode(b"".join(body.split()), validate=True)))
+        except (binascii.Error, ValueError):
+            skipped.append(Skipped(label, "PEM block is not valid base64"))
+    return found, skipped
+
+
+def import_certificates(data: bytes, source: str, *, issuer_url: str | None = None) -> ImportBatch:
+    """CSCAs become anchors, other certificates trusted keys; bad ones are skipped."""
+    found, skipped = split_certificates(data, source)
+    batch = ImportBatch(skipped=skipped)
+    for label, der in found:
+        try:
+            facts = read_facts(der)
+        except UnusableCertificate as error:
+            batch.skipped.append(Skipped(label, str(error)))
+            continue
+        if not is_anchor(facts):
+            batch.keys.append(trusted_key(facts, source, issuer_url=issuer_url))
+        elif facts.country is None:
+            batch.skipped.append(Skipped(label, "CSCA without a country (C) in its subject"))
+        else:
+            batch.anchors.append(Anchor(facts.certificate, facts.country, source))
+    return batch
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__

@@ -1,0 +1,226 @@
+"""The persisted trust store of this installation, ``$HEALTHCERT_HOME/trust/index.json``.
+
+The index is a compact cache of what was accepted at import time (certificates as DER, bare
+keys as SubjectPublicKeyInfo, and the facts a lookup needs). Loading it parses no certificate:
+each key is built on the first lookup of its kid, so verifying one payload stays fast with a
+store of every country's keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from healthcert.errors import TrustStoreError
+from healthcert.model.kinds import EntryKind
+from healthcert.trust.entry import TrustedKey
+from healthcert.trust.store import Anchor, ImportResult, TrustStore
+
+INDEX_NAME = "index.json"
+INDEX_FORMAT = "healthcert-trust-index"
+INDEX_VERSION = 1
+
+
+def trust_dir(home: Path | None = None) -> Path:
+    """``$HEALTHCERT_HOME/trust``."""
+    from healthcert.keys.home import healthcert_home
+
+    return (home if home is not None else healthcert_home()) / "trust"
+
+
+def load_local_trust(home: Path | None = None) -> TrustStore:
+    """The persisted trust store (empty when nothing was added yet)."""
+    path = trust_dir(home) / INDEX_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return TrustStore()
+    except OSError as error:
+        raise TrustStoreError(f"{path}: cannot read: {error.strerror}") from error
+    return _store_from_index(_parse_index(data, path))
+
+
+def save_local_trust(store: TrustStore, home: Path | None = None) -> Path:
+    """Write ``store`` as the persisted trust store and return the index path."""
+    from healthcert.keys.keyfile import write_atomically
+
+    path = trust_dir(home) / INDEX_NAME
+    index = {
+        "format": INDEX_FORMAT,
+        "version": INDEX_VERSION,
+        "anchors": [_anchor_record(anchor) for anchor in store.anchors],
+        "keys": [_key_record(key) for key in store],
+    }
+    try:
+        write_atomically(path, json.dumps(index, separators=(",", ":")).encode(), 0o644)
+    except OSError as error:
+        raise TrustStoreError(f"{path}: cannot write: {error.strerror}") from error
+    return path
+
+
+def add_to_local_trust(
+    paths: Iterable[str | Path], *, home: Path | None = None, issuer_url: str | None = None
+) -> list[ImportResult]:
+    """Import sources into the persisted store; a source added again replaces its old keys.
+
+    Every source is read before the store changes, so a bad path leaves the store untouched.
+    """
+    from healthcert.trust.sources import import_path, source_name
+
+    batches = [(source_name(p), import_path(p, issuer_url=issuer_url)) for p in paths]
+    store = load_local_trust(home)
+    results = []
+    for name, batch in batches:
+        replaced = _remove_source(store, name)[0]
+        result = store.add_batch(batch, source=name)
+        results.append(_with_replaced(result, replaced))
+    save_local_trust(store, home)
+    return results
+
+
+def remove_from_local_trust(
+    *, kid: str | None = None, source: str | None = None, home: Path | None = None
+) -> int:
+    """Remove the keys with ``kid`` (base64, base64url or hex), or every key and CSCA of
+    ``source``; return how many were removed."""
+    store = load_local_trust(home)
+    if kid is not None:
+        removed = store.remove(lambda key: kid_matches(key.kid, kid))
+    elif source is not None:
+        removed = sum(_remove_source(store, source))
+    else:
+        raise TrustStoreError("name a kid or a source to remove")
+    if removed:
+        save_local_trust(store, home)
+    return removed
+
+
+def kid_matches(kid: bytes, text: str) -> bool:
+    """Whether ``text`` names ``kid`` in any of the spellings people copy from lists."""
+    standard = base64.b64encode(kid).decode()
+    spellings = {standard, standard.rstrip("="), base64.urlsafe_b64encode(kid).decode()}
+    spellings.add(base64.urlsafe_b64encode(kid).decode().rstrip("="))
+    return text.strip() in spellings or text.strip().lower() == kid.hex()
+
+
+def _remove_source(store: TrustStore, name: str) -> tuple[int, int]:
+    """Remove the keys and the CSCAs that came from ``name``; return both counts."""
+    keys = store.remove(lambda key: _from_source(key.source, name))
+    anchors = store.remove_anchors(lambda anchor: _from_source(anchor.source, name))
+    return keys, anchors
+
+
+def _from_source(actual: str, name: str) -> bool:
+    # Keys from a directory carry "<directory>/<file>"; removing the directory removes them.
+    return actual == name or actual.startswith(name + "/")
+
+
+def _with_replaced(result: ImportResult, replaced: int) -> ImportResult:
+    import dataclasses
+
+    return dataclasses.replace(result, replaced=replaced)
+
+
+def _parse_index(data: bytes, path: Path) -> Mapping[str, Any]:
+    try:
+        index = json.loads(data)
+    except ValueError as error:
+        raise TrustStoreError(f"{path}: damaged trust index; add the sources again") from error
+    if (
+        not isinstance(index, dict)
+        or index.get("format") != INDEX_FORMAT
+        or index.get("version") != INDEX_VERSION
+    ):
+        raise TrustStoreError(f"{path}: not a trust index of this version; add the sources again")
+    return index
+
+
+def _store_from_index(index: Mapping[str, Any]) -> TrustStore:
+    from healthcert.trust.certificates import parse_der
+
+    store = TrustStore()
+    try:
+        for record in index.get("anchors", []):
+            certificate = parse_der(base64.b64decode(record["der"]))
+            store.add_anchor(Anchor(certificate, record["country"], record["source"]))
+        for record in index.get("keys", []):
+            store.defer(base64.b64decode(record["kid"]), functools.partial(_key_from, record))
+    except (KeyError, TypeError, ValueError) as error:
+        raise TrustStoreError(f"damaged trust index ({error}); add the sources again") from error
+    return store
+
+
+def _key_from(record: Mapping[str, Any]) -> TrustedKey:
+    """Build one persisted key; it was checked when imported, so only decoding happens here."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from healthcert.trust.certificates import parse_der
+
+    certificate = parse_der(base64.b64decode(record["der"])) if "der" in record else None
+    public_key: PublicKeyTypes
+    if certificate is not None:
+        public_key = certificate.public_key()
+    else:
+        public_key = load_der_public_key(base64.b64decode(record["spki"]))
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise ValueError("unsupported key type in the trust index")
+    return TrustedKey(
+        kid=base64.b64decode(record["kid"]),
+        public_key=public_key,
+        source=record["source"],
+        types=frozenset(EntryKind(kind) for kind in record["types"]),
+        country=record.get("country"),
+        subject=record.get("subject"),
+        not_before=_date(record.get("not_before")),
+        not_after=_date(record.get("not_after")),
+        certificate=certificate,
+        issuer_url=record.get("issuer_url"),
+    )
+
+
+def _key_record(key: TrustedKey) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    record = key_summary(key)
+    if key.certificate is not None:
+        record["der"] = _b64(key.certificate.public_bytes(Encoding.DER))
+    else:
+        spki = key.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        record["spki"] = _b64(spki)
+    return record
+
+
+def key_summary(key: TrustedKey) -> dict[str, Any]:
+    """The JSON facts of a key, as ``trust list --json`` prints them (no key material)."""
+    return {
+        "kid": _b64(key.kid),
+        "country": key.country,
+        "types": sorted(kind.value for kind in key.types),
+        "subject": key.subject,
+        "not_before": key.not_before.isoformat() if key.not_before else None,
+        "not_after": key.not_after.isoformat() if key.not_after else None,
+        "source": key.source,
+        "issuer_url": key.issuer_url,
+    }
+
+
+def _anchor_record(anchor: Anchor) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = anchor.certificate.public_bytes(Encoding.DER)
+    return {"country": anchor.country, "source": anchor.source, "der": _b64(der)}
+
+
+def _date(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,109 @@
+"""Reading trust sources from files: sniffing what each file is and importing it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from healthcert.errors import TrustStoreError
+from healthcert.trust.store import ImportBatch, Skipped
+
+# The EU list with every country's DSCs is a few MB; far more is not a trust list.
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+MAX_DIRECTORY_FILES = 10_000
+TRUST_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der", ".json", ".jwks"})
+_BOM = b"\xef\xbb\xbf"
+
+
+def import_path(path: str | Path, *, issuer_url: str | None = None) -> ImportBatch:
+    """The contents of a file, or of every trust file under a directory."""
+    location = Path(path)
+    if location.is_dir():
+        return _import_directory(location, issuer_url)
+    return import_bytes(read_source(location), source_name(location), issuer_url=issuer_url)
+
+
+def source_name(path: str | Path) -> str:
+    """The name keys from ``path`` carry as their source: the file or directory name."""
+    location = Path(path)
+    return location.name or location.resolve().name
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a trust file; TrustStoreError when missing, unreadable or too large."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SOURCE_BYTES + 1)
+    except FileNotFoundError as error:
+        raise TrustStoreError(f"{path}: no such file") from error
+    except OSError as error:
+        raise TrustStoreError(f"{path}: cannot read: {error.strerror or error}") from error
+    if len(data) > MAX_SOURCE_BYTES:
+        raise TrustStoreError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MiB")
+    return data
+
+
+def import_bytes(data: bytes, source: str, *, issuer_url: str | None = None) -> ImportBatch:
+    """Sniff ``data`` (JSON, PEM or DER) and import it under the name ``source``."""
+    from healthcert.trust.certificates import import_certificates
+
+    start = data.removeprefix(_BOM).lstrip()[:1]
+    if start in (b"{", b"["):
+        return import_document(_parse_json(data, source), source, issuer_url=issuer_url)
+    if b"-----BEGIN CERTIFICATE-----" in data or start == b"\x30":
+        return import_certificates(data, source, issuer_url=issuer_url)
+    raise TrustStoreError(f"{source}: not a certificate, EU trust list or JWKS")
+
+
+def import_document(document: object, source: str, *, issuer_url: str | None = None) -> ImportBatch:
+    """Import parsed JSON: a JWKS or single JWK, or either form of the EU list."""
+    from healthcert.trust.eulist import import_eu_list, is_eu_list
+    from healthcert.trust.jwks import import_jwks
+
+    if isinstance(document, Mapping) and ("keys" in document or "kty" in document):
+        return import_jwks(document, source, issuer_url=issuer_url)
+    if is_eu_list(document):
+        return import_eu_list(document, source)
+    raise TrustStoreError(f"{source}: JSON that is neither a JWKS nor an EU trust list")
+
+
+def _parse_json(data: bytes, source: str) -> object:
+    try:
+        return json.loads(data.removeprefix(_BOM))
+    except (ValueError, RecursionError) as error:
+        raise TrustStoreError(f"{source}: invalid JSON: {error}") from error
+
+
+def _import_directory(root: Path, issuer_url: str | None) -> ImportBatch:
+    """Every file under ``root`` that is a trust source; others are noted, never fatal."""
+    batch = ImportBatch()
+    for path in _files(root):
+        name = f"{source_name(root)}/{path.relative_to(root).as_posix()}"
+        try:
+            data = read_source(path)
+            if _is_private_key(data):
+                batch.ignored += 1  # a key directory holds its private keys next to the certs
+                continue
+            batch.extend(import_bytes(data, name, issuer_url=issuer_url))
+        except TrustStoreError as error:
+            if path.suffix.lower() in TRUST_SUFFIXES:
+                batch.skipped.append(Skipped(name, str(error).removeprefix(f"{name}: ")))
+            else:
+                batch.ignored += 1  # a README or a signature file next to the lists
+    return batch
+
+
+def _is_private_key(data: bytes) -> bool:
+    return b"PRIVATE KEY-----" in data and b"-----BEGIN CERTIFICATE-----" not in data
+
+
+def _files(root: Path) -> list[Path]:
+    found = sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+    if len(found) > MAX_DIRECTORY_FILES:
+        raise TrustStoreError(f"{root}: more than {MAX_DIRECTORY_FILES} files")
+    return found

@@ -1,0 +1,262 @@
+"""The trust store: every key a verifier accepts, indexed by kid, and the CSCAs that vouch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+
+from healthcert.trust.entry import TrustedKey
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An entry of a trust source that was not accepted, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A trusted CSCA: it is not a signing key, it decides which DSCs of its country count."""
+
+    certificate: x509.Certificate
+    country: str
+    source: str
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    """What one or more sources yielded, before the trust store checks it against its CSCAs."""
+
+    keys: list[TrustedKey] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Entries that are not about signing at all (upload/authentication certificates, enc keys).
+    ignored: int = 0
+
+    def extend(self, other: ImportBatch) -> None:
+        self.keys.extend(other.keys)
+        self.anchors.extend(other.anchors)
+        self.skipped.extend(other.skipped)
+        self.ignored += other.ignored
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What adding one source changed in the store."""
+
+    source: str
+    added: int
+    anchors: int
+    duplicates: int
+    ignored: int
+    skipped: tuple[Skipped, ...]
+    # Keys accepted earlier that a newly trusted CSCA of their country did not sign.
+    dropped: tuple[Skipped, ...] = ()
+    # Keys of an earlier import of the same source that this import replaced (local store).
+    replaced: int = 0
+
+
+KeyLoader = Callable[[], TrustedKey]
+
+
+class TrustStore:
+    """Trusted keys by kid (several keys may share one), CSCAs by country, and skip warnings.
+
+    Keys may be registered as loaders (``defer``) so that a large persisted store costs nothing
+    until a kid is looked up: a verifier usually needs one key out of hundreds.
+    """
+
+    def __init__(self) -> None:
+        self._by_kid: dict[bytes, list[TrustedKey]] = {}
+        self._deferred: dict[bytes, list[KeyLoader]] = {}
+        self._deferred_count = 0
+        self._anchors: dict[str, list[Anchor]] = {}
+        self.skipped: list[Skipped] = []
+        self.ignored = 0
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def keys_for(self, kid: bytes) -> Sequence[TrustedKey]:
+        """Every trusted key with this kid (empty when none)."""
+        if kid in self._deferred:
+            self._load(kid)
+        return tuple(self._by_kid.get(kid, ()))
+
+    def cscas_for(self, country: str) -> Sequence[x509.Certificate]:
+        """The trusted CSCA certificates of ``country`` (ISO alpha-2, any case)."""
+        return tuple(anchor.certificate for anchor in self._anchors.get(country.upper(), ()))
+
+    @property
+    def anchors(self) -> Sequence[Anchor]:
+        return tuple(anchor for group in self._anchors.values() for anchor in group)
+
+    def __iter__(self) -> Iterator[TrustedKey]:
+        self._load_all()
+        return iter([key for group in self._by_kid.values() for key in group])
+
+    def __len__(self) -> int:
+        loaded = sum(len(group) for group in self._by_kid.values())
+        return loaded + self._deferred_count
+
+    def __bool__(self) -> bool:
+        return len(self) > 0 or bool(self._anchors)
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def defer(self, kid: bytes, loader: KeyLoader) -> None:
+        """Register a key to build on first lookup of ``kid`` (trusted without re-checking)."""
+        self._deferred.setdefault(kid, []).append(loader)
+        self._deferred_count += 1
+
+    def add_anchor(self, anchor: Anchor) -> bool:
+        """Trust a CSCA as is (no re-check of existing keys); False when already present."""
+        group = self._anchors.setdefault(anchor.country.upper(), [])
+        if any(known.certificate == anchor.certificate for known in group):
+            return False
+        group.append(anchor)
+        return True
+
+    def add_source(self, path: str | Path, *, issuer_url: str | None = None) -> ImportResult:
+        """Import a certificate file, trust list, JWKS or a directory of them."""
+        from healthcert.trust.sources import import_path
+
+        return self.add_batch(import_path(path, issuer_url=issuer_url), source=str(path))
+
+    def add_batch(self, batch: ImportBatch, *, source: str = "") -> ImportResult:
+        """Accept the CSCAs of ``batch``, then each key that its country's CSCAs allow."""
+        self._load_all()
+        fresh = [anchor for anchor in batch.anchors if self.add_anchor(anchor)]
+        new_countries = {anchor.country.upper() for anchor in fresh}
+        skipped = list(batch.skipped)
+        dropped = self._recheck(new_countries)
+        identities = {_identity(key) for key in self}
+        added = duplicates = 0
+        for key in batch.keys:
+            refusal = self._refusal(key)
+            if refusal is not None:
+                skipped.append(Skipped(_describe(key), refusal))
+            elif _identity(key) in identities:
+                duplicates += 1
+            else:
+                identities.add(_identity(key))
+                self._by_kid.setdefault(key.kid, []).append(key)
+                added += 1
+        self.skipped.extend(skipped + dropped)
+        self.ignored += batch.ignored
+        return ImportResult(
+            source, added, len(fresh), duplicates, batch.ignored, tuple(skipped), tuple(dropped)
+        )
+
+    # -- removal ------------------------------------------------------------------------------
+
+    def remove(self, predicate: Callable[[TrustedKey], bool]) -> int:
+        """Drop every key for which ``predicate`` holds; return how many were dropped."""
+        self._load_all()
+        removed = 0
+        for kid in list(self._by_kid):
+            kept = [key for key in self._by_kid[kid] if not predicate(key)]
+            removed += len(self._by_kid[kid]) - len(kept)
+            if kept:
+                self._by_kid[kid] = kept
+            else:
+                del self._by_kid[kid]
+        return removed
+
+    def remove_anchors(self, predicate: Callable[[Anchor], bool]) -> int:
+        """Drop every CSCA for which ``predicate`` holds (keys it vouched for stay)."""
+        removed = 0
+        for country in list(self._anchors):
+            kept = [anchor for anchor in self._anchors[country] if not predicate(anchor)]
+            removed += len(self._anchors[country]) - len(kept)
+            if kept:
+                self._anchors[country] = kept
+            else:
+                del self._anchors[country]
+        return removed
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _refusal(self, key: TrustedKey) -> str | None:
+        """Why ``key`` may not be trusted, or None: a DSC must chain to its country's CSCA."""
+        from healthcert.trust.anchors import is_issued_by
+
+        if key.country is None or key.country.upper() not in self._anchors:
+            return None
+        if key.certificate is None:
+            return f"no certificate to check against the trusted CSCA of {key.country}"
+        if any(is_issued_by(key.certificate, c) for c in self.cscas_for(key.country)):
+            return None
+        return f"not signed by any trusted CSCA of {key.country}"
+
+    def _recheck(self, countries: set[str]) -> list[Skipped]:
+        """Drop earlier keys of ``countries`` that their newly trusted CSCAs did not sign."""
+        if not countries:
+            return []
+        refused: dict[int, Skipped] = {}
+        for key in self:
+            if key.country is not None and key.country.upper() in countries:
+                reason = self._refusal(key)
+                if reason is not None:
+                    refused[id(key)] = Skipped(_describe(key), f"dropped: {reason}")
+        self.remove(lambda key: id(key) in refused)
+        return list(refused.values())
+
+    def _load(self, kid: bytes) -> None:
+        loaders = self._deferred.pop(kid)
+        self._deferred_count -= len(loaders)
+        for loader in loaders:
+            try:
+                key = loader()
+            except (ValueError, KeyError, TypeError) as error:
+                self.skipped.append(Skipped(f"kid {kid.hex()}", f"cannot load: {error}"))
+                continue
+            self._by_kid.setdefault(kid, []).append(key)
+
+    def _load_all(self) -> None:
+        for kid in list(self._deferred):
+            self._load(kid)
+
+
+def _identity(key: TrustedKey) -> tuple[bytes, bytes]:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    spki = key.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return key.kid, spki
+
+
+def _describe(key: TrustedKey) -> str:
+    where = f" {key.country}" if key.country else ""
+    return f"{key.source}{where} kid {key.kid.hex()}"
+
+
+def load_trust(paths: Iterable[str | Path], *, issuer_url: str | None = None) -> TrustStore:
+    """A trust store from certificate files, EU lists, JWKS files and directories of them.
+
+    All sources are read before any key is accepted, so a CSCA applies to every listed DSC of
+    its country whatever the order of the paths. TrustStoreError when a named file is unusable.
+    """
+    from healthcert.trust.sources import import_path
+
+    store = TrustStore()
+    store.add_batch(merge(import_path(path, issuer_url=issuer_url) for path in paths))
+    return store
+
+
+def load_local_trust(home: Path | None = None) -> TrustStore:
+    """The persisted trust store of this installation (see ``healthcert.trust.local``)."""
+    from healthcert.trust import local
+
+    return local.load_local_trust(home)
+
+
+def merge(batches: Iterable[ImportBatch]) -> ImportBatch:
+    """One batch from many, so that CSCAs from any of them apply to DSCs from all."""
+    merged = ImportBatch()
+    for batch in batches:
+        merged.extend(batch)
+    return merged
