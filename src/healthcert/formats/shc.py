@@ -1,0 +1,431 @@
+"""SMART Health Cards: a FHIR R4 Bundle in a JWT ``vc`` claim, signed as a compact ES256 JWS.
+
+Issuing and verifying walk the same chain in opposite directions:
+    canonical certificate -> FHIR Bundle -> {iss, nbf, exp?, vc} -> minified JSON -> raw DEFLATE
+    -> JWS (header zip DEF, alg ES256, kid = RFC 7638 thumbprint) -> ``shc:/`` digits
+A payload is the ``shc:/`` QR text (or the deprecated chunks ``shc:/i/n/...``, given together
+separated by white space), the bare JWS, or a ``.smart-health-card`` file holding one card.
+
+Trust is bound to the issuer: the card's ``iss`` must be a trusted issuer URL, exactly, and its
+``kid`` one of that issuer's keys (``VerificationContext.shc_issuers``). Keys a trust store
+holds with the same ``issuer_url`` are accepted too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from healthcert import report as codes
+from healthcert.errors import PayloadError, RequestError
+from healthcert.formats.base import (
+    VerificationContext,
+    check_key_usage,
+    check_validity_period,
+    from_timestamp,
+)
+from healthcert.limits import MAX_INPUT_BYTES
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcert.formats.shc_fhir import CardContext
+    from healthcert.model.certificate import Certificate
+    from healthcert.report import Report
+    from healthcert.trust.entry import TrustedKey
+    from healthcert.trust.shc_issuers import ShcIssuer, ShcKey
+
+name = "shc"
+PREFIX = "shc:/"
+HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
+FILE_SUFFIX = ".smart-health-card"
+# SHC names no country; ISO 3166 reserves XA-XZ for user assignment, and Doc 9303 writes the
+# unspecified state as XX*. Rules then treat the entry as from no known country.
+UNKNOWN_COUNTRY = "XX"
+_MAX_ISSUER_TEXT = 80
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedCard:
+    """A card taken apart: header, the signed bytes and the claims, none of it trusted yet."""
+
+    kid: str
+    signing_input: bytes
+    signature: bytes
+    claims: dict[str, Any]
+    iss: str
+
+
+def looks_like(payload: str) -> bool:
+    """A ``shc:/`` QR text, a bare compact JWS, or a ``.smart-health-card`` file's JSON."""
+    start = payload[:5].lower()
+    if start == PREFIX:
+        return True
+    if start.startswith("eyj"):
+        return payload.count(".") == 2
+    return start.startswith("{") and '"verifiableCredential"' in payload
+
+
+def decode(payload: str) -> DecodedCard:
+    """Undo the QR digits, the JWS, DEFLATE and JSON; PayloadError names the failing step."""
+    from healthcert.codec import jws
+
+    token = jws.parse_compact(_jws_text(payload.strip()))
+    kid = _check_header(token.header)
+    claims = _claims(jws.inflate_raw(token.payload))
+    iss = claims.get("iss")
+    if not isinstance(iss, str) or not iss:
+        raise PayloadError(codes.SCHEMA_INVALID, "the card has no issuer URL (iss)")
+    return DecodedCard(kid, token.signing_input, token.signature, claims, iss)
+
+
+def _jws_text(text: str) -> str:
+    from healthcert.codec import shc_numeric
+
+    if shc_numeric.has_prefix(text):
+        return shc_numeric.join(text.split())
+    if text.startswith("{"):
+        cards = cards_from_file(text)
+        if len(cards) != 1:
+            raise PayloadError(
+                codes.INPUT_UNREADABLE,
+                f"the file holds {len(cards)} cards: verify each (shc.cards_from_file)",
+            )
+        return cards[0]
+    return text
+
+
+def _check_header(header: dict[str, Any]) -> str:
+    kid = header.get("kid")
+    if header.get("alg") != "ES256":
+        raise PayloadError(codes.HEADER_INVALID, f"JWS alg is {header.get('alg')!r}, not ES256")
+    if header.get("zip") != "DEF":
+        raise PayloadError(codes.HEADER_INVALID, "JWS header lacks zip DEF (raw DEFLATE)")
+    if not isinstance(kid, str) or not kid:
+        raise PayloadError(codes.HEADER_INVALID, "JWS header has no kid")
+    return kid
+
+
+def _claims(data: bytes) -> dict[str, Any]:
+    # Plain json here: the payload is at most MAX_DECOMPRESSED_BYTES, deep nesting ends in a
+    # RecursionError, and the strict I-JSON parser would cost as much as the signature check.
+    try:
+        claims = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise PayloadError(codes.JSON_INVALID, f"the JWS payload is not JSON: {error}") from None
+    if not isinstance(claims, dict):
+        raise PayloadError(codes.JSON_INVALID, "the JWS payload is not a JSON object")
+    return claims
+
+
+def cards_from_file(text: str | bytes) -> list[str]:
+    """The JWS of each card in a ``.smart-health-card`` file (``{"verifiableCredential": []}``)."""
+    if len(text) > MAX_INPUT_BYTES * 64:
+        raise PayloadError(codes.INPUT_TOO_LARGE, "the file is too large for health cards")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise PayloadError(codes.JSON_INVALID, f"not a .smart-health-card file: {error}") from None
+    cards = document.get("verifiableCredential") if isinstance(document, dict) else None
+    if not isinstance(cards, list) or not all(isinstance(card, str) for card in cards):
+        raise PayloadError(
+            codes.JSON_INVALID, "a .smart-health-card file holds a verifiableCredential array"
+        )
+    return [card.strip() for card in cards]
+
+
+def is_chunk(text: str) -> bool:
+    """Whether ``text`` is one chunk ``shc:/i/n/...`` of a card split over several QR codes."""
+    from healthcert.codec import shc_numeric
+
+    try:
+        return shc_numeric.has_prefix(text) and shc_numeric.parse_chunk(text).total > 1
+    except PayloadError:
+        return False
+
+
+def group_chunks(texts: Sequence[str]) -> list[str]:
+    """The payloads to verify: chunked QR texts given together become one payload.
+
+    Every other text is kept as it is, in order; the chunks join at the place of the first.
+    """
+    chunks = [text.strip() for text in texts if is_chunk(text.strip())]
+    grouped: list[str] = []
+    for text in texts:
+        if not is_chunk(text.strip()):
+            grouped.append(text)
+        elif text.strip() == chunks[0]:
+            grouped.append("\n".join(chunks))
+    return grouped
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """The trusted issuer entry and key a card resolved to (any of them may be missing)."""
+
+    issuer: ShcIssuer | None = None
+    key: ShcKey | None = None
+    trusted: TrustedKey | None = None
+
+
+def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
+    report.format = name
+    try:
+        card = decode(payload)
+    except PayloadError as error:
+        report.fail(error.code, error.message, check="decode")
+        return
+    report.passed("decode")
+    report.issuer = {"country": None, "kid": card.kid, "iss": card.iss}
+    binding = _resolve(report, card, context)
+    if binding.trusted is not None:
+        _check_signature(report, card, binding.trusted)
+        _check_chain(report, card, binding, context)
+    certificate = _check_content(report, card, binding)
+    _check_validity(report, card, binding, context.clock)
+    check_key_usage(report, certificate.kind if certificate else None, binding.trusted)
+    _check_revocation(report, card, binding)
+
+
+def _resolve(report: Report, card: DecodedCard, context: VerificationContext) -> _Binding:
+    issuers = context.shc_issuers
+    issuer = issuers.issuer(card.iss) if issuers is not None else None
+    if issuer is not None:
+        report.issuer["country"] = issuer.country
+        if issuer.name:
+            report.issuer["name"] = issuer.name
+        key = issuer.keys.get(card.kid)
+        if key is None:
+            _unknown_kid(report, card, issuers.issuers_holding(card.kid) if issuers else [])
+            return _Binding(issuer)
+        return _Binding(issuer, key, key.trusted)
+    return _resolve_in_trust_store(report, card, context)
+
+
+def _resolve_in_trust_store(
+    report: Report, card: DecodedCard, context: VerificationContext
+) -> _Binding:
+    from healthcert.codec import b64
+
+    try:
+        kid = b64.urlsafe_decode(card.kid)
+    except b64.Base64Error:
+        kid = card.kid.encode("utf-8")
+    keys = [key for key in context.trust.keys_for(kid) if key.issuer_url == card.iss]
+    if keys:
+        report.issuer["country"] = keys[0].country
+        return _Binding(trusted=keys[0])
+    if any(key.issuer_url == card.iss for key in context.trust):
+        _unknown_kid(report, card, [])
+    else:
+        report.fail(
+            codes.ISSUER_UNKNOWN,
+            f"the issuer {card.iss} is not trusted (issuer URLs must match exactly)",
+            check="signature",
+        )
+    return _Binding()
+
+
+def _unknown_kid(report: Report, card: DecodedCard, holders: list[str]) -> None:
+    elsewhere = f"; it is a key of {', '.join(holders)}" if holders else ""
+    report.fail(
+        codes.KID_UNKNOWN,
+        f"the issuer {card.iss} has no trusted key {card.kid}{elsewhere}",
+        check="signature",
+    )
+
+
+def _check_signature(report: Report, card: DecodedCard, key: TrustedKey) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcert.codec import jws
+
+    public_key = key.public_key
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and jws.verify(
+        public_key, "ES256", card.signing_input, card.signature
+    ):
+        report.passed("signature")
+    else:
+        report.fail(codes.SIGNATURE_INVALID, "the ES256 signature does not verify", "signature")
+
+
+def _check_chain(
+    report: Report, card: DecodedCard, binding: _Binding, context: VerificationContext
+) -> None:
+    """An x5c chain counts only when its root is a trusted anchor; then it must hold."""
+    if binding.key is None or not binding.key.x5c:
+        return
+    from healthcert.trust.shc_issuers import check_x5c
+
+    roots = [anchor.certificate for anchor in context.trust.anchors]
+    result = check_x5c(binding.key, card.iss, roots, context.clock)
+    if result.checked and result.problem is not None:
+        report.fail(codes.CHAIN_INVALID, result.problem, check="signature")
+
+
+def _check_content(report: Report, card: DecodedCard, binding: _Binding) -> Certificate | None:
+    from healthcert.formats import shc_fhir
+
+    vc = card.claims.get("vc")
+    types = vc.get("type") if isinstance(vc, dict) else None
+    if not isinstance(types, list) or HEALTH_CARD_TYPE not in types:
+        report.fail(codes.SCHEMA_INVALID, f"vc.type does not name {HEALTH_CARD_TYPE}", "schema")
+        return None
+    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
+    bundle = subject.get("fhirBundle") if isinstance(subject, dict) else None
+    try:
+        certificate = shc_fhir.certificate_from_bundle(bundle, _card_context(card, binding))
+    except shc_fhir.ContentError as error:
+        report.fail(error.code, error.message, check="schema")
+        if error.code == codes.CONTENT_UNSUPPORTED:
+            report.extra["shc"] = {"resources": shc_fhir.resource_counts(bundle)}
+        return None
+    report.passed("schema")
+    report.certificate = certificate.model_dump(mode="json")
+    return certificate
+
+
+def _card_context(card: DecodedCard, binding: _Binding) -> CardContext:
+    from healthcert.codec import b64
+    from healthcert.formats.shc_fhir import CardContext
+
+    issuer = binding.issuer
+    country = (issuer.country if issuer else None) or (
+        binding.trusted.country if binding.trusted else None
+    )
+    rid = _rid(card)
+    digest = hashlib.sha256(card.signing_input).digest()[:12]
+    return CardContext(
+        country=country or UNKNOWN_COUNTRY,
+        issuer=((issuer.name if issuer else None) or card.iss)[:_MAX_ISSUER_TEXT],
+        certificate_id=rid or f"shc:{b64.urlsafe_encode(digest)}",
+    )
+
+
+def _rid(card: DecodedCard) -> str | None:
+    vc = card.claims.get("vc")
+    rid = vc.get("rid") if isinstance(vc, dict) else None
+    return rid if isinstance(rid, str) and rid else None
+
+
+def _check_validity(report: Report, card: DecodedCard, binding: _Binding, clock: datetime) -> None:
+    nbf, exp = card.claims.get("nbf"), card.claims.get("exp")
+    try:
+        issued = _claim_time(nbf, "nbf", required=True)
+        expires = _claim_time(exp, "exp", required=False)
+    except ValueError as error:
+        report.fail(codes.SCHEMA_INVALID, str(error), check="validity_period")
+        return
+    check_validity_period(
+        report, issued_at=issued, expires=expires, clock=clock, key=binding.trusted
+    )
+
+
+def _claim_time(value: Any, claim: str, *, required: bool) -> datetime | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"the card's {claim} is not a number of seconds since 1970")
+    try:
+        return from_timestamp(value)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"the card's {claim} {value} is not a representable time") from None
+
+
+def _check_revocation(report: Report, card: DecodedCard, binding: _Binding) -> None:
+    """Per the framework: a rid listed in the key's CRL revokes the card (if nbf is earlier)."""
+    issuer, key = binding.issuer, binding.key
+    crl = issuer.crls.get(card.kid) if issuer is not None else None
+    rid = _rid(card)
+    if crl is None:
+        if key is not None and key.crl_version is not None:
+            report.extra["revocation"] = (
+                f"the issuer keeps a revocation list for this key (version {key.crl_version}), "
+                "but none is loaded: revocation was not checked"
+            )
+        return
+    if rid is None:
+        return  # the card has no rid, so the rid method cannot revoke it
+    nbf = card.claims.get("nbf")
+    when = float(nbf) if isinstance(nbf, int | float) and not isinstance(nbf, bool) else None
+    if crl.revokes(rid, when):
+        report.fail(codes.REVOKED, f"the issuer revoked this card (rid {rid})", "revocation")
+    else:
+        report.passed("revocation")
+    if key is not None and key.crl_version is not None and crl.ctr < key.crl_version:
+        report.extra["revocation"] = (
+            f"the loaded revocation list is version {crl.ctr}; the issuer is at {key.crl_version}"
+        )
+
+
+# --- issuing --------------------------------------------------------------------------------
+
+
+def encode(
+    cert: Certificate,
+    private_key: ec.EllipticCurvePrivateKey,
+    kid: str | None,
+    iss: str,
+    nbf: datetime | float,
+    exp: datetime | float | None = None,
+    *,
+    rid: str | None = None,
+) -> str:
+    """The compact JWS of a SMART Health Card for ``cert``, signed with ``private_key``.
+
+    ``kid`` defaults to the key's RFC 7638 thumbprint (the framework requires exactly that);
+    ``nbf`` and ``exp`` are datetimes or seconds since 1970; ``rid`` is the revocation id.
+    """
+    from healthcert.codec import jws
+    from healthcert.formats.shc_fhir import FHIR_VERSION, bundle_from_certificate
+
+    if not iss.startswith(("https://", "http://")) or iss.endswith("/"):
+        raise RequestError(f"the issuer URL {iss!r} must be http(s) without a trailing '/'")
+    try:
+        if jws.algorithm_for_key(private_key).name != "ES256":
+            raise ValueError("not P-256")
+    except ValueError:
+        raise RequestError(
+            "SMART Health Cards are signed with ES256: use an EC P-256 key"
+        ) from None
+    credential: dict[str, Any] = {
+        "type": [HEALTH_CARD_TYPE],
+        "credentialSubject": {
+            "fhirVersion": FHIR_VERSION,
+            "fhirBundle": bundle_from_certificate(cert),
+        },
+    }
+    if rid is not None:
+        credential["rid"] = rid
+    claims: dict[str, Any] = {"iss": iss, "nbf": _seconds(nbf)}
+    if exp is not None:
+        claims["exp"] = _seconds(exp)
+    claims["vc"] = credential
+    minified = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    key_id = kid or jws.jwk_thumbprint(jws.public_jwk(private_key.public_key()))
+    header = {"zip": "DEF", "alg": "ES256", "kid": key_id}
+    return jws.encode_compact(header, jws.deflate_raw(minified), private_key)
+
+
+def _seconds(moment: datetime | float) -> int | float:
+    value = moment.timestamp() if isinstance(moment, datetime) else float(moment)
+    return int(value) if value.is_integer() else value
+
+
+def to_numeric(jws_text: str) -> str:
+    """The ``shc:/`` QR text of a card's JWS (numeric QR mode; one code, not chunks)."""
+    from healthcert.codec import shc_numeric
+
+    return shc_numeric.to_qr_text(jws_text)
+
+
+def to_file(cards: Sequence[str]) -> str:
+    """The JSON of a ``.smart-health-card`` file holding ``cards`` (JWS texts)."""
+    return json.dumps({"verifiableCredential": list(cards)}, indent=2)
