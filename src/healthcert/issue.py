@@ -7,6 +7,7 @@ here: a QR code or a PDF is rendered from the payload on request.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError
@@ -15,6 +16,8 @@ from healthcert.errors import RequestError
 from healthcert.model import Certificate
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from healthcert.keys.signer import Signer
 
 # How long a payload stays valid when the request does not say: a test result is short-lived.
@@ -61,17 +64,19 @@ def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = N
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     return hcert.encode(
         to_dcc(certificate),
-        issuer_country=_signer_country(signer),
+        issuer_country=_signer_country(signer.certificate),
         issued_at=issued_at,
         expires=expiry(request, issued_at, signer.not_after),
         signer=signer,
     )
 
 
-def _signer_country(signer: Signer) -> str:
+@lru_cache(maxsize=64)
+def _signer_country(certificate: x509.Certificate) -> str:
+    """The DSC subject's country; cached, as reading the subject costs more than a signature."""
     from cryptography.x509.oid import NameOID
 
-    countries = signer.certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     if not countries:
         raise RequestError("the DSC has no country (C) in its subject")
     return str(countries[0].value)
