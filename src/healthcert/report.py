@@ -52,6 +52,10 @@ CHECK_NAMES: tuple[str, ...] = (
 # A certificate is never valid unless these were computed and passed.
 MANDATORY_CHECKS: tuple[str, ...] = ("decode", "signature", "validity_period")
 
+# Checks of the entry decision, not of the certificate: present only when a destination was
+# asked for, and never part of ``valid`` (a genuine certificate stays valid where it is refused).
+DECISION_CHECKS: frozenset[str] = frozenset({"rules"})
+
 
 @dataclass(slots=True)
 class ReportError:
@@ -99,7 +103,11 @@ class Report:
             return False
         if any(self.checks.get(name) is not True for name in MANDATORY_CHECKS):
             return False
-        return all(result is not False for result in self.checks.values())
+        return all(
+            result is not False
+            for name, result in self.checks.items()
+            if name not in DECISION_CHECKS
+        )
 
     def json_line(self) -> str:
         """The report as one line of strict JSON (UTF-8 text, no NaN, no trailing newline)."""
