@@ -25,7 +25,18 @@ def _mount_sub_apps() -> None:
     app.add_typer(trust.app, name="trust")
 
 
+def _mount_service_commands() -> None:
+    # Each module imports only typer at the top: FastAPI and SQLAlchemy load inside commands.
+    from healthcert.cli import apikey, audit, db, serve
+
+    app.command("serve")(serve.serve)
+    app.add_typer(db.app, name="db")
+    app.add_typer(apikey.app, name="apikey")
+    app.command("audit")(audit.audit)
+
+
 _mount_sub_apps()
+_mount_service_commands()
 
 
 def main() -> None:

@@ -1,0 +1,62 @@
+"""``healthcert apikey``: API keys of the certificate service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from healthcert.cli.db import UrlOption
+
+app = typer.Typer(
+    name="apikey",
+    help="Create, list and revoke API keys of the service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+OPERATOR = ("admin", "cli")
+
+
+@app.command("create")
+def create(
+    role: Annotated[
+        str, typer.Option("--role", help="admin, recorder, issuer, verifier or officer.")
+    ],
+    label: Annotated[str, typer.Option("--label", help="Who holds the key.")] = "unnamed",
+    url: UrlOption = None,
+) -> None:
+    """Create a key and print it once: only its hash is stored."""
+    from healthcert.cli.common import fail
+    from healthcert.service.apikeys import create_key
+    from healthcert.service.audit import Actor
+    from healthcert.service.context import open_context
+    from healthcert.service.errors import Invalid
+
+    try:
+        created = create_key(open_context(url), role, label, Actor(*OPERATOR))
+    except Invalid as error:
+        fail(str(error))
+    typer.echo(created.secret)
+
+
+@app.command("list")
+def list_keys(url: UrlOption = None) -> None:
+    """The keys: id, role, label, prefix and whether revoked (never the secret)."""
+    from healthcert.service.apikeys import list_keys
+    from healthcert.service.context import open_context
+
+    for key in list_keys(open_context(url)):
+        state = "revoked" if key["revoked"] else "active"
+        typer.echo(f"{key['id']}\t{key['role']}\t{key['label']}\t{key['prefix']}…\t{state}")
+
+
+@app.command("revoke")
+def revoke(key_id: int, url: UrlOption = None) -> None:
+    """Revoke the key with this id."""
+    from healthcert.cli.common import fail
+    from healthcert.service.apikeys import revoke_key
+    from healthcert.service.audit import Actor
+    from healthcert.service.context import open_context
+
+    if not revoke_key(open_context(url), key_id, Actor(*OPERATOR)):
+        fail(f"no active key with id {key_id}")

@@ -1,0 +1,54 @@
+"""``healthcert serve``: the certificate service over HTTP (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from healthcert.cli.db import UrlOption
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    url: UrlOption = None,
+    country: Annotated[
+        str, typer.Option("--country", help="Issuing country when keys must be created.")
+    ] = "CN",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Demo set-up: keys, a recorder key and a demo holder, printed in the terminal.",
+        ),
+    ] = False,
+) -> None:
+    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1."""
+    import uvicorn
+
+    from healthcert.api import logs
+    from healthcert.api.app import create_app
+    from healthcert.cli.common import fail
+    from healthcert.errors import HealthcertError
+    from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
+    from healthcert.service.context import open_context
+
+    logs.configure()
+    if demo:
+        from healthcert.service.demo import prepare_environment
+
+        prepare_environment()
+    try:
+        if ensure_issuer_keys(country):
+            typer.echo(f"No keys found: created the CSCA and a DSC of {country.upper()}.")
+        ctx = open_context(url)
+    except HealthcertError as error:
+        fail(str(error))
+    ctx.trust_loader = service_trust
+    if demo:
+        from healthcert.service.demo import set_up
+
+        set_up(ctx, host, port)
+    typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)

@@ -1,0 +1,95 @@
+"""API keys and roles: a key is shown once at creation; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from healthcert.service import audit
+from healthcert.service.errors import Invalid, Unauthorised
+
+if TYPE_CHECKING:
+    from healthcert.service.context import ServiceContext
+
+ROLES = ("admin", "recorder", "issuer", "verifier", "officer")
+_PREFIX = "hck_"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    id: int
+    role: str
+    label: str
+    secret: str
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(ctx: ServiceContext, role: str, label: str, actor: audit.Actor) -> CreatedKey:
+    """A new key for ``role``; the secret is returned here and never again."""
+    from healthcert.store.tables import ApiKey
+
+    if role not in ROLES:
+        raise Invalid([{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}])
+    secret = _PREFIX + secrets.token_urlsafe(32)  # 256 bits: a fast hash cannot be reversed
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        row = ApiKey(
+            key_hash=hash_key(secret), prefix=secret[:10], role=role, label=label, created_at=now
+        )
+        session.add(row)
+        session.flush()
+        audit.append(session, actor, "apikey.create", "api_key", row.id, now, role=role)
+        return CreatedKey(row.id, role, label, secret)
+
+
+def authenticate(ctx: ServiceContext, secret: str | None) -> audit.Actor:
+    """The actor a key stands for; Unauthorised when it is missing, unknown or revoked."""
+    from sqlalchemy import select
+
+    from healthcert.store.tables import ApiKey
+
+    if not secret:
+        raise Unauthorised("an API key is required (header X-API-Key)")
+    with ctx.sessions() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorised("the API key is not valid")
+    return audit.Actor(role=row.role, name=row.label, key_id=row.id)
+
+
+def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
+    from healthcert.store.tables import ApiKey
+
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        row = session.get(ApiKey, key_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = now
+        audit.append(session, actor, "apikey.revoke", "api_key", key_id, now)
+        return True
+
+
+def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import ApiKey
+
+    with ctx.sessions() as session:
+        rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+    return [
+        {
+            "id": row.id,
+            "role": row.role,
+            "label": row.label,
+            "prefix": row.prefix,
+            "created_at": row.created_at.isoformat(),
+            "revoked": row.revoked_at is not None,
+        }
+        for row in rows
+    ]

@@ -1,0 +1,45 @@
+"""First start: an issuer without keys gets its CSCA and a DSC, and trusts its own DSCs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from healthcert.trust.store import TrustStore
+
+
+def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
+    """Create the CSCA and a DSC for every kind when the key directory has none; True if created.
+
+    The passphrase comes from HEALTHCERT_KEY_PASSPHRASE, as for `healthcert keys`.
+    """
+    from healthcert.keys.csca import create_csca
+    from healthcert.keys.directory import KeyDirectory
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.keyfile import passphrase_from_env
+
+    directory = KeyDirectory(home)
+    if directory.has_csca():
+        return False
+    passphrase = passphrase_from_env()
+    csca = create_csca(country, f"healthcert demo CSCA {country}")
+    directory.save_csca(csca, passphrase)
+    directory.save_dsc(create_dsc(csca), passphrase)
+    return True
+
+
+def service_trust(home: Path | None = None) -> TrustStore:
+    """The local trust store plus this issuer's own DSCs: the service verifies what it issues."""
+    from healthcert.errors import KeyStoreError
+    from healthcert.keys.directory import KeyDirectory
+    from healthcert.trust.store import load_local_trust
+
+    store = load_local_trust(home)
+    try:
+        paths = [dsc.cert_path for dsc in KeyDirectory(home).dscs()]
+    except KeyStoreError:
+        paths = []
+    for path in paths:
+        store.add_source(path)
+    return store

@@ -1,0 +1,77 @@
+"""What every use case works with: the database, the signer, the trust store, the notifier."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from healthcert.keys.signer import Signer
+    from healthcert.service.notifier import Notifier
+    from healthcert.trust.store import TrustStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceContext:
+    """One running service. ``signer`` and ``trust`` load lazily: a verifier-only server has
+    no private key, and an issuer-only one may have no trust store."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    notifier: Notifier
+    issuer_name: str = "healthcert demo health authority"
+    clock: Callable[[], datetime] = utc_now
+    signer_loader: Callable[[], Signer] | None = None
+    trust_loader: Callable[[], TrustStore] | None = None
+    _signer: Signer | None = field(default=None, repr=False)
+    _trust: TrustStore | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed together, or not at all."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def signer(self) -> Signer:
+        with self._lock:
+            if self._signer is None:
+                from healthcert.keys.signer import load_signer
+
+                self._signer = (self.signer_loader or load_signer)()
+            return self._signer
+
+    def trust(self) -> TrustStore:
+        with self._lock:
+            if self._trust is None:
+                from healthcert.trust.store import load_local_trust
+
+                self._trust = (self.trust_loader or load_local_trust)()
+            return self._trust
+
+
+def open_context(
+    url: str | None = None, *, migrate: bool = True, notifier: Notifier | None = None
+) -> ServiceContext:
+    """A service context on the database at ``url`` (see ``store.db``), its schema upgraded."""
+    from healthcert.service.notifier import OutboxNotifier
+    from healthcert.store.db import make_engine, session_factory
+    from healthcert.store.migrate import upgrade
+
+    engine = make_engine(url)
+    if migrate:
+        upgrade(engine)
+    return ServiceContext(
+        engine=engine, sessions=session_factory(engine), notifier=notifier or OutboxNotifier()
+    )

@@ -1,0 +1,37 @@
+"""What a use case refuses, in terms the API maps to HTTP statuses."""
+
+from __future__ import annotations
+
+from healthcert.errors import HealthcertError
+
+
+class ServiceError(HealthcertError):
+    """Base of the refusals below."""
+
+
+class NotFound(ServiceError):
+    """No such object, or not one the caller may see (the two are not told apart)."""
+
+
+class Invalid(ServiceError):
+    """The input is wrong; ``problems`` names each bad field and why."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in problems))
+        self.problems = problems
+
+
+class Conflict(ServiceError):
+    """The request contradicts the stored state (e.g. the record id was used for other data)."""
+
+
+class Unauthorised(ServiceError):
+    """Credentials are missing, wrong or expired."""
+
+
+class TooManyAttempts(ServiceError):
+    """A rate limit refused the attempt; ``retry_after`` seconds until the next may succeed."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,63 @@
+"""The database: its URL, the engine with each backend's settings, and sessions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SQLITE_PATH = Path("var/healthcert.db")
+URL_VARIABLE = "HEALTHCERT_DATABASE_URL"
+
+
+def database_url(url: str | None = None) -> str:
+    """The given URL, else HEALTHCERT_DATABASE_URL, else the SQLite file ./var/healthcert.db."""
+    if url:
+        return url
+    configured = os.environ.get(URL_VARIABLE, "").strip()
+    if configured:
+        return configured
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    resolved = database_url(url)
+    if resolved.startswith("sqlite"):
+        return _sqlite_engine(resolved)
+    return create_engine(resolved, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    # One file shared by the server's threads: WAL lets readers run beside the one writer,
+    # and the busy timeout makes a second writer wait instead of failing at once.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # Take the write lock at BEGIN: a read-then-write transaction that upgrades later can
+        # deadlock with another one and fail with "database is locked" despite the timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    # pysqlite's own transaction handling must step aside for the BEGIN above.
+    @event.listens_for(engine, "connect")
+    def _no_autobegin(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,125 @@
+"""Fixtures of the service tests: one database per test module, on SQLite and on PostgreSQL.
+
+PostgreSQL is the one at 127.0.0.1:5432 (trust auth, user postgres); each module creates its
+own database with a random name and drops it after. Without a reachable server those tests are
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from healthcert.keys.signer import Signer
+    from healthcert.service.context import ServiceContext
+    from healthcert.trust.store import TrustStore
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+ROLES = ("admin", "recorder", "issuer", "verifier", "officer")
+
+
+def _postgres_admin() -> Any:
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN, autocommit=True)
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        _postgres_admin().close()
+    except Exception as error:  # any failure to connect is a reason to skip
+        return f"no PostgreSQL at 127.0.0.1:5432: {error}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_skip_reason() -> str | None:
+    return _postgres_unreachable()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_skip_reason: str | None,
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'healthcert.db'}"
+        return
+    if postgres_skip_reason:
+        pytest.skip(postgres_skip_reason)
+    name = f"healthcert_test_{secrets.token_hex(6)}"
+    with _postgres_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_SERVER.format(name=name)
+    finally:
+        with _postgres_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def issuer_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Path]:
+    """A CN CSCA and a DSC for every kind, made once: the signer, and the DSC's PEM file."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from healthcert.keys.csca import create_csca
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.signer import signer_from
+
+    csca = create_csca("CN")
+    dsc = create_dsc(csca)
+    path = tmp_path_factory.mktemp("keys") / "dsc.pem"
+    path.write_bytes(dsc.certificate.public_bytes(Encoding.PEM))
+    return signer_from(dsc), path
+
+
+@pytest.fixture(scope="session")
+def trust(issuer_keys: tuple[Signer, Path]) -> TrustStore:
+    from healthcert.trust.store import load_trust
+
+    return load_trust([issuer_keys[1]])
+
+
+@pytest.fixture(scope="module")
+def ctx(
+    database_url: str, issuer_keys: tuple[Signer, Path], trust: TrustStore
+) -> Iterator[ServiceContext]:
+    from healthcert.service.context import open_context
+
+    context = open_context(database_url)
+    context.signer_loader = lambda: issuer_keys[0]
+    context.trust_loader = lambda: trust
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(ctx: ServiceContext) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from healthcert.api.app import create_app
+
+    with TestClient(create_app(ctx)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def keys(ctx: ServiceContext) -> dict[str, dict[str, str]]:
+    """One API key per role, as the headers to send."""
+    from healthcert.service.apikeys import create_key
+    from healthcert.service.audit import Actor
+
+    operator = Actor("admin", "tests")
+    return {
+        role: {"X-API-Key": create_key(ctx, role, f"test {role}", operator).secret}
+        for role in ROLES
+    }
