@@ -1,0 +1,198 @@
+"""Records intake: what laboratories and vaccination sites report, validated field by field,
+stored once per sender record id however often the sender retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from healthcert.service import audit
+from healthcert.service.errors import Conflict, Invalid, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from healthcert.service.context import ServiceContext
+    from healthcert.store.tables import Record
+
+# Filled at issuance (the DSC's country, the service's issuer name, a fresh UVCI); a record
+# may leave them out, so validation stands in these values and never stores them.
+_PLACEHOLDERS = {"country": "ZZ", "issuer": "-", "certificate_id": "-"}
+
+Short = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+
+
+class HolderIn(BaseModel):
+    """The person: their travel document, names as written (and Latin forms) and birth date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: Annotated[str, Field(pattern=r"^(passport|id-card|other)$")] = "passport"
+    document_number: Annotated[str, Field(pattern=r"^[A-Za-z0-9<-]{1,64}$")]
+    family_name: Annotated[str | None, Field(max_length=80)] = None
+    given_name: Annotated[str | None, Field(max_length=80)] = None
+    family_name_latin: str | None = None
+    given_name_latin: str | None = None
+    date_of_birth: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    contact: Annotated[str | None, Field(max_length=200)] = None
+
+
+class RecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record_id: Annotated[str, Field(min_length=1, max_length=200)]
+    holder: HolderIn
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    record: Record
+    created: bool
+
+
+def parse_record(document: Any) -> RecordIn:
+    """Validate a native record; Invalid names every bad field, holder and entry alike."""
+    try:
+        record = RecordIn.model_validate(document)
+    except ValidationError as error:
+        raise Invalid(_problems(error)) from None
+    check_certificate_fields(record)
+    return record
+
+
+def check_certificate_fields(record: RecordIn) -> None:
+    """The holder and entry must make a valid canonical certificate (codes, dates, names)."""
+    from healthcert.model.certificate import Certificate
+
+    entry = {**_PLACEHOLDERS, **record.entry}
+    try:
+        Certificate.model_validate({"holder": canonical_holder(record.holder), "entry": entry})
+    except ValidationError as error:
+        raise Invalid(_problems(error)) from None
+
+
+def canonical_holder(holder: HolderIn) -> dict[str, Any]:
+    return holder.model_dump(
+        include={
+            "family_name",
+            "given_name",
+            "family_name_latin",
+            "given_name_latin",
+            "date_of_birth",
+        },
+        exclude_none=True,
+    )
+
+
+def _problems(error: ValidationError) -> list[dict[str, str]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in problem["loc"]) or "record",
+            "message": problem["msg"],
+        }
+        for problem in error.errors()
+    ]
+
+
+def store_record(ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> Stored:
+    """Store a record, or find the one this sender already stored under the same record id.
+
+    The same id with different content is a Conflict: the sender must use a new id.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with ctx.transaction() as session:
+            existing = _by_sender_id(session, actor.name, record.record_id)
+            if existing is not None:
+                return Stored(_same_or_conflict(existing, record), created=False)
+            return Stored(_insert(session, ctx, record, actor), created=True)
+    except IntegrityError:  # a concurrent retry stored it between our read and our insert
+        with ctx.sessions() as session:
+            found = _by_sender_id(session, actor.name, record.record_id)
+        if found is None:
+            raise
+        return Stored(_same_or_conflict(found, record), created=False)
+
+
+def _by_sender_id(session: Session, sender: str, record_id: str) -> Record | None:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import Record
+
+    return session.scalar(
+        select(Record).where(Record.sender == sender, Record.sender_record_id == record_id)
+    )
+
+
+def _same_or_conflict(existing: Record, record: RecordIn) -> Record:
+    if existing.holder != _holder_json(record) or existing.entry != record.entry:
+        raise Conflict(
+            f"record id {record.record_id!r} was already used for different data: use a new id"
+        )
+    return existing
+
+
+def _holder_json(record: RecordIn) -> dict[str, Any]:
+    return record.holder.model_dump(exclude_none=True)
+
+
+def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> Record:
+    from healthcert.store.tables import Record
+
+    now = ctx.clock()
+    row = Record(
+        sender=actor.name,
+        sender_record_id=record.record_id,
+        kind=str(record.entry["kind"]),
+        document_type=record.holder.document_type,
+        document_number=record.holder.document_number.upper(),
+        date_of_birth=record.holder.date_of_birth,
+        contact=record.holder.contact,
+        holder=_holder_json(record),
+        entry=record.entry,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.append(session, actor, "record.create", "record", row.id, now, kind=row.kind)
+    return row
+
+
+def get_record(ctx: ServiceContext, record_id: int) -> Record:
+    from healthcert.store.tables import Record
+
+    with ctx.sessions() as session:
+        row = session.get(Record, record_id)
+    if row is None:
+        raise NotFound(f"no record {record_id}")
+    return row
+
+
+def records_of(ctx: ServiceContext, document_number: str, date_of_birth: str) -> list[Record]:
+    """Every record of the person with this document number and date of birth."""
+    from sqlalchemy import select
+
+    from healthcert.store.tables import Record
+
+    with ctx.sessions() as session:
+        query = select(Record).where(
+            Record.document_number == document_number.upper(),
+            Record.date_of_birth == date_of_birth,
+        )
+        return list(session.scalars(query.order_by(Record.id)).all())
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "record_id": record.sender_record_id,
+        "sender": record.sender,
+        "kind": record.kind,
+        "holder": record.holder,
+        "entry": record.entry,
+        "created_at": record.created_at.isoformat(),
+    }
