@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
-from importlib import resources
 from typing import Any
 
 SCHEMA_DIRECTORY = "eu-dcc-schema"
@@ -46,6 +45,8 @@ def _validator() -> Validator:
 
 def load_schema() -> dict[str, Any]:
     """The shipped EU DCC combined schema."""
+    from importlib import resources
+
     path = resources.files("healthcert.formats") / "data" / SCHEMA_DIRECTORY / SCHEMA_FILE
     with path.open("r", encoding="utf-8") as stream:
         schema: dict[str, Any] = json.load(stream)

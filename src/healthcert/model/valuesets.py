@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from importlib.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 EU_DIRECTORY = "eu-dcc-valuesets"
 ADDITIONS_FILE = "healthcert-valuesets.json"
@@ -79,6 +80,8 @@ class ValueSets:
 @cache
 def value_sets() -> ValueSets:
     """The shipped value sets, read on first use and shared afterwards."""
+    from importlib import resources
+
     data = resources.files("healthcert.model") / "data"
     eu_files = sorted(
         (entry for entry in (data / EU_DIRECTORY).iterdir() if entry.name.endswith(".json")),
