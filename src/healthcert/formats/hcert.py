@@ -147,6 +147,7 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     kid = decoded.sign1.kid
     report.issuer["country"] = decoded.issuer_country
     report.issuer["kid"] = base64.b64encode(kid).decode("ascii") if kid is not None else None
+    _record_claim_times(report, decoded)
     _check_schema(report, decoded.dcc)
     key = _check_signature(report, decoded.sign1, context)
     check_validity_period(
@@ -158,6 +159,13 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     )
     check_key_usage(report, decoded.kind, key)
     report.certificate = _canonical(decoded.dcc)
+
+
+def _record_claim_times(report: Report, decoded: DecodedHcert) -> None:
+    """The CWT's iat and exp, as entry rules see them (``external.iat`` / ``external.exp``)."""
+    for key, when in (("iat", decoded.issued_at), ("exp", decoded.expires)):
+        if when is not None:
+            report.extra[key] = f"{when:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def _check_schema(report: Report, dcc: Any) -> None:
