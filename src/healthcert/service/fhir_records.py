@@ -21,8 +21,11 @@ def records_from_bundle(bundle: Any) -> list[dict[str, Any]]:
     """Native record documents from a FHIR Bundle; Invalid names what is missing."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise Invalid([{"field": "resourceType", "message": "a FHIR R4 Bundle is expected"}])
-    resources = [e.get("resource") for e in bundle.get("entry") or [] if isinstance(e, dict)]
-    resources = [r for r in resources if isinstance(r, dict)]
+    resources: list[dict[str, Any]] = [
+        e["resource"]
+        for e in bundle.get("entry") or []
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
         raise Invalid([{"field": "entry", "message": "the Bundle needs exactly one Patient"}])

@@ -1,0 +1,66 @@
+"""The issuers' API: issue a record's certificate, fetch its payload, QR code and paper form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
+
+from healthcert.api.auth import Service, require_role
+from healthcert.service.audit import Actor
+
+router = APIRouter(tags=["certificates"])
+Issuer = Annotated[Actor, Depends(require_role("issuer"))]
+Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
+
+
+class IssueBody(BaseModel):
+    format: str = "eu-dcc"
+
+
+@router.post("/records/{record_id}/certificates", status_code=201)
+def issue(
+    record_id: int, body: IssueBody, ctx: Service, actor: Issuer, response: Response
+) -> dict[str, Any]:
+    """The record's certificate in the format asked: 201 when signed now, 200 when it existed."""
+    from healthcert.service.issuance import certificate_json, issue_for_record
+
+    issued = issue_for_record(ctx, record_id, body.format, actor)
+    if not issued.created:
+        response.status_code = 200
+    return certificate_json(issued.certificate)
+
+
+@router.get("/certificates/{certificate_id}")
+def certificate(certificate_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
+    from healthcert.service.issuance import certificate_json, get_certificate
+
+    return certificate_json(get_certificate(ctx, certificate_id))
+
+
+@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
+def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, _actor: Reader) -> Response:
+    """The QR code, rendered on the first request and cached."""
+    return qr_response(ctx, certificate_id, kind)
+
+
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response)
+def pdf(certificate_id: int, ctx: Service, _actor: Reader) -> Response:
+    """The paper certificate (A4 PDF)."""
+    return pdf_response(ctx, certificate_id)
+
+
+def qr_response(ctx: Service, certificate_id: int, kind: str) -> Response:
+    from healthcert.service.issuance import get_certificate
+    from healthcert.service.rendering import MEDIA_TYPES, cached_qr
+
+    row = get_certificate(ctx, certificate_id)
+    return Response(cached_qr(ctx, row.id, row.payload, kind), media_type=MEDIA_TYPES[kind])
+
+
+def pdf_response(ctx: Service, certificate_id: int) -> Response:
+    from healthcert.service.rendering import cached_pdf
+
+    headers = {"Content-Disposition": f'inline; filename="certificate-{certificate_id}.pdf"'}
+    return Response(cached_pdf(ctx, certificate_id), media_type="application/pdf", headers=headers)

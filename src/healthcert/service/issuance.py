@@ -1,0 +1,222 @@
+"""Issuance from a record: one certificate per record and format, whoever asks and how often.
+
+Signing runs outside the transaction (it is CPU work); the insert then relies on the unique
+(record, format) constraint, so of concurrent requests exactly one stores a certificate and
+the others return it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from healthcert.service import audit
+from healthcert.service.errors import Invalid, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from healthcert.keys.signer import Signer
+    from healthcert.service.context import ServiceContext
+    from healthcert.store.tables import IssuedCertificate, Record
+
+FORMATS = ("eu-dcc", "shc", "icao-vds-nc")
+_UVCI_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A signed payload and what the certificates table keeps about it."""
+
+    payload: str
+    uvci: str
+    country: str
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    certificate: IssuedCertificate
+    created: bool
+
+
+Encoder = Callable[["ServiceContext", dict[str, Any], str], Signed]
+
+
+def encoders() -> dict[str, Encoder]:
+    """The formats this installation can issue (the others answer 422 until they land)."""
+    return {"eu-dcc": _sign_eu_dcc}
+
+
+def issue_for_record(ctx: ServiceContext, record_id: int, fmt: str, actor: audit.Actor) -> Issued:
+    """The record's certificate in ``fmt``: the stored one, or a new one signed now."""
+    encoder = _encoder(fmt)
+    record = _record(ctx, record_id)
+    existing = find_certificate(ctx, record_id, fmt)
+    if existing is not None:
+        return Issued(existing, created=False)
+    for _attempt in range(_UVCI_ATTEMPTS):
+        signed = encoder(ctx, certificate_document(ctx, record), _country(ctx))
+        issued = _store(ctx, record, fmt, signed, actor)
+        if issued is not None:
+            return issued
+    raise RuntimeError("could not draw an unused UVCI")  # 110 random bits: never in practice
+
+
+def _encoder(fmt: str) -> Encoder:
+    available = encoders()
+    if fmt not in available:
+        known = ", ".join(available)
+        raise Invalid([{"field": "format", "message": f"must be one of: {known}"}])
+    return available[fmt]
+
+
+def _record(ctx: ServiceContext, record_id: int) -> Record:
+    from healthcert.store.tables import Record
+
+    with ctx.sessions() as session:
+        record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    return record
+
+
+def _country(ctx: ServiceContext) -> str:
+    return signer_country(ctx.signer())
+
+
+def signer_country(signer: Signer) -> str:
+    """The issuing country: the C of the DSC's subject."""
+    from cryptography.x509.oid import NameOID
+
+    from healthcert.errors import RequestError
+
+    countries = signer.certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    if not countries:
+        raise RequestError("the DSC has no country (C) in its subject")
+    return str(countries[0].value)
+
+
+def certificate_document(ctx: ServiceContext, record: Record) -> dict[str, Any]:
+    """The canonical certificate of a record; ``certificate_id`` is filled by the encoder."""
+    holder = {
+        key: value
+        for key, value in record.holder.items()
+        if key
+        in ("family_name", "given_name", "family_name_latin", "given_name_latin", "date_of_birth")
+    }
+    entry = {**record.entry, "country": _country(ctx), "issuer": ctx.issuer_name}
+    return {"holder": holder, "entry": entry}
+
+
+def find_certificate(ctx: ServiceContext, record_id: int, fmt: str) -> IssuedCertificate | None:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import IssuedCertificate
+
+    with ctx.sessions() as session:
+        return session.scalar(
+            select(IssuedCertificate).where(
+                IssuedCertificate.record_id == record_id, IssuedCertificate.format == fmt
+            )
+        )
+
+
+def _store(
+    ctx: ServiceContext, record: Record, fmt: str, signed: Signed, actor: audit.Actor
+) -> Issued | None:
+    """Insert; the existing certificate when another request won; None on a UVCI collision."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with ctx.transaction() as session:
+            return Issued(_insert(session, record, fmt, signed, actor), created=True)
+    except IntegrityError:
+        winner = find_certificate(ctx, record.id, fmt)
+        return Issued(winner, created=False) if winner is not None else None
+
+
+def _insert(
+    session: Session, record: Record, fmt: str, signed: Signed, actor: audit.Actor
+) -> IssuedCertificate:
+    from healthcert.store.tables import IssuedCertificate
+
+    row = IssuedCertificate(
+        record_id=record.id,
+        format=fmt,
+        uvci=signed.uvci,
+        country=signed.country,
+        kid=signed.kid,
+        payload=signed.payload,
+        issued_at=signed.issued_at,
+        expires_at=signed.expires_at,
+    )
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        actor,
+        "certificate.issue",
+        "certificate",
+        row.id,
+        signed.issued_at,
+        record=record.id,
+        format=fmt,
+        uvci=signed.uvci,
+        kid=signed.kid,
+    )
+    return row
+
+
+def _sign_eu_dcc(ctx: ServiceContext, document: dict[str, Any], country: str) -> Signed:
+    return sign_eu_dcc(ctx.signer(), document, country, ctx.clock())
+
+
+def sign_eu_dcc(signer: Signer, document: dict[str, Any], country: str, now: datetime) -> Signed:
+    """Sign ``document`` as an ``HC1:`` payload under a fresh UVCI."""
+    import base64
+
+    from healthcert.issue import expiry, issue_hc1, parse_request
+    from healthcert.service.uvci import new_uvci
+
+    uvci = new_uvci(country)
+    request = parse_request({**document, "entry": {**document["entry"], "certificate_id": uvci}})
+    issued_at = now.replace(microsecond=0)
+    payload = issue_hc1(request, signer, now=issued_at)
+    return Signed(
+        payload=payload,
+        uvci=uvci,
+        country=country,
+        kid=base64.b64encode(signer.kid).decode("ascii"),
+        issued_at=issued_at,
+        expires_at=expiry(request, issued_at, signer.not_after),
+    )
+
+
+def get_certificate(ctx: ServiceContext, certificate_id: int) -> IssuedCertificate:
+    from healthcert.store.tables import IssuedCertificate
+
+    with ctx.sessions() as session:
+        row = session.get(IssuedCertificate, certificate_id)
+    if row is None:
+        raise NotFound(f"no certificate {certificate_id}")
+    return row
+
+
+def certificate_json(row: IssuedCertificate) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "record": row.record_id,
+        "format": row.format,
+        "uvci": row.uvci,
+        "country": row.country,
+        "kid": row.kid,
+        "payload": row.payload,
+        "issued_at": row.issued_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "revoked": row.revoked_at is not None,
+    }

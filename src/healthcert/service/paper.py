@@ -1,0 +1,128 @@
+"""The paper certificate: a one-page A4 PDF with the holder's data, the entry, a QR code large
+enough to scan from print, the issuer and the UVCI, labelled in English and in the issuing
+country's language.
+
+The font is a subset of WenQuanYi Micro Hei shipped in ``fonts/`` (Apache-2.0): it prints
+Latin, Latin-1 and GB 2312 Chinese with no system font installed. A name with characters
+outside it is printed in its ICAO Latin form instead.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from healthcert.service.paper_labels import label, language_of, local
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FONT = Path(__file__).with_name("fonts") / "wqy-microhei-gb2312.ttf"
+QR_SIDE_MM = 90  # a 90 mm code keeps modules near 1 mm: phone cameras read it at arm's length
+_TEST_TYPES = {
+    "LP6464-4": "NAAT (PCR)",
+    "LP217198-3": "Rapid antigen",
+    "94563-4": "Antibody IgG",
+    "94564-2": "Antibody IgM",
+    "94562-6": "Antibody IgA",
+}
+_RESULTS = {"260415000": "Not detected", "260373001": "Detected"}
+_ENTRY_ROWS = {
+    "vaccination": ("disease", "vaccine", "product", "manufacturer", "doses", "date", "country"),
+    "test": ("disease", "test_type", "test_name", "sample_time", "result", "centre", "country"),
+    "recovery": ("disease", "first_positive", "valid_from", "valid_until", "country"),
+}
+
+
+@cache
+def _font_characters() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(str(FONT)).getBestCmap())
+
+
+def printable(text: str) -> bool:
+    """Every character of ``text`` has a glyph in the shipped font."""
+    characters = _font_characters()
+    return all(ord(character) in characters for character in text)
+
+
+def render_pdf(certificate: dict[str, Any], payload: str, meta: dict[str, str]) -> bytes:
+    """The PDF of a canonical certificate; ``meta`` has uvci, country, issuer, expires."""
+    from fpdf import FPDF
+
+    language = language_of(meta["country"])
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("cert", fname=str(FONT))
+    pdf.add_page()
+    entry = certificate["entry"]
+    _title(pdf, entry["kind"], language)
+    _holder(pdf, certificate["holder"], language)
+    for key in _ENTRY_ROWS[entry["kind"]]:
+        _row(pdf, label(key, language), _value(entry, key))
+    _qr(pdf, payload)
+    _footer(pdf, meta, language)
+    return bytes(pdf.output())
+
+
+def _title(pdf: FPDF, kind: str, language: str | None) -> None:
+    pdf.set_font("cert", size=18)
+    pdf.cell(0, 10, label(f"title.{kind}", language).split(" / ")[0], new_x="LMARGIN", new_y="NEXT")
+    second = local(f"title.{kind}", language)
+    if second:
+        pdf.cell(0, 10, second, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+
+def _holder(pdf: FPDF, holder: dict[str, Any], language: str | None) -> None:
+    latin = " ".join(
+        part for part in (holder.get("family_name_latin"), holder.get("given_name_latin")) if part
+    )
+    written = " ".join(
+        part for part in (holder.get("family_name"), holder.get("given_name")) if part
+    )
+    if written and printable(written) and written != latin:
+        _row(pdf, label("name", language), written)
+    _row(pdf, label("name_latin", language), latin)
+    _row(pdf, label("date_of_birth", language), holder.get("date_of_birth") or "-")
+    pdf.ln(3)
+
+
+def _value(entry: dict[str, Any], key: str) -> str:
+    if key == "doses":
+        return f"{entry['dose_number']} / {entry['total_doses']}"
+    value = entry.get(key)
+    if key == "test_type":
+        return f"{_TEST_TYPES.get(str(value), '')} ({value})".strip()
+    if key == "result":
+        return f"{_RESULTS.get(str(value), '')} ({value})".strip()
+    return "-" if value in (None, "") else str(value)
+
+
+def _row(pdf: FPDF, name: str, value: str) -> None:
+    pdf.set_font("cert", size=9)
+    pdf.cell(80, 7, name)
+    pdf.set_font("cert", size=11)
+    shown = value if printable(value) else value.encode("ascii", "replace").decode("ascii")
+    pdf.multi_cell(0, 7, shown, new_x="LMARGIN", new_y="NEXT")
+
+
+def _qr(pdf: FPDF, payload: str) -> None:
+    import io
+
+    from healthcert.service.rendering import qr_image
+
+    image = qr_image(payload, "png", scale=8)
+    x = (pdf.w - QR_SIDE_MM) / 2
+    pdf.image(io.BytesIO(image), x=x, y=pdf.get_y() + 4, w=QR_SIDE_MM, h=QR_SIDE_MM)
+    pdf.set_y(pdf.get_y() + QR_SIDE_MM + 8)
+
+
+def _footer(pdf: FPDF, meta: dict[str, str], language: str | None) -> None:
+    _row(pdf, label("issuer", language), meta["issuer"])
+    _row(pdf, label("uvci", language), meta["uvci"])
+    _row(pdf, label("expires", language), meta["expires"])
+    pdf.set_font("cert", size=9)
+    pdf.multi_cell(0, 6, label("scan", language), new_x="LMARGIN", new_y="NEXT")
