@@ -38,10 +38,30 @@ ECMA_PATTERNS = {
 DIVERGENT_CHARACTERS = re.compile(r"[\n\r\u2028\u2029]|(?![0-9])\d")
 
 
+def _lenient_date(checker: Any) -> Any:
+    """healthcert reads a `date` written as a date-time, as schema 1.0 issuers wrote it: the
+    references are told the same, so that everything else is compared as it was."""
+    date_time = checker.checkers["date-time"][0]
+    date = checker.checkers["date"][0]
+
+    def either(value: object) -> bool:
+        for check in (date, date_time):
+            try:
+                if check(value):
+                    return True
+            except ValueError:
+                continue
+        return False
+
+    checker.checks("date")(either)
+    return checker
+
+
 def _plain_reference() -> Any:
     validator = jsonschema.Draft202012Validator
     assert "date-time" in validator.FORMAT_CHECKER.checkers
-    return validator(SCHEMA, format_checker=validator.FORMAT_CHECKER)
+    checker = _lenient_date(copy.deepcopy(validator.FORMAT_CHECKER))
+    return validator(SCHEMA, format_checker=checker)
 
 
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
@@ -58,6 +78,7 @@ def _ecma_date_time(instance: object) -> bool:
 def _ecma_reference() -> Any:
     checker = jsonschema.FormatChecker()
     checker.checks("date-time")(_ecma_date_time)
+    _lenient_date(checker)
     ecma = jsonschema.validators.extend(
         jsonschema.Draft202012Validator, validators={"pattern": _ecma_pattern}
     )
