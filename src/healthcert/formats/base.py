@@ -57,7 +57,9 @@ def check_validity_period(
     """
     before = len(report.errors)
     if issued_at is not None and issued_at > clock:
-        report.fail(codes.NOT_YET_VALID, f"issued at {issued_at:%Y-%m-%dT%H:%M:%SZ}, after the clock")
+        report.fail(
+            codes.NOT_YET_VALID, f"issued at {issued_at:%Y-%m-%dT%H:%M:%SZ}, after the clock"
+        )
     if expires is not None and expires < clock:
         report.fail(codes.EXPIRED, f"expired at {expires:%Y-%m-%dT%H:%M:%SZ}")
     if key is not None:
