@@ -17,7 +17,7 @@ log = logging.getLogger("healthcert.api")
 def create_app(ctx: ServiceContext) -> FastAPI:
     """The API over ``ctx``: routers under /api/v1, OpenAPI at /api/v1/openapi.json."""
     from healthcert.api import errors
-    from healthcert.api.routes import admin, certificates, health, records
+    from healthcert.api.routes import admin, certificates, health, holder, records
 
     app = FastAPI(
         title="healthcert",
@@ -34,6 +34,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(admin.router, prefix=API_PREFIX)
     app.include_router(records.router, prefix=API_PREFIX)
     app.include_router(certificates.router, prefix=API_PREFIX)
+    app.include_router(holder.router, prefix=API_PREFIX)
     app.middleware("http")(_access_log)
     return app
 

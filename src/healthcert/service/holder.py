@@ -1,0 +1,68 @@
+"""What a signed-in holder sees and does: their own records and certificates, nobody else's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from healthcert.service import audit
+from healthcert.service.errors import NotFound
+
+if TYPE_CHECKING:
+    from healthcert.service.context import ServiceContext
+    from healthcert.service.issuance import Issued
+    from healthcert.service.signin import Person
+    from healthcert.store.tables import IssuedCertificate, Record
+
+
+def actor_of(person: Person) -> audit.Actor:
+    return audit.Actor("holder", person.key[:16])
+
+
+def owns(record: Record, person: Person) -> bool:
+    return (record.document_number, record.date_of_birth) == (
+        person.document_number,
+        person.date_of_birth,
+    )
+
+
+def own_record(ctx: ServiceContext, person: Person, record_id: int) -> Record:
+    """The record if it is the person's; NotFound otherwise (another's is not even admitted)."""
+    from healthcert.service.records import get_record
+
+    record = get_record(ctx, record_id)
+    if not owns(record, person):
+        raise NotFound(f"no record {record_id}")
+    return record
+
+
+def own_certificate(ctx: ServiceContext, person: Person, certificate_id: int) -> IssuedCertificate:
+    from healthcert.service.issuance import get_certificate
+
+    certificate = get_certificate(ctx, certificate_id)
+    own_record(ctx, person, certificate.record_id)
+    return certificate
+
+
+def certificates_of(ctx: ServiceContext, person: Person) -> list[IssuedCertificate]:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import IssuedCertificate, Record
+
+    query = (
+        select(IssuedCertificate)
+        .join(Record, Record.id == IssuedCertificate.record_id)
+        .where(
+            Record.document_number == person.document_number,
+            Record.date_of_birth == person.date_of_birth,
+        )
+        .order_by(IssuedCertificate.id)
+    )
+    with ctx.sessions() as session:
+        return list(session.scalars(query).all())
+
+
+def issue_own(ctx: ServiceContext, person: Person, record_id: int, fmt: str) -> Issued:
+    from healthcert.service.issuance import issue_for_record
+
+    own_record(ctx, person, record_id)
+    return issue_for_record(ctx, record_id, fmt, actor_of(person))
