@@ -114,7 +114,14 @@ class Report:
         # orjson: 5 us against json's 30 us for a report, on a path that runs per payload.
         import orjson
 
-        return orjson.dumps(self.as_json()).decode("utf-8")
+        document = self.as_json()
+        try:
+            return orjson.dumps(document).decode("utf-8")
+        except TypeError:
+            # orjson refuses lone surrogates, which Python makes of a command-line argument
+            # that is not UTF-8 or of a JSON "\ud800" escape: show them as U+FFFD instead of
+            # losing the report.
+            return orjson.dumps(_without_surrogates(document)).decode("utf-8")
 
     def as_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -129,3 +136,13 @@ class Report:
         }
         document.update(self.extra)
         return document
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_surrogates(item) for item in value]
+    return value
