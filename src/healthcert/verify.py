@@ -47,10 +47,13 @@ def verify_payload(payload: str, ctx: VerificationContext, *, label: str | None 
     """Verify one payload text (as read from a QR code, a file or a line)."""
     report = Report(input=payload if label is None else label)
     text = payload.strip()
-    if len(text) > MAX_INPUT_BYTES:
+    # The limit is in bytes: count UTF-8 only for the rare input that is not ASCII.
+    if len(text) > MAX_INPUT_BYTES or (
+        not text.isascii() and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES
+    ):
         report.fail(
             codes.INPUT_TOO_LARGE,
-            f"the input is longer than {MAX_INPUT_BYTES} characters",
+            f"the input is larger than {MAX_INPUT_BYTES} bytes",
             check="decode",
         )
         return report
