@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from healthcert.model.certificate import Certificate
+from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
+from healthcert.model.names import STANDARD_NAME
 
 Kind = Literal["text", "int", "date", "datetime"]
 FieldSpec = tuple[str, str, Kind]  # model field, DCC key, how the value is written
@@ -67,10 +68,20 @@ ENTRY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "r": RECOVERY_FIELDS,
 }
 GROUP_OF_KIND = {"vaccination": "v", "test": "t", "recovery": "r"}
+FIELD_OF_KEY = {key: name for name, key, _ in NAME_FIELDS}
 KIND_OF_GROUP = {group: kind for kind, group in GROUP_OF_KIND.items()}
 
 # A complete date, optionally followed by a time part that 1.0.x issuers wrote into dt/fr/df/du.
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ].*)?\Z", re.ASCII | re.DOTALL)
+
+
+# The key order of the model's JSON, so that both ways write the same text.
+_HOLDER_ORDER = tuple(Holder.model_fields)
+_ENTRY_ORDER = {
+    "v": tuple(Vaccination.model_fields),
+    "t": tuple(TestResult.model_fields),
+    "r": tuple(Recovery.model_fields),
+}
 
 
 class DccMappingError(ValueError):
@@ -113,8 +124,132 @@ def from_dcc(dcc: object) -> Certificate:
 
 
 def canonical_json(dcc: object) -> dict[str, Any]:
-    """The JSON of the canonical certificate a DCC carries, as the verification report shows."""
-    return from_dcc(dcc).model_dump(mode="json")
+    """The JSON of the canonical certificate a DCC carries, as the verification report shows.
+
+    Every verification shows it, and building the pydantic model costs as much as the rest of
+    decoding; so a DCC written plainly (complete dates, standard names given, sample time with
+    Z or an offset) is mapped directly, and anything else goes through the model. The tests
+    hold the two ways equal.
+    """
+    direct = _direct_canonical(dcc)
+    return direct if direct is not None else from_dcc(dcc).model_dump(mode="json")
+
+
+# How each model field is checked on the direct way: a value outside these plain forms sends
+# the whole DCC through the model, which either reads it or says why not.
+_CODE, _TEXT80, _TEXT, _COUNTRY, _DOSE, _DATE, _TIME = range(7)
+_DIRECT_KINDS: dict[str, int] = {
+    "disease": _CODE, "vaccine": _CODE, "product": _CODE, "manufacturer": _CODE,
+    "test_type": _CODE, "result": _CODE, "dose_number": _DOSE, "total_doses": _DOSE,
+    "date": _DATE, "first_positive": _DATE, "valid_from": _DATE, "valid_until": _DATE,
+    "sample_time": _TIME, "country": _COUNTRY, "issuer": _TEXT80, "certificate_id": _TEXT80,
+    "test_name": _TEXT80, "centre": _TEXT80, "test_device": _TEXT,
+}  # fmt: skip
+_OPTIONAL = frozenset({"test_name", "test_device", "centre"})
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}", re.ASCII)
+_VERSION = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
+
+
+def _direct_canonical(dcc: object) -> dict[str, Any] | None:
+    if not isinstance(dcc, dict):
+        return None
+    version = dcc.get("ver")
+    groups = [group for group in ENTRY_FIELDS if group in dcc]
+    if not isinstance(version, str) or not _VERSION.fullmatch(version) or len(groups) != 1:
+        return None
+    entries = dcc[groups[0]]
+    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
+        return None
+    holder = _direct_holder(dcc)
+    entry = _direct_entry(groups[0], entries[0])
+    if holder is None or entry is None:
+        return None
+    return {"holder": holder, "entry": entry, "schema_version": version}
+
+
+def _direct_holder(dcc: dict[str, Any]) -> dict[str, Any] | None:
+    names, birth = dcc.get("nam"), dcc.get("dob")
+    if not isinstance(names, dict) or not isinstance(birth, str) or not _plain_birth(birth):
+        return None
+    holder: dict[str, Any] = {}
+    for written, standard in (("fn", "fnt"), ("gn", "gnt")):
+        name, latin = names.get(written), names.get(standard)
+        if name is not None and (not isinstance(name, str) or len(name) > 80 or latin is None):
+            return None  # a name to transliterate: the model does that
+        if latin is not None and not _standard_name(latin):
+            return None
+        holder[FIELD_OF_KEY[written]] = name
+        holder[FIELD_OF_KEY[standard]] = latin
+    if not (holder["family_name_latin"] or holder["given_name_latin"]):
+        return None
+    holder["date_of_birth"] = birth
+    return {key: holder[key] for key in _HOLDER_ORDER}
+
+
+def _plain_birth(birth: str) -> bool:
+    return birth == "" or (_PLAIN_DATE.fullmatch(birth) is not None and _valid_date(birth, True))
+
+
+def _standard_name(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 80:
+        return False
+    return STANDARD_NAME.fullmatch(value) is not None
+
+
+def _direct_entry(group: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+    result: dict[str, Any] = {"kind": KIND_OF_GROUP[group]}
+    for name, key, _ in ENTRY_FIELDS[group]:
+        value = entry.get(key)
+        if value is None and name in _OPTIONAL:
+            result[name] = None
+            continue
+        plain = _direct_value(_DIRECT_KINDS[name], value)
+        if plain is None:
+            return None
+        result[name] = plain
+    if group == "r" and result["valid_from"] > result["valid_until"]:
+        return None
+    return {key: result[key] for key in _ENTRY_ORDER[group]}
+
+
+def _direct_value(kind: int, value: object) -> object:
+    """The value as the model's JSON shows it, or None when only the model can judge it."""
+    if kind == _DOSE:
+        return value if type(value) is int and value >= 1 else None
+    if not isinstance(value, str):
+        return None
+    if kind == _CODE:
+        return value if 0 < len(value) <= 80 else None
+    if kind == _TEXT80:
+        return value if len(value) <= 80 else None
+    if kind == _COUNTRY:
+        return value if _COUNTRY_CODE.fullmatch(value) else None
+    if kind == _DATE:
+        return value if _PLAIN_DATE.fullmatch(value) and _valid_date(value, False) else None
+    if kind == _TIME:
+        return _direct_time(value)
+    return value
+
+
+def _direct_time(value: str) -> str | None:
+    # pydantic writes a zero offset as Z; other offsets and Z stay as written.
+    if not _PLAIN_TIME.fullmatch(value) or value.endswith(("+00:00", "-00:00")):
+        return None
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value
+
+
+def _valid_date(value: str, birth: bool) -> bool:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return 1900 <= day.year <= 2099 if birth else True
 
 
 def _single_entry(dcc: Mapping[Any, Any]) -> tuple[str, Mapping[str, Any]]:

@@ -29,6 +29,7 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
+    from healthcert.trust.revocation import DccRevocations
 
 name = "eu-dcc"
 PREFIX = "HC1:"
@@ -116,6 +117,9 @@ def inflate(compressed: bytes) -> bytes:
         )
     if not inflater.eof:
         raise PayloadError(codes.DECOMPRESS_FAILED, "the zlib stream is truncated")
+    if inflater.unused_data:
+        # Bytes after the stream are covered by no checksum and no signature.
+        raise PayloadError(codes.DECOMPRESS_FAILED, "bytes follow the end of the zlib stream")
     return data
 
 
@@ -158,7 +162,31 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
         key=key,
     )
     check_key_usage(report, decoded.kind, key)
+    if context.dcc_revocations is not None:
+        _check_revocation(report, decoded, context.dcc_revocations)
     report.certificate = _canonical(decoded.dcc)
+
+
+def _check_revocation(report: Report, decoded: DecodedHcert, revoked: DccRevocations) -> None:
+    """Consulted only when the verifier has a list: ``checks.revocation`` then says so."""
+    uci, country = _uci_and_country(decoded.dcc)
+    listed = revoked.match(uci, country, decoded.sign1.signature)
+    if listed is None:
+        report.passed("revocation")
+    else:
+        report.fail(codes.REVOKED, f"listed as revoked (by its {listed} hash)", "revocation")
+
+
+def _uci_and_country(dcc: Any) -> tuple[str | None, str | None]:
+    for group in _KIND_OF_GROUP:
+        entries = dcc.get(group) if isinstance(dcc, dict) else None
+        if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+            uci, country = entries[0].get("ci"), entries[0].get("co")
+            return (
+                uci if isinstance(uci, str) else None,
+                country if isinstance(country, str) else None,
+            )
+    return None, None
 
 
 def _record_claim_times(report: Report, decoded: DecodedHcert) -> None:
@@ -206,12 +234,10 @@ def _check_signature(
 
 def _canonical(dcc: Any) -> dict[str, Any] | None:
     """The certificate as the canonical model's JSON; None when the DCC does not map to it."""
-    from healthcert.formats.dcc_json import DccMappingError, from_dcc
+    from healthcert.formats.dcc_json import DccMappingError, canonical_json
 
-    if not isinstance(dcc, dict):
-        return None
     try:
-        return from_dcc(dcc).model_dump(mode="json")
+        return canonical_json(dcc)
     except DccMappingError:
         return None
 
