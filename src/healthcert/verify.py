@@ -9,6 +9,7 @@ import importlib
 import logging
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from healthcert import report as codes
 from healthcert.formats.base import VerificationContext, WireFormat
@@ -16,6 +17,9 @@ from healthcert.inputs import Item
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.report import Report
 from healthcert.trust.store import TrustStore
+
+if TYPE_CHECKING:
+    from healthcert.trust.revocation import DccRevocations
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +39,20 @@ def detect(payload: str) -> WireFormat | None:
     return None
 
 
-def context(trust: TrustStore, clock: datetime | None = None) -> VerificationContext:
-    """A verification context; a clock without a time zone is taken as UTC."""
+def context(
+    trust: TrustStore,
+    clock: datetime | None = None,
+    *,
+    dcc_revocations: DccRevocations | None = None,
+) -> VerificationContext:
+    """A verification context; a clock without a time zone is taken as UTC. With
+    ``dcc_revocations``, EU DCC reports carry ``checks.revocation``."""
     when = clock or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return VerificationContext(trust=trust, clock=when.astimezone(UTC))
+    return VerificationContext(
+        trust=trust, clock=when.astimezone(UTC), dcc_revocations=dcc_revocations
+    )
 
 
 def verify_payload(payload: str, ctx: VerificationContext, *, label: str | None = None) -> Report:

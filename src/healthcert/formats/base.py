@@ -12,6 +12,7 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
+    from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 
@@ -20,12 +21,14 @@ if TYPE_CHECKING:
 class VerificationContext:
     """What a verifier brings: the keys it trusts and the clock it validates at (aware, UTC).
 
-    ``shc_issuers`` binds SMART Health Card issuer URLs to their keys and revocation lists.
+    ``shc_issuers`` binds SMART Health Card issuer URLs to their keys and revocation lists;
+    ``dcc_revocations`` is the EU DCC revocation list (hash form) the verifier consults.
     """
 
     trust: TrustStore
     clock: datetime
     shc_issuers: ShcIssuers | None = None
+    dcc_revocations: DccRevocations | None = None
 
 
 class WireFormat(Protocol):
