@@ -17,7 +17,15 @@ log = logging.getLogger("healthcert.api")
 def create_app(ctx: ServiceContext) -> FastAPI:
     """The API over ``ctx``: routers under /api/v1, OpenAPI at /api/v1/openapi.json."""
     from healthcert.api import errors
-    from healthcert.api.routes import admin, certificates, health, holder, records
+    from healthcert.api.routes import (
+        admin,
+        certificates,
+        health,
+        holder,
+        records,
+        revocation,
+        verify,
+    )
 
     app = FastAPI(
         title="healthcert",
@@ -35,6 +43,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(records.router, prefix=API_PREFIX)
     app.include_router(certificates.router, prefix=API_PREFIX)
     app.include_router(holder.router, prefix=API_PREFIX)
+    app.include_router(revocation.router, prefix=API_PREFIX)
+    app.include_router(verify.router, prefix=API_PREFIX)
     app.middleware("http")(_access_log)
     return app
 

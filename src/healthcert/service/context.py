@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from healthcert.keys.signer import Signer
     from healthcert.service.notifier import Notifier
+    from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.store import TrustStore
 
 
@@ -34,7 +36,9 @@ class ServiceContext:
     clock: Callable[[], datetime] = utc_now
     signer_loader: Callable[[], Signer] | None = None
     trust_loader: Callable[[], TrustStore] | None = None
+    revocations_ttl: float = 10.0
     _signer: Signer | None = field(default=None, repr=False)
+    _revocations: tuple[float, DccRevocations] | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -51,6 +55,21 @@ class ServiceContext:
 
                 self._signer = (self.signer_loader or load_signer)()
             return self._signer
+
+    def dcc_revocations(self) -> DccRevocations:
+        """The revocation set, rebuilt when this process revoked or after ``revocations_ttl``
+        seconds (another worker may have revoked); verification must not query per request."""
+        now = time.monotonic()
+        cached = self._revocations
+        if cached is None or now - cached[0] > self.revocations_ttl:
+            from healthcert.service.revocation import dcc_revocations
+
+            cached = (now, dcc_revocations(self))
+            self._revocations = cached
+        return cached[1]
+
+    def revocations_changed(self) -> None:
+        self._revocations = None
 
     def trust(self) -> TrustStore:
         with self._lock:

@@ -1,0 +1,53 @@
+"""The verifiers' API: a payload or an image of a QR code in, the verification report out.
+Nothing about the person is stored or logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from pydantic import BaseModel, Field
+
+from healthcert.api.auth import Service, require_role
+from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
+from healthcert.service.audit import Actor
+from healthcert.service.verification import Ask
+
+router = APIRouter(prefix="/verify", tags=["verify"])
+Verifier = Annotated[Actor, Depends(require_role("verifier", "officer"))]
+Country = Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}$")]
+
+
+class VerifyBody(BaseModel):
+    payload: Annotated[str, Field(max_length=4 * MAX_INPUT_BYTES)]
+    country: Country = None
+    origin: Country = None
+    language: str = "en"
+    at: datetime | None = None
+
+
+@router.post("")
+def verify_payload(body: VerifyBody, ctx: Service, _actor: Verifier) -> dict[str, Any]:
+    """The report of one payload; with ``country``, also the entry rules' verdict there."""
+    from healthcert.service.verification import verify_text
+
+    ask = Ask(body.country, body.origin, body.language, body.at)
+    return verify_text(ctx, body.payload, ask)
+
+
+@router.post("/image")
+def verify_image(
+    ctx: Service,
+    _actor: Verifier,
+    image: Annotated[UploadFile, File(description="A photo or scan with one or more QR codes.")],
+    country: Annotated[str | None, Form(pattern=r"^[A-Za-z]{2}$")] = None,
+    language: Annotated[str, Form()] = "en",
+) -> dict[str, Any]:
+    """One report per QR code in the uploaded image."""
+    from healthcert.service.verification import verify_image
+
+    data = image.file.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise HTTPException(413, f"the image is larger than {MAX_IMAGE_BYTES} bytes")
+    return {"reports": verify_image(ctx, data, Ask(country, None, language))}

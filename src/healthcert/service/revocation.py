@@ -1,0 +1,111 @@
+"""Revocation: an issuer revokes a certificate with a reason; the lists are published in the
+EU hash form and the SMART Health Cards CRL form (method ``rid``)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from healthcert.service import audit
+from healthcert.service.errors import Invalid
+
+if TYPE_CHECKING:
+    from healthcert.service.context import ServiceContext
+    from healthcert.store.tables import IssuedCertificate
+    from healthcert.trust.revocation import DccRevocations
+
+
+def revoke(
+    ctx: ServiceContext, certificate_id: int, reason: str, actor: audit.Actor
+) -> IssuedCertificate:
+    """Revoke once; revoking again keeps the first time and reason."""
+    from healthcert.service.issuance import get_certificate
+    from healthcert.store.tables import IssuedCertificate
+
+    if not reason.strip():
+        raise Invalid([{"field": "reason", "message": "say why the certificate is revoked"}])
+    get_certificate(ctx, certificate_id)  # NotFound before any write
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        row = session.get(IssuedCertificate, certificate_id, with_for_update=True)
+        assert row is not None
+        if row.revoked_at is None:
+            row.revoked_at = now
+            row.revocation_reason = reason.strip()
+            audit.append(
+                session,
+                actor,
+                "certificate.revoke",
+                "certificate",
+                row.id,
+                now,
+                reason=row.revocation_reason,
+                uvci=row.uvci,
+            )
+    ctx.revocations_changed()
+    return row
+
+
+def revoked_certificates(ctx: ServiceContext) -> list[IssuedCertificate]:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import IssuedCertificate
+
+    query = select(IssuedCertificate).where(IssuedCertificate.revoked_at.is_not(None))
+    with ctx.sessions() as session:
+        return list(session.scalars(query.order_by(IssuedCertificate.id)).all())
+
+
+def _hcert_hashes(row: IssuedCertificate) -> dict[str, bytes]:
+    from healthcert.formats import hcert
+    from healthcert.trust.revocation import hashes_of
+
+    signature = hcert.decode(row.payload).sign1.signature
+    return hashes_of(row.uvci, row.country, signature)
+
+
+def dcc_revocations(ctx: ServiceContext) -> DccRevocations:
+    """What the verify endpoint consults: every hash of every revoked EU DCC."""
+    from healthcert.trust.revocation import DccRevocations
+
+    rows = [row for row in revoked_certificates(ctx) if row.format == "eu-dcc"]
+    return DccRevocations.of(
+        (kind, digest) for row in rows for kind, digest in _hcert_hashes(row).items()
+    )
+
+
+def eu_revocation_list(ctx: ServiceContext) -> dict[str, Any]:
+    """The EU hash form, grouped by the kid that signed: ``{kid: {hash type: [base64]}}``."""
+    by_kid: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in revoked_certificates(ctx):
+        if row.format != "eu-dcc":
+            continue
+        for kind, digest in _hcert_hashes(row).items():
+            by_kid[row.kid][kind].append(base64.b64encode(digest).decode("ascii"))
+    return {
+        "format": "eu-dcc-revocation-hashes",
+        "generated": ctx.clock().isoformat(),
+        "hash_bytes": 16,
+        "kids": {kid: dict(types) for kid, types in by_kid.items()},
+    }
+
+
+def shc_rid(uvci: str) -> str:
+    """A card's revocation id: 64 bits of SHA-256 of its (random) UVCI, base64url. The UVCI
+    says nothing about the person, so the rid cannot be traced back to them either."""
+    digest = hashlib.sha256(uvci.encode("utf-8")).digest()[:8]
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def shc_crls(ctx: ServiceContext) -> list[dict[str, Any]]:
+    """SMART Health Cards CRLs, one per kid: ``{kid, method: rid, ctr, rids}``."""
+    rids: dict[str, list[str]] = defaultdict(list)
+    for row in revoked_certificates(ctx):
+        if row.format == "shc":
+            rids[row.kid].append(shc_rid(row.uvci))
+    return [
+        {"kid": kid, "method": "rid", "ctr": len(listed), "rids": sorted(listed)}
+        for kid, listed in sorted(rids.items())
+    ]

@@ -1,0 +1,63 @@
+"""The verify endpoint's use case: a payload or an image in, the report out. Nothing about
+the person verified is stored or logged: the report goes back to the caller and is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from healthcert.report import Report
+    from healthcert.rules.policy import PolicyStore
+    from healthcert.service.context import ServiceContext
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What the verifier asks beyond the report: the entry verdict for a destination."""
+
+    country: str | None = None
+    origin: str | None = None
+    language: str = "en"
+    at: datetime | None = None
+
+
+@cache
+def _policies() -> PolicyStore:
+    from healthcert.rules.policy import load_policy_store
+
+    return load_policy_store()
+
+
+def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:
+    from healthcert.inputs import Item
+
+    return _answer(ctx, [Item("payload", payload=payload)], ask)[0]
+
+
+def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, Any]]:
+    """One report per QR code found in the image (an unreadable image gets one report)."""
+    from healthcert.inputs import from_image
+
+    return _answer(ctx, from_image("image", data), ask)
+
+
+def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
+    from healthcert.verify import context, verify_item
+
+    verification = context(ctx.trust(), ask.at, dcc_revocations=ctx.dcc_revocations())
+    reports = [verify_item(item, verification) for item in items]
+    if ask.country:
+        for report in reports:
+            _judge(report, ask, verification.clock)
+    return [report.as_json() for report in reports]
+
+
+def _judge(report: Report, ask: Ask, clock: datetime) -> None:
+    from healthcert.rules.verdict import Journey, judge
+
+    assert ask.country is not None
+    journey = Journey(destination=ask.country.upper(), origin=ask.origin)
+    judge(report, _policies(), journey, clock=clock, language=ask.language)
