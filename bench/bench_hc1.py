@@ -34,7 +34,7 @@ from healthcert.keys.signer import Signer, signer_from
 def _request(index: int) -> dict[str, object]:
     return {
         "holder": {
-            "family_name": f"Musterfrau-Gößinger{index}",
+            "family_name": "Musterfrau-Gößinger",
             "given_name": "Gabriele",
             "date_of_birth": "1998-02-26",
         },
