@@ -215,10 +215,12 @@ def _check_signature(
     usage checks still report on the signer the payload names: each check stands on its own.
     """
     candidates = context.trust.keys_for(sign1.kid) if sign1.kid is not None else ()
-    if sign1.algorithm not in cose.ALGORITHM_NAMES:
+    algorithm = sign1.algorithm
+    # Any CBOR value may sit in the header: a list or a map is not hashable.
+    if not isinstance(algorithm, int) or algorithm not in cose.ALGORITHM_NAMES:
         report.fail(
             codes.ALG_UNSUPPORTED,
-            f"COSE algorithm {sign1.algorithm!r} is not ES256 (-7) or PS256 (-37)",
+            f"COSE algorithm {algorithm!r} is not ES256 (-7) or PS256 (-37)",
             check="signature",
         )
     elif not candidates:
