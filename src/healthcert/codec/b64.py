@@ -13,7 +13,8 @@ import re
 
 _URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _STD_ALPHABET = re.compile(r"[A-Za-z0-9+/]*")
-_TO_STANDARD = str.maketrans("-_", "+/")
+# bytes.translate runs in C; str.translate goes character by character through a mapping.
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 class Base64Error(ValueError):
@@ -30,12 +31,12 @@ def urlsafe_decode(text: str) -> bytes:
     bare = _strip_padding(text)
     if not _URL_ALPHABET.fullmatch(bare):
         raise Base64Error("not base64url: only A-Z a-z 0-9 - _ and trailing = may appear")
-    return _decode_bare(bare.translate(_TO_STANDARD))
+    return _decode_bare(bare.encode("ascii").translate(_TO_STANDARD))
 
 
-def urlsafe_decode_unpadded(text: str) -> bytes:
-    """Base64url already known to hold only the alphabet (a JWS segment checked as a whole)."""
-    return _decode_bare(text.translate(_TO_STANDARD))
+def urlsafe_decode_unpadded(data: bytes) -> bytes:
+    """Base64url bytes already known to hold only the alphabet (a JWS part checked as a whole)."""
+    return _decode_bare(data.translate(_TO_STANDARD))
 
 
 def standard_decode(text: str) -> bytes:
@@ -43,7 +44,7 @@ def standard_decode(text: str) -> bytes:
     bare = _strip_padding(text)
     if not _STD_ALPHABET.fullmatch(bare):
         raise Base64Error("not base64: only A-Z a-z 0-9 + / and trailing = may appear")
-    return _decode_bare(bare)
+    return _decode_bare(bare.encode("ascii"))
 
 
 def _strip_padding(text: str) -> str:
@@ -53,10 +54,10 @@ def _strip_padding(text: str) -> str:
     return bare
 
 
-def _decode_bare(bare: str) -> bytes:
+def _decode_bare(bare: bytes) -> bytes:
     if len(bare) % 4 == 1:
         raise Base64Error("a length of 4n+1 characters encodes no byte string")
     try:
-        return binascii.a2b_base64(bare + "=" * (-len(bare) % 4), strict_mode=True)
+        return binascii.a2b_base64(bare + b"=" * (-len(bare) % 4), strict_mode=True)
     except binascii.Error as error:
         raise Base64Error(str(error)) from None

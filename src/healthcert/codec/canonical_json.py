@@ -42,7 +42,7 @@ def dumps(value: Any) -> bytes:
 def loads(text: str | bytes) -> Any:
     """Parse I-JSON strictly: duplicate names, NaN/Infinity and deep nesting are errors."""
     try:
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=unique_members, parse_constant=_no_constant)
         too_deep = _depth(value) > MAX_NESTING_DEPTH
     except RecursionError:
         too_deep = True
@@ -145,7 +145,8 @@ def _utf16_units(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A ``json.loads`` object hook that refuses a member name given twice in one object."""
     document: dict[str, Any] = {}
     for key, value in pairs:
         if key in document:

@@ -18,14 +18,19 @@ from healthcert.limits import MAX_QR_CHUNKS
 
 PREFIX = "shc:/"
 _OFFSET = 45
-_DIGITS = re.compile(r"[0-9]*")
 _CHUNKED = re.compile(r"([0-9]{1,3})/([0-9]{1,3})/")
-_JWS_BYTES = re.compile(rb"[A-Za-z0-9_.-]*")
 _JWS_TEXT = re.compile(r"[A-Za-z0-9_.-]*")
-# Digit d as the tens (10*d) and as the units (d + 45) of a character code: adding the two
-# byte strings position by position gives the code, and no position ever carries (90+54 < 256).
-_TENS = bytes.maketrans(b"0123456789", bytes(range(0, 100, 10)))
-_UNITS = bytes.maketrans(b"0123456789", bytes(range(_OFFSET, _OFFSET + 10)))
+_DIGIT_BYTES = b"0123456789"
+_JWS_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+# Read as hexadecimal, the digit pair "ab" is the byte 16a+b; this table turns that byte into
+# the character 10a+b+45 in one C-level pass. Pairs beyond 77 and non-decimal bytes become '!',
+# which is no JWS character and so fails the check that follows.
+_PAIR_TO_CHAR = bytes(
+    10 * (byte >> 4) + (byte & 15) + _OFFSET
+    if (byte >> 4) < 10 and (byte & 15) < 10 and 10 * (byte >> 4) + (byte & 15) <= 77
+    else 0x21
+    for byte in range(256)
+)
 # And back: a JWS character as its tens digit and as its units digit.
 _TO_TENS = bytes(0x30 + max(code - _OFFSET, 0) // 10 for code in range(256))
 _TO_UNITS = bytes(0x30 + max(code - _OFFSET, 0) % 10 for code in range(256))
@@ -47,13 +52,11 @@ def has_prefix(text: str) -> bool:
 
 def decode_digits(digits: str) -> str:
     """The JWS text that ``digits`` encode; NUMERIC_INVALID when they encode none."""
-    if len(digits) % 2 or not _DIGITS.fullmatch(digits):
+    raw = digits.encode("utf-8")
+    if len(raw) % 2 or raw.translate(None, _DIGIT_BYTES):  # anything left is no digit
         raise PayloadError(codes.NUMERIC_INVALID, "shc:/ must be followed by pairs of digits")
-    size = len(digits) // 2
-    tens = int.from_bytes(digits[0::2].encode("ascii").translate(_TENS), "big")
-    units = int.from_bytes(digits[1::2].encode("ascii").translate(_UNITS), "big")
-    decoded = (tens + units).to_bytes(size, "big")
-    if not _JWS_BYTES.fullmatch(decoded):
+    decoded = bytes.fromhex(digits).translate(_PAIR_TO_CHAR)
+    if decoded.translate(None, _JWS_BYTES):  # anything left is no JWS character
         raise PayloadError(
             codes.NUMERIC_INVALID, "a digit pair encodes no JWS character (pairs run 00 to 77)"
         )
@@ -95,6 +98,8 @@ def parse_chunk(text: str) -> Chunk:
 def join(texts: Iterable[str]) -> str:
     """The JWS of a whole card from its QR texts: one, or every chunk of a set exactly once."""
     chunks = [parse_chunk(text) for text in texts]
+    if len(chunks) == 1 and chunks[0].total == 1:
+        return decode_digits(chunks[0].digits)  # the common case: one code, one card
     if not chunks:
         raise PayloadError(codes.CHUNKS_INVALID, "no QR text was given")
     total = chunks[0].total
