@@ -1,6 +1,7 @@
-"""Fixtures of the service tests: one database per test module, on SQLite and on PostgreSQL.
+"""Fixtures of the service tests: one database per test session and backend (SQLite, PostgreSQL);
+tests keep to their own records, so they share it and the schema is migrated only twice.
 
-PostgreSQL is the one at 127.0.0.1:5432 (trust auth, user postgres); each module creates its
+PostgreSQL is the one at 127.0.0.1:5432 (trust auth, user postgres); each session creates its
 own database with a random name and drops it after. Without a reachable server those tests are
 skipped with the reason.
 """
@@ -45,7 +46,7 @@ def postgres_skip_reason() -> str | None:
     return _postgres_unreachable()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -89,7 +90,7 @@ def trust(issuer_keys: tuple[Signer, Path]) -> TrustStore:
     return load_trust([issuer_keys[1]])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ctx(
     database_url: str, issuer_keys: tuple[Signer, Path], trust: TrustStore
 ) -> Iterator[ServiceContext]:
@@ -102,7 +103,7 @@ def ctx(
     context.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(ctx: ServiceContext) -> Iterator[TestClient]:
     from fastapi.testclient import TestClient
 
@@ -112,7 +113,7 @@ def client(ctx: ServiceContext) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keys(ctx: ServiceContext) -> dict[str, dict[str, str]]:
     """One API key per role, as the headers to send."""
     from healthcert.service.apikeys import create_key
