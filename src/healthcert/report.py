@@ -6,6 +6,7 @@ CLI, the HTTP API and the pages all show this same report.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +119,19 @@ class Report:
         try:
             return orjson.dumps(document).decode("utf-8")
         except TypeError:
-            # orjson refuses lone surrogates, which Python makes of a command-line argument
-            # that is not UTF-8 or of a JSON "\ud800" escape: show them as U+FFFD instead of
-            # losing the report.
-            return orjson.dumps(_without_surrogates(document)).decode("utf-8")
+            # orjson refuses lone surrogates (what Python makes of a command-line argument that
+            # is not UTF-8, or of a JSON "\ud800" escape) and integers beyond 64 bits (a DCC may
+            # hold any CBOR integer). The rare report with one goes through json instead, its
+            # surrogates shown as U+FFFD, so that no input costs the operator an answer.
+            import json
+
+            return json.dumps(
+                _json_safe(document),
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+                default=str,
+            )
 
     def as_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -138,11 +148,14 @@ class Report:
         return document
 
 
-def _without_surrogates(value: Any) -> Any:
+def _json_safe(value: Any) -> Any:
+    """``value`` with surrogates replaced and non-finite floats as null, as orjson writes them."""
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
-        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+        return {_json_safe(str(key)): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_without_surrogates(item) for item in value]
+        return [_json_safe(item) for item in value]
     return value
