@@ -19,7 +19,9 @@ def test_urlsafe_decode_accepts_padding(text: str) -> None:
     assert b64.urlsafe_decode(text) == b64.urlsafe_decode(text.rstrip("="))
 
 
-@pytest.mark.parametrize("text", ["Zm9v+", "Zm/v", "Zm 9v", "Z", "Zg===", "Zg=g", "Zm9v\n"])
+@pytest.mark.parametrize(
+    "text", ["Zm9v+", "Zm/v", "Zm 9v", "Z", "Zg===", "Zg=g", "Zm9v\n", "Zm8==", "Zg="]
+)
 def test_urlsafe_decode_refuses_what_is_not_base64url(text: str) -> None:
     with pytest.raises(b64.Base64Error):
         b64.urlsafe_decode(text)

@@ -70,6 +70,18 @@ def test_sign_and_verify_on_each_curve(curve: ec.EllipticCurve) -> None:
     assert jws.public_key_from_jwk(jws.public_jwk(key.public_key())) == key.public_key()
 
 
+def test_padded_parts_are_accepted_and_misplaced_padding_is_not() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    signing_input = "eyJhbGciOiJFUzI1NiJ9.YWI="  # {"alg":"ES256"} . b"ab", padded
+    signature = b64.urlsafe_encode(jws.sign(key, signing_input.encode())) + "=="
+    parsed = jws.parse_compact(f"{signing_input}.{signature}")
+    assert parsed.header == {"alg": "ES256"} and parsed.payload == b"ab"
+    assert jws.verify(key.public_key(), "ES256", parsed.signing_input, parsed.signature)
+    for token in ("eyJhbGciOiJFUzI1NiJ9.Y=Q.YQ", "eyJhbGciOiJFUzI1NiJ9.YWI==.YQ"):
+        with pytest.raises(PayloadError):
+            jws.parse_compact(token)
+
+
 def test_a_der_signature_is_not_a_jws_signature() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     der = key.sign(b"message", ec.ECDSA(hashes.SHA256()))

@@ -57,8 +57,11 @@ def test_jwks_file_binding_and_exact_issuer_match() -> None:
     assert ISS in issuers
     for near_miss in (ISS + "/", ISS.replace("https:", "http:"), ISS.upper()):
         assert issuers.issuer(near_miss) is None
+    issuers.add_issuer(ISS, name="SMART examples", country="US")  # known after the keys
     trusted = issuers.trusted_keys()
-    assert {key.issuer_url for key in trusted} == {ISS}
+    assert {(key.issuer_url, key.country, key.subject) for key in trusted} == {
+        (ISS, "US", "SMART examples")
+    }
     assert {key.kid for key in trusted} == {
         b64.urlsafe_decode(PLAIN_KID),
         b64.urlsafe_decode(X5C_KID),

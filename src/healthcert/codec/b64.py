@@ -34,9 +34,12 @@ def urlsafe_decode(text: str) -> bytes:
     return _decode_bare(bare.encode("ascii").translate(_TO_STANDARD))
 
 
-def urlsafe_decode_unpadded(data: bytes) -> bytes:
-    """Base64url bytes already known to hold only the alphabet (a JWS part checked as a whole)."""
-    return _decode_bare(data.translate(_TO_STANDARD))
+def urlsafe_decode_checked(data: bytes) -> bytes:
+    """Base64url bytes already known to hold only the alphabet and '=' (a checked JWS part)."""
+    bare = data.rstrip(b"=")
+    if bare is not data and (len(data) - len(bare) > 2 or len(data) % 4 or b"=" in bare):
+        raise Base64Error("'=' may only pad the end to a multiple of four characters")
+    return _decode_bare(bare.translate(_TO_STANDARD))
 
 
 def standard_decode(text: str) -> bytes:
@@ -49,8 +52,8 @@ def standard_decode(text: str) -> bytes:
 
 def _strip_padding(text: str) -> str:
     bare = text.rstrip("=")
-    if len(text) - len(bare) > 2:
-        raise Base64Error("more than two padding characters")
+    if len(bare) != len(text) and (len(text) - len(bare) > 2 or len(text) % 4):
+        raise Base64Error("'=' may only pad the end to a multiple of four characters")
     return bare
 
 

@@ -25,7 +25,8 @@ from healthcert.codec import b64, canonical_json
 from healthcert.errors import PayloadError
 from healthcert.limits import MAX_DECOMPRESSED_BYTES
 
-_COMPACT_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+# JWS omits base64 padding; a padded part is accepted all the same, as everywhere in healthcert.
+_COMPACT_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.="
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,8 @@ def parse_compact(token: str) -> CompactJws:
         )
     header_b64, payload_b64, signature_b64 = parts
     try:
-        payload = b64.urlsafe_decode_unpadded(payload_b64)
-        signature = b64.urlsafe_decode_unpadded(signature_b64)
+        payload = b64.urlsafe_decode_checked(payload_b64)
+        signature = b64.urlsafe_decode_checked(signature_b64)
     except b64.Base64Error as error:
         raise PayloadError(codes.JWS_INVALID, f"JWS payload or signature: {error}") from None
     header = _parse_header(header_b64)
@@ -93,7 +94,7 @@ def _parse_header(header_b64: bytes) -> dict[str, Any]:
     import orjson
 
     try:
-        header = orjson.loads(b64.urlsafe_decode_unpadded(header_b64))
+        header = orjson.loads(b64.urlsafe_decode_checked(header_b64))
     except (b64.Base64Error, orjson.JSONDecodeError) as error:
         raise PayloadError(codes.HEADER_INVALID, f"JWS header: {error}") from None
     if not isinstance(header, dict):

@@ -19,9 +19,9 @@ from healthcert.limits import MAX_QR_CHUNKS
 PREFIX = "shc:/"
 _OFFSET = 45
 _CHUNKED = re.compile(r"([0-9]{1,3})/([0-9]{1,3})/")
-_JWS_TEXT = re.compile(r"[A-Za-z0-9_.-]*")
+_JWS_TEXT = re.compile(r"[A-Za-z0-9_.=-]*")
 _DIGIT_BYTES = b"0123456789"
-_JWS_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+_JWS_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-="
 # Read as hexadecimal, the digit pair "ab" is the byte 16a+b; this table turns that byte into
 # the character 10a+b+45 in one C-level pass. Pairs beyond 77 and non-decimal bytes become '!',
 # which is no JWS character and so fails the check that follows.
@@ -66,7 +66,7 @@ def decode_digits(digits: str) -> str:
 def encode_digits(jws: str) -> str:
     """The digits of ``jws``: each character as two digits, ord(c) - 45."""
     if not _JWS_TEXT.fullmatch(jws):
-        raise ValueError("a compact JWS holds only A-Z a-z 0-9 - _ and '.'")
+        raise ValueError("a compact JWS holds only A-Z a-z 0-9 - _ . and padding '='")
     raw = jws.encode("ascii")
     digits = bytearray(2 * len(raw))
     digits[0::2] = raw.translate(_TO_TENS)

@@ -17,6 +17,7 @@ a file that cannot be read at all raises TrustStoreError.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -110,7 +111,11 @@ class ShcIssuers:
 
     def trusted_keys(self) -> list[TrustedKey]:
         """Every key as a TrustedKey (``issuer_url`` set), for a trust store to list."""
-        return [key.trusted for issuer in self._issuers.values() for key in issuer.keys.values()]
+        return [
+            dataclasses.replace(key.trusted, country=issuer.country, subject=issuer.name)
+            for issuer in self._issuers.values()
+            for key in issuer.keys.values()
+        ]
 
     def add_issuer(
         self, iss: str, *, name: str | None = None, country: str | None = None
