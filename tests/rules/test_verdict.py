@@ -296,6 +296,10 @@ def test_a_language_without_texts_falls_back_to_english(
     assert message == "rule VR-CN-0003 failed: At least 14 days have passed since the last dose."
 
 
+def test_journey_codes_are_upper_case() -> None:
+    assert Journey(" cn", "xa", "bw") == Journey("CN", "XA", "BW")
+
+
 def test_judging_twice_gives_the_same_report(issuer: Issuer, shipped: PolicyStore) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     verdict_of(report, shipped, origin="XA")

@@ -19,10 +19,11 @@ app.command("issue")(issue_command.issue)
 
 
 def _mount_sub_apps() -> None:
-    from healthcert.cli import keys, trust
+    from healthcert.cli import keys, rules, trust
 
     app.add_typer(keys.app, name="keys")
     app.add_typer(trust.app, name="trust")
+    app.add_typer(rules.app, name="rules")
 
 
 def _mount_service_commands() -> None:

@@ -1,14 +1,25 @@
-"""The person's view of a report: a coloured verdict, who and what, and every problem found."""
+"""The person's view of a report: a coloured verdict, who and what, and every problem found.
+
+With a destination (``verify --country``), the panel takes the colour of the entry verdict and
+shows its reasons and each rule's outcome; ``rules check`` shows the rules as a table.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 _CHECK_MARK = {True: "[green]✔[/]", False: "[red]✘[/]", None: "[dim]–[/]"}
+_RULE_MARK = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "open": "[yellow]?[/]"}
+_VERDICT_TITLE = {
+    "green": "[bold green]GREEN[/] may enter",
+    "yellow": "[bold yellow]YELLOW[/] action needed",
+    "red": "[bold red]RED[/] may not enter",
+}
 
 
 class ReportPrinter:
@@ -18,6 +29,7 @@ class ReportPrinter:
     def show(self, report: dict[str, Any]) -> None:
         valid = bool(report["valid"])
         title = "[bold green]VALID[/]" if valid else "[bold red]NOT VALID[/]"
+        verdict = report.get("verdict")
         body = Table.grid(padding=(0, 2))
         body.add_column(style="bold")
         body.add_column()
@@ -26,16 +38,82 @@ class ReportPrinter:
         checks = "  ".join(f"{_CHECK_MARK[ok]} {name}" for name, ok in report["checks"].items())
         body.add_row("checks", checks)
         for error in report["errors"]:
-            body.add_row("[red]error[/]", f"[red]{error['code']}[/] {error['message']}")
+            body.add_row(
+                "[red]error[/]", f"[red]{escape(error['code'])}[/] {escape(error['message'])}"
+            )
+        if verdict is not None:
+            title = f"{title} · {_VERDICT_TITLE[verdict]}"
+            _add_verdict_rows(body, report)
+        border = _border(valid) if verdict is None else verdict
         self.console.print(
             Panel(
-                body, title=title, subtitle=_shorten(report["input"]), border_style=_border(valid)
+                body, title=title, subtitle=escape(_shorten(report["input"])), border_style=border
             )
         )
+
+    def show_rules(self, report: dict[str, Any]) -> None:
+        """A report as ``rules check`` shows it: the verdict, its reasons, a table of rules."""
+        verdict = report.get("verdict") or "red"
+        validity = "valid" if report["valid"] else "[red]not valid[/]"
+        self.console.print(
+            f"{_VERDICT_TITLE[verdict]} · {validity} · {_destination(report)} · "
+            f"[dim]{escape(_shorten(report['input']))}[/]"
+        )
+        for reason in report.get("verdict_reasons") or ():
+            self.console.print(f"  {_reason(reason)}")
+        rules = report.get("rules") or []
+        if rules:
+            self.console.print(_rules_table(rules))
 
 
 def _border(valid: bool) -> str:
     return "green" if valid else "red"
+
+
+def _destination(report: dict[str, Any]) -> str:
+    destination = report.get("destination") or {}
+    text = f"entry to {destination.get('country') or '?'}"
+    if destination.get("origin"):
+        text += f" from {destination['origin']} (origin risk {destination.get('origin_risk')})"
+    return escape(text)
+
+
+def _reason(reason: dict[str, Any]) -> str:
+    colour = "red" if reason["code"] in ("CERTIFICATE_INVALID", "RULE_FAILED") else "yellow"
+    return f"[{colour}]{escape(reason['code'])}[/] {escape(reason['message'])}"
+
+
+def _add_verdict_rows(body: Table, report: dict[str, Any]) -> None:
+    body.add_row("destination", _destination(report))
+    requirement = (report.get("destination") or {}).get("requirement")
+    if requirement and not report.get("verdict_reasons"):
+        body.add_row("requirement", escape(requirement))
+    for reason in report.get("verdict_reasons") or ():
+        body.add_row("[yellow]reason[/]", _reason(reason))
+    for outcome in report.get("rules") or ():
+        body.add_row("rule", _rule_line(outcome))
+
+
+def _rule_line(outcome: dict[str, Any]) -> str:
+    mark = _RULE_MARK.get(outcome["result"], "?")
+    return f"{mark} {escape(outcome['id'])} {escape(outcome['description'])}"
+
+
+def _rules_table(rules: list[dict[str, Any]]) -> Table:
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("type")
+    table.add_column("result", no_wrap=True)
+    table.add_column("description", overflow="fold")  # Chinese text has no spaces to wrap at
+    for outcome in rules:
+        mark = _RULE_MARK.get(outcome["result"], "?")
+        table.add_row(
+            escape(outcome["id"]),
+            outcome["type"],
+            f"{mark} {outcome['result']}",
+            escape(outcome["description"]),
+        )
+    return table
 
 
 def _shorten(text: str, width: int = 60) -> str:

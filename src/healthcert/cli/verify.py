@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 
 from healthcert.cli.common import EXIT_INVALID, fail, load_trust_store, parse_time
+from healthcert.cli.verdict import (
+    GREEN,
+    CountryOption,
+    Judge,
+    LanguageOption,
+    OriginOption,
+    PoliciesOption,
+    build_judge,
+)
 
 if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
@@ -19,6 +28,7 @@ if TYPE_CHECKING:
 
 _CHUNK = 256
 _worker_context: VerificationContext | None = None
+_worker_judge: Judge | None = None
 
 
 def verify(
@@ -50,22 +60,32 @@ def verify(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes that verify in parallel.")
     ] = 1,
+    country: CountryOption = None,
+    origin: OriginOption = None,
+    lang: LanguageOption = "en",
+    policies: PoliciesOption = None,
 ) -> None:
     """Verify health certificates and report, for each input, whether it is valid and why.
 
-    Exit status: 0 when every input is valid, 1 when any is not, 2 on a usage error.
+    With --country, each report also carries the destination's entry verdict: green (valid,
+    every rule passed), yellow (valid, but an action is needed) or red (invalid, or a rule
+    failed), with its reasons and every rule's outcome.
+
+    Exit status: 0 when every input is valid (with --country: when every verdict is green),
+    1 when any is not, 2 on a usage error.
     """
     if not inputs and batch is None:
         fail("nothing to verify: give INPUT arguments or --batch FILE")
+    judge = build_judge(country, origin, lang, policies)
     from healthcert import verify as pipeline
 
     clock = parse_time(at)
     ctx = pipeline.context(load_trust_store(trust or []), clock)
     batch_stream = _open_batch(batch) if batch is not None else None
     items = _items(inputs or [], batch_stream)
-    results = _verify_all(items, ctx, workers)
-    all_valid = _print_results(results, json_output)
-    if not all_valid:
+    results = _verify_all(items, ctx, workers, judge)
+    all_accepted = _print_results(results, json_output)
+    if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
 
 
@@ -89,16 +109,19 @@ def _items(arguments: list[str], batch: BinaryIO | None) -> Iterator[Item]:
 
 
 def _verify_chunk(items: list[Item]) -> list[tuple[bool, str]]:
-    """Verify in a worker; JSON is made here, so that only text crosses back."""
+    """Verify (and judge) in a worker; JSON is made here, so that only text crosses back."""
     assert _worker_context is not None
-    return [_verified(item, _worker_context) for item in items]
+    return [_verified(item, _worker_context, _worker_judge) for item in items]
 
 
-def _verified(item: Item, ctx: VerificationContext) -> tuple[bool, str]:
+def _verified(item: Item, ctx: VerificationContext, judge: Judge | None) -> tuple[bool, str]:
+    """(accepted, report as a JSON line): accepted is valid, or with a judge a green verdict."""
     from healthcert.verify import verify_item
 
     report = verify_item(item, ctx)
-    return report.valid, report.json_line()
+    if judge is None:
+        return report.valid, report.json_line()
+    return judge(report, ctx.clock) == GREEN, report.json_line()
 
 
 def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
@@ -108,18 +131,19 @@ def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
 
 
 def _verify_all(
-    items: Iterable[Item], ctx: VerificationContext, workers: int
+    items: Iterable[Item], ctx: VerificationContext, workers: int, judge: Judge | None = None
 ) -> Iterator[tuple[bool, str]]:
-    """(valid, report as a JSON line) for every item, in input order."""
-    global _worker_context
-    _worker_context = ctx
+    """(accepted, report as a JSON line) for every item, in input order."""
+    global _worker_context, _worker_judge
+    _worker_context, _worker_judge = ctx, judge
     if workers == 1:
         for item in items:
-            yield _verified(item, ctx)
+            yield _verified(item, ctx, judge)
         return
     import multiprocessing
 
-    # Forked workers inherit the loaded trust store instead of loading or unpickling it.
+    # Forked workers inherit the loaded trust store and policies (and the judge that holds
+    # them) instead of loading or unpickling them.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for chunk in pool.imap(_verify_chunk, _chunks(items)):
             yield from chunk
@@ -130,12 +154,12 @@ def _print_results(results: Iterable[tuple[bool, str]], as_json: bool) -> bool:
 
     printer = None if as_json else ReportPrinter()
     write = sys.stdout.write
-    all_valid = True
-    for valid, line in results:
-        all_valid = all_valid and valid
+    all_accepted = True
+    for accepted, line in results:
+        all_accepted = all_accepted and accepted
         if printer is None:
             write(line + "\n")
         else:
             printer.show(json.loads(line))
     sys.stdout.flush()
-    return all_valid
+    return all_accepted

@@ -71,11 +71,18 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Journey:
     """Where the traveller arrives (``destination``) and comes from (``origin``, if known):
-    ISO 3166-1 alpha-2 codes, upper case. ``region`` selects a destination's regional rules."""
+    ISO 3166-1 alpha-2 codes. ``region`` selects a destination's regional rules."""
 
     destination: str
     origin: str | None = None
     region: str | None = None
+
+    def __post_init__(self) -> None:
+        # Codes arrive as people type them; policies, rules and reports use upper case.
+        for name in ("destination", "origin", "region"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, value.strip().upper())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,204 @@
+"""``healthcert rules``: the entry rules of destination countries, and certificates against them.
+
+Thin: every command calls ``healthcert.rules``. Heavy imports happen inside the commands so
+that mounting this sub-app costs the main CLI nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from healthcert.cli.common import EXIT_INVALID, fail, load_trust_store, parse_time
+from healthcert.cli.verdict import (
+    GREEN,
+    LanguageOption,
+    OriginOption,
+    PoliciesOption,
+    country_code,
+    language_tag,
+    load_policies,
+    make_judge,
+)
+
+if TYPE_CHECKING:
+    from healthcert.inputs import Item
+    from healthcert.rules.policy import Policy
+    from healthcert.rules.rule import Rule
+
+app = typer.Typer(
+    name="rules",
+    help="Entry rules of destination countries: list a country's rules, or check "
+    "certificates against them.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DestinationOption = Annotated[
+    str,
+    typer.Option("--country", help="Destination country whose rules apply (ISO 3166 alpha-2)."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON Lines for programs instead of a table.")
+]
+
+
+@app.command("list")
+def list_command(
+    country: DestinationOption,
+    json_output: JsonOption = False,
+    lang: LanguageOption = "en",
+    policies: PoliciesOption = None,
+) -> None:
+    """List the rules of a destination's policy, with their descriptions in --lang.
+
+    Exit status: 0, or 1 when there is no policy for the country, 2 on a usage error.
+    """
+    destination = country_code(country, "--country")
+    language = language_tag(lang)
+    store = load_policies(policies)
+    policy = store.get(destination)
+    if policy is None:
+        known = ", ".join(store.countries()) or "none"
+        fail(f"no policy for {destination} (policies: {known})", EXIT_INVALID)
+    rules = sorted(policy.rules, key=lambda rule: (rule.identifier, rule.version_key))
+    if json_output:
+        _print_json_lines(_rule_json(rule, language) for rule in rules)
+    else:
+        _print_policy(policy, rules, language)
+
+
+@app.command("check")
+def check_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Payloads (HC1:...), or files: a QR image (.png, .jpg) or a text file."
+        ),
+    ],
+    country: DestinationOption,
+    origin: OriginOption = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
+    ] = None,
+    lang: LanguageOption = "en",
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON report per input (JSON Lines), as verify does."
+        ),
+    ] = False,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust",
+            help="Trust source: certificate, trust list, JWKS or directory. Repeatable. "
+            "Default: the local trust store ('healthcert trust add').",
+        ),
+    ] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """Verify certificates and show each rule of the destination with its outcome.
+
+    Exit status: 0 when every verdict is green, 1 when any is not, 2 on a usage error.
+    """
+    judge = make_judge(
+        country_code(country, "--country"),
+        None if origin is None else country_code(origin, "--from"),
+        language_tag(lang),
+        load_policies(policies),
+    )
+    from healthcert import verify as pipeline
+    from healthcert.cli.render import ReportPrinter
+
+    ctx = pipeline.context(load_trust_store(trust or []), parse_time(at))
+    printer = ReportPrinter()
+    all_green = True
+    for item in _items(inputs):
+        report = pipeline.verify_item(item, ctx)
+        all_green = judge(report, ctx.clock) == GREEN and all_green
+        if json_output:
+            sys.stdout.write(report.json_line() + "\n")
+        else:
+            printer.show_rules(report.as_json())
+    sys.stdout.flush()
+    if not all_green:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _items(arguments: list[str]) -> Iterator[Item]:
+    from healthcert import inputs
+
+    for argument in arguments:
+        yield from inputs.from_argument(argument)
+
+
+def _rule_json(rule: Rule, language: str) -> dict[str, Any]:
+    return {
+        "id": rule.identifier,
+        "type": rule.type.value,
+        "country": rule.country,
+        "region": rule.region,
+        "certificate_type": rule.certificate_type.value,
+        "version": rule.version,
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_to": rule.valid_to.isoformat(),
+        "affected_fields": list(rule.affected_fields),
+        "description": rule.description(language),
+    }
+
+
+def _print_json_lines(documents: Iterator[dict[str, Any]]) -> None:
+    import json
+
+    for document in documents:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _print_policy(policy: Policy, rules: list[Rule], language: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from healthcert.rules.policy import localised
+
+    console = Console(highlight=False)
+    console.print(f"[bold]{policy.country}[/] policy {policy.version}  [dim]{policy.source}[/]")
+    about = localised(policy.description, language)
+    if about:
+        console.print(escape(about))
+    console.print(_risk_summary(policy, language))
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("rule", "type", "certificate", "version", "valid"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description", overflow="fold")  # Chinese text has no spaces to wrap at
+    for rule in rules:
+        validity = f"{rule.valid_from:%Y-%m-%d} – {rule.valid_to:%Y-%m-%d}"
+        table.add_row(
+            rule.identifier,
+            rule.type.value,
+            rule.certificate_type.value,
+            rule.version,
+            validity,
+            escape(rule.description(language)),
+        )
+    console.print(table)
+
+
+def _risk_summary(policy: Policy, language: str) -> str:
+    from rich.markup import escape
+
+    lines = [f"origin risk: {policy.default_risk} unless listed"]
+    for level in ("medium", "high"):
+        origins = sorted(code for code, risk in policy.origin_risk.items() if risk == level)
+        requirement = policy.requirement(level, language)
+        if origins or requirement:
+            listed = ", ".join(origins) or "none listed"
+            lines.append(f"  {level}: {listed} — {escape(requirement or 'no action')}")
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""What the commands that give an entry verdict share: their options and the judge they build.
+
+Importing this module costs typer only: the rules engine is imported when a judge is built,
+so that ``healthcert verify`` without ``--country`` never loads it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from healthcert.cli.common import EXIT_USAGE, fail
+
+if TYPE_CHECKING:
+    from healthcert.report import Report
+    from healthcert.rules.policy import PolicyStore
+
+Judge = Callable[["Report", datetime], str]
+"""Records the verdict in a report (verified at the given clock) and returns it."""
+
+GREEN = "green"
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
+
+CountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        help="Destination country (ISO 3166 alpha-2): apply its entry rules and give each "
+        "certificate a green, yellow or red verdict.",
+    ),
+]
+OriginOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Country the traveller arrives from (ISO 3166 alpha-2); a high-risk origin under "
+        "the destination's policy makes the verdict yellow. Needs --country.",
+    ),
+]
+LanguageOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="Language of rule descriptions, verdict reasons and policy actions: en, zh, de, "
+        "... (English where a text lacks it).",
+    ),
+]
+PoliciesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policies",
+        help="A directory of destination policy files (JSON); its policies replace the "
+        "shipped ones and those in HEALTHCERT_HOME/policies, country by country.",
+    ),
+]
+
+
+def country_code(text: str, option: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper case; a usage error otherwise."""
+    code = text.strip().upper()
+    if not _COUNTRY.fullmatch(code):
+        fail(f"{option} {text!r} is not a two-letter country code (ISO 3166-1 alpha-2)")
+    return code
+
+
+def language_tag(text: str) -> str:
+    tag = text.strip().lower()
+    if not _LANGUAGE.fullmatch(tag):
+        fail(f"--lang {text!r} is not a language code such as en, zh or de")
+    return tag
+
+
+def load_policies(directory: Path | None) -> PolicyStore:
+    """The policy store, or one red line naming the bad file and field."""
+    from healthcert.cli.keys import fail_plain
+    from healthcert.rules.policy import PolicyError, load_policy_store
+
+    try:
+        return load_policy_store(directory)
+    except PolicyError as error:  # paths and field names are shown as they are, not as markup
+        fail_plain(str(error), EXIT_USAGE)
+
+
+def build_judge(
+    country: str | None, origin: str | None, language: str, policies: Path | None
+) -> Judge | None:
+    """The judge for ``--country`` (None without it); --from and --policies need --country."""
+    if country is None:
+        if origin is not None or policies is not None:
+            fail("--from and --policies need --country: the destination whose rules apply")
+        return None
+    return make_judge(
+        country_code(country, "--country"),
+        None if origin is None else country_code(origin, "--from"),
+        language_tag(language),
+        load_policies(policies),
+    )
+
+
+def make_judge(destination: str, origin: str | None, language: str, store: PolicyStore) -> Judge:
+    from healthcert.rules.verdict import Journey, judge, rule_value_sets
+
+    rule_value_sets()  # read once here, so that forked workers inherit it
+    journey = Journey(destination, origin)
+
+    def decide(report: Report, clock: datetime) -> str:
+        return judge(report, store, journey, clock=clock, language=language).value
+
+    return decide
