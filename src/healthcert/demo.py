@@ -2,7 +2,8 @@
 
 A demo country (CN) creates its CSCA and a DSC, issues a vaccination certificate and an antibody
 (IgG) test certificate with their QR codes, and a verifier that trusts the DSC reads the QR
-images back and verifies them. Every step is the real command a person would type.
+images back and verifies them, then asks for the entry verdict of China's example policy for a
+traveller arriving from Germany. Every step is the real command a person would type.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
             _run("trust", "add", str(dsc), env=env)
     _run("verify", str(OUT / "vaccination.png"), str(OUT / "antibody-test.png"), env=env)
     _run("verify", "--json", str(OUT / "antibody-test.png"), env=env)
+    _run("verify", "--country", "CN", "--from", "DE", str(OUT / "vaccination.png"), env=env)
     print(f"\nThe QR images are in {OUT}/; open them, or scan them with a phone.")
 
 
