@@ -35,6 +35,20 @@ def issue(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes that sign in parallel.")
     ] = 1,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="With --batch: lines are native records; store records and certificates in "
+            "the service's database (see --url) instead of printing payloads.",
+        ),
+    ] = False,
+    sender: Annotated[
+        str, typer.Option("--sender", help="With --store: whose record ids the lines carry.")
+    ] = "batch",
+    url: Annotated[
+        str | None, typer.Option("--url", help="With --store: the database URL.")
+    ] = None,
 ) -> None:
     """Issue a signed EU DCC (HC1:) payload with the current DSC of the key directory.
 
@@ -42,6 +56,8 @@ def issue(
     """
     if (request_file is None) == (batch is None):
         fail("give exactly one of --json REQUEST.json or --batch REQUESTS.jsonl")
+    if store and batch is None:
+        fail("--store goes with --batch")
     if ec.upper() not in ("L", "M", "Q", "H"):
         fail("--ec must be L, M, Q or H")
     signer = _load_signer()
@@ -50,6 +66,11 @@ def issue(
     elif batch is not None:
         if qr is not None:
             fail("--qr is for a single request; render a batch's payloads one by one")
+        if store:
+            from healthcert.cli.batch_store import store_batch
+
+            store_batch(batch, signer, workers, sender, url)
+            return
         _issue_batch(batch, signer, workers)
 
 

@@ -24,17 +24,30 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
+def _json_text(value: Any) -> str:
+    # orjson: the JSON columns are written per record, and batch issuance writes thousands/s.
+    import orjson
+
+    return orjson.dumps(value).decode("utf-8")
+
+
 def make_engine(url: str | None = None) -> Engine:
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
         return _sqlite_engine(resolved)
-    return create_engine(resolved, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        resolved, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json_text
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:
     # One file shared by the server's threads: WAL lets readers run beside the one writer,
     # and the busy timeout makes a second writer wait instead of failing at once.
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=_json_text,
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _record: Any) -> None:

@@ -1,0 +1,50 @@
+"""``healthcert issue --batch FILE --store``: issue native record lines and store them."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from healthcert.cli.common import EXIT_INVALID, fail
+
+if TYPE_CHECKING:
+    from healthcert.keys.signer import Signer
+
+
+def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str | None) -> None:
+    """Each line is a native record (record_id, holder with document, entry); a summary goes to
+    stderr, one line per failed input line, and the exit status is 1 if any failed."""
+    from datetime import UTC, datetime
+
+    from healthcert.service import batch as bulk
+    from healthcert.service.audit import Actor
+    from healthcert.service.context import open_context
+    from healthcert.service.issuance import signer_country
+
+    try:
+        lines = batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read --batch {batch}: {error}")
+    ctx = open_context(url)
+    now = datetime.now(UTC)
+    signing = bulk.Signing(signer, signer_country(signer), ctx.issuer_name, now)
+    actor = Actor("issuer", sender)
+    started = time.perf_counter()
+    stored = failed = 0
+    for chunk in bulk.prepared(bulk.unstored_lines(ctx, lines, sender), signing, workers):
+        good = [item for item in chunk if isinstance(item, bulk.Prepared)]
+        for item in chunk:
+            if isinstance(item, bulk.Failed):
+                failed += 1
+                sys.stderr.write(f"line {item.line}: {item.error}\n")
+        stored += bulk.store_chunk(ctx, good, sender, actor)
+    elapsed = time.perf_counter() - started
+    rate = stored / elapsed if elapsed > 0 else 0.0
+    sys.stderr.write(f"stored {stored} certificates in {elapsed:.2f} s ({rate:.0f}/s)\n")
+    if failed:
+        sys.stderr.write(f"{failed} of {len(lines)} lines failed\n")
+        raise typer.Exit(EXIT_INVALID)

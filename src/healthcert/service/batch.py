@@ -1,0 +1,239 @@
+"""Batch issuance with storage: records in, signed certificates stored, in chunks.
+
+Each chunk of lines is one transaction holding its records, their certificates and their
+audit events: a crash loses at most the chunk in flight and never leaves a record without
+its certificate or a half-written row. A re-run skips the record ids already stored, so an
+interrupted batch is finished by running it again.
+
+Signing is CPU work and runs in forked worker processes; the parent only writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from healthcert.keys.signer import Signer
+    from healthcert.service.audit import Actor
+    from healthcert.service.context import ServiceContext
+    from healthcert.service.issuance import Signed
+    from healthcert.service.records import RecordIn
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One line, validated and signed, ready to insert."""
+
+    line: int
+    record: RecordIn
+    signed: Signed
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    line: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """What a worker needs to sign: fixed for the whole batch, inherited through fork."""
+
+    signer: Signer
+    country: str
+    issuer_name: str
+    now: datetime
+
+
+_signing: Signing | None = None
+
+
+def prepare_line(number: int, line: str) -> Prepared | Failed:
+    """Validate a native record line and sign its EU DCC; errors are data, not exceptions."""
+    from healthcert.errors import HealthcertError
+    from healthcert.service.errors import Invalid
+    from healthcert.service.issuance import sign_eu_dcc
+    from healthcert.service.records import RecordIn, canonical_holder
+
+    assert _signing is not None
+    try:
+        record = RecordIn.model_validate(json.loads(line))
+        document = {
+            "holder": canonical_holder(record.holder),
+            "entry": {**record.entry, "country": _signing.country, "issuer": _signing.issuer_name},
+        }
+        signed = sign_eu_dcc(_signing.signer, document, _signing.country, _signing.now)
+    except (ValueError, HealthcertError, Invalid) as error:
+        return Failed(number, str(error).splitlines()[0][:300])
+    return Prepared(number, record, signed)
+
+
+def unstored_lines(ctx: ServiceContext, lines: list[str], sender: str) -> list[tuple[int, str]]:
+    """(line number, line) of the lines whose record id this sender has not stored yet: an
+    interrupted batch run again signs only what is missing. Unparsable lines are kept, so
+    that they are reported."""
+    import orjson
+    from sqlalchemy import select
+
+    from healthcert.store.tables import Record
+
+    with ctx.sessions() as session:
+        stored = set(
+            session.scalars(select(Record.sender_record_id).where(Record.sender == sender))
+        )
+    kept = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record_id = orjson.loads(line).get("record_id")
+        except (orjson.JSONDecodeError, AttributeError):
+            record_id = None
+        if record_id not in stored:
+            kept.append((number, line))
+    return kept
+
+
+def prepare_chunk(chunk: list[tuple[int, str]]) -> list[Prepared | Failed]:
+    return [prepare_line(number, line) for number, line in chunk]
+
+
+def prepared(
+    lines: list[tuple[int, str]], signing: Signing, workers: int
+) -> Iterator[list[Prepared | Failed]]:
+    """Chunks of prepared lines, in input order."""
+    global _signing
+    _signing = signing
+    chunks = [lines[start : start + CHUNK] for start in range(0, len(lines), CHUNK)]
+    if workers <= 1:
+        yield from map(prepare_chunk, chunks)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(prepare_chunk, chunks)
+
+
+def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], sender: str, actor: Actor) -> int:
+    """Insert one chunk in one transaction; returns how many were new (retries are skipped)."""
+    with ctx.transaction() as session:
+        fresh = _not_yet_stored(session, list(items), sender)
+        if not fresh:
+            return 0
+        record_ids = _insert_records(session, fresh, sender, ctx.clock())
+        certificate_ids = _insert_certificates(session, fresh, record_ids)
+        _insert_audit(session, fresh, record_ids, certificate_ids, actor)
+    return len(fresh)
+
+
+def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> list[Prepared]:
+    from sqlalchemy import select
+
+    from healthcert.store.tables import Record
+
+    wanted = [item.record.record_id for item in items]
+    query = select(Record.sender_record_id).where(
+        Record.sender == sender, Record.sender_record_id.in_(wanted)
+    )
+    stored = set(session.scalars(query))
+    seen: set[str] = set()
+    fresh = []
+    for item in items:  # a record id repeated within the batch is stored once, too
+        record_id = item.record.record_id
+        if record_id not in stored and record_id not in seen:
+            seen.add(record_id)
+            fresh.append(item)
+    return fresh
+
+
+def _insert_records(
+    session: Session, items: list[Prepared], sender: str, now: datetime
+) -> list[int]:
+    from sqlalchemy import insert
+
+    from healthcert.store.tables import Record
+
+    rows = [_record_row(item.record, sender, now) for item in items]
+    statement = insert(Record).returning(Record.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
+
+
+def _record_row(record: RecordIn, sender: str, now: datetime) -> dict[str, Any]:
+    holder = record.holder
+    return {
+        "sender": sender,
+        "sender_record_id": record.record_id,
+        "kind": str(record.entry.get("kind")),
+        "document_type": holder.document_type,
+        "document_number": holder.document_number.upper(),
+        "date_of_birth": holder.date_of_birth,
+        "contact": holder.contact,
+        "holder": holder.model_dump(exclude_none=True),
+        "entry": record.entry,
+        "created_at": now,
+    }
+
+
+def _insert_certificates(
+    session: Session, items: list[Prepared], record_ids: list[int]
+) -> list[int]:
+    from sqlalchemy import insert
+
+    from healthcert.store.tables import IssuedCertificate
+
+    rows = [
+        {
+            "record_id": record_id,
+            "format": "eu-dcc",
+            "uvci": item.signed.uvci,
+            "country": item.signed.country,
+            "kid": item.signed.kid,
+            "payload": item.signed.payload,
+            "issued_at": item.signed.issued_at,
+            "expires_at": item.signed.expires_at,
+        }
+        for item, record_id in zip(items, record_ids, strict=True)
+    ]
+    statement = insert(IssuedCertificate).returning(
+        IssuedCertificate.id, sort_by_parameter_order=True
+    )
+    return list(session.scalars(statement, rows))
+
+
+def _insert_audit(
+    session: Session,
+    items: list[Prepared],
+    record_ids: list[int],
+    certificate_ids: list[int],
+    actor: Actor,
+) -> None:
+    from sqlalchemy import insert
+
+    from healthcert.store.tables import AuditEvent
+
+    rows = [
+        {
+            "at": item.signed.issued_at,
+            "actor": actor.label,
+            "action": "certificate.issue",
+            "object_type": "certificate",
+            "object_id": str(certificate_id),
+            "detail": {
+                "record": record_id,
+                "format": "eu-dcc",
+                "uvci": item.signed.uvci,
+                "kid": item.signed.kid,
+                "batch": True,
+            },
+        }
+        for item, record_id, certificate_id in zip(items, record_ids, certificate_ids, strict=True)
+    ]
+    session.execute(insert(AuditEvent), rows)
