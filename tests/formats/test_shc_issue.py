@@ -55,9 +55,7 @@ TEST = Certificate(
 
 
 def _jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
-    jwk: dict[str, Any] = {**jws.public_jwk(key.public_key()), "use": "sig", "alg": "ES256"}
-    jwk["kid"] = jws.jwk_thumbprint(jwk)
-    return jwk
+    return dict(shc.issuer_jwk(key.public_key()))
 
 
 def _kid(key: ec.EllipticCurvePrivateKey) -> str:
@@ -124,6 +122,14 @@ def test_round_trip_through_the_numeric_qr(cert: Certificate) -> None:
     }
     assert report.certificate == cert.model_dump(mode="json")
     assert Certificate.model_validate(report.certificate) == cert
+
+
+def test_issuer_jwk_is_what_the_framework_publishes() -> None:
+    jwk = shc.issuer_jwk(ISSUER_KEY.public_key())
+    assert set(jwk) == {"kty", "crv", "x", "y", "use", "alg", "kid"}
+    assert (jwk["kty"], jwk["crv"], jwk["use"], jwk["alg"]) == ("EC", "P-256", "sig", "ES256")
+    assert jwk["kid"] == jws.jwk_thumbprint(jwk)
+    assert jws.parse_compact(_card()).header["kid"] == jwk["kid"]
 
 
 def test_issued_card_follows_the_framework() -> None:

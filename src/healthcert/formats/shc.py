@@ -409,6 +409,12 @@ def _seconds(moment: datetime | float) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def issuer_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    """The JWK an issuer publishes in its ``/.well-known/jwks.json`` for this signing key."""
+    jwk = {**jws.public_jwk(public_key), "use": "sig", "alg": "ES256"}
+    return {**jwk, "kid": jws.jwk_thumbprint(jwk)}
+
+
 def to_numeric(jws_text: str) -> str:
     """The ``shc:/`` QR text of a card's JWS (numeric QR mode; one code, not chunks)."""
     return shc_numeric.to_qr_text(jws_text)
