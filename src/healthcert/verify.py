@@ -20,11 +20,16 @@ from healthcert.trust.store import TrustStore
 
 if TYPE_CHECKING:
     from healthcert.trust.revocation import DccRevocations
+    from healthcert.trust.shc_issuers import ShcIssuers
 
 log = logging.getLogger(__name__)
 
 # Tried in this order; each module recognises its own payloads by looks_like().
-FORMAT_MODULES = ("healthcert.formats.hcert",)
+FORMAT_MODULES = (
+    "healthcert.formats.hcert",
+    "healthcert.formats.shc",
+    "healthcert.formats.vdsnc",
+)
 
 
 @cache
@@ -44,14 +49,19 @@ def context(
     clock: datetime | None = None,
     *,
     dcc_revocations: DccRevocations | None = None,
+    shc_issuers: ShcIssuers | None = None,
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
-    ``dcc_revocations``, EU DCC reports carry ``checks.revocation``."""
+    ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
+    SMART Health Card issuers trusted by URL."""
     when = clock or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return VerificationContext(
-        trust=trust, clock=when.astimezone(UTC), dcc_revocations=dcc_revocations
+        trust=trust,
+        clock=when.astimezone(UTC),
+        dcc_revocations=dcc_revocations,
+        shc_issuers=shc_issuers,
     )
 
 
@@ -101,4 +111,7 @@ def _run_format(
 
 
 def _unknown_format_message() -> str:
-    return "not a health certificate payload this verifier reads (expected HC1:)"
+    return (
+        "not a health certificate payload this verifier reads: expected an EU DCC (HC1:), "
+        "a SMART Health Card (shc:/ or a JWS) or an ICAO VDS-NC seal (JSON)"
+    )
