@@ -157,13 +157,20 @@ def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> lis
 def _insert_records(
     session: Session, items: list[Prepared], sender: str, now: datetime
 ) -> list[int]:
-    from sqlalchemy import insert
+    """Insert without RETURNING, then read the ids back by the natural key: SQLite runs an
+    ordered RETURNING one row per statement, which cost more than the signing."""
+    from sqlalchemy import insert, select
 
     from healthcert.store.tables import Record
 
     rows = [_record_row(item.record, sender, now) for item in items]
-    statement = insert(Record).returning(Record.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    session.connection().execute(insert(Record.__table__), rows)
+    wanted = [item.record.record_id for item in items]
+    query = select(Record.sender_record_id, Record.id).where(
+        Record.sender == sender, Record.sender_record_id.in_(wanted)
+    )
+    ids = dict(session.connection().execute(query).tuples().all())
+    return [ids[record_id] for record_id in wanted]
 
 
 def _record_row(record: RecordIn, sender: str, now: datetime) -> dict[str, Any]:
@@ -185,7 +192,7 @@ def _record_row(record: RecordIn, sender: str, now: datetime) -> dict[str, Any]:
 def _insert_certificates(
     session: Session, items: list[Prepared], record_ids: list[int]
 ) -> list[int]:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from healthcert.store.tables import IssuedCertificate
 
@@ -202,10 +209,12 @@ def _insert_certificates(
         }
         for item, record_id in zip(items, record_ids, strict=True)
     ]
-    statement = insert(IssuedCertificate).returning(
-        IssuedCertificate.id, sort_by_parameter_order=True
+    session.connection().execute(insert(IssuedCertificate.__table__), rows)
+    query = select(IssuedCertificate.record_id, IssuedCertificate.id).where(
+        IssuedCertificate.record_id.in_(record_ids), IssuedCertificate.format == "eu-dcc"
     )
-    return list(session.scalars(statement, rows))
+    ids = dict(session.connection().execute(query).tuples().all())
+    return [ids[record_id] for record_id in record_ids]
 
 
 def _insert_audit(
@@ -236,4 +245,4 @@ def _insert_audit(
         }
         for item, record_id, certificate_id in zip(items, record_ids, certificate_ids, strict=True)
     ]
-    session.execute(insert(AuditEvent), rows)
+    session.connection().execute(insert(AuditEvent.__table__), rows)
