@@ -1,6 +1,11 @@
 """ICAO Doc 9303 standardised names: derived for Latin script, demanded for other scripts."""
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from healthcert.model import Holder
@@ -132,3 +137,19 @@ def test_arabic_name_with_dcc_transliteration_is_accepted() -> None:
         given_name_latin="NAXSSR",
     )
     assert holder.family_name_latin == "ABW<BKR<MXHMD<BN<ZKRYA<ALRAZY"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), min_size=1, max_size=30))
+def test_the_translate_table_agrees_with_the_letter_by_letter_path(name: str) -> None:
+    from healthcert.model import names
+
+    composed = unicodedata.normalize("NFC", name).upper()
+    try:
+        careful = "".join(names._letter(char, name, "f") for char in composed)
+    except names.TransliterationError:
+        with pytest.raises(names.TransliterationError):
+            transliterate(name, "f")
+        return
+    expected = re.sub("<+", "<", careful).strip("<")[: names.MAX_LENGTH]
+    assert transliterate(name, "f") == expected

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 MAX_LENGTH = 80
 STANDARD_NAME = re.compile(r"[A-Z<]*")  # use fullmatch: "$" would let a final "\n" in
@@ -62,9 +63,26 @@ def transliterate(name: str, field: str) -> str:
     """The Doc 9303 form of a Latin-script ``name``; ``field`` names it in error messages."""
     # NFC first, so that a decomposed Ö still meets its table entry rather than losing its dots.
     composed = unicodedata.normalize("NFC", name).upper()
-    letters = "".join(_letter(char, name, field) for char in composed)
+    letters = composed.translate(_latin_table())
+    if not STANDARD_NAME.fullmatch(letters):  # a character outside the table: look closer
+        letters = "".join(_letter(char, name, field) for char in composed)
     joined = re.sub("<+", "<", letters).strip("<")
     return joined[:MAX_LENGTH]
+
+
+@cache
+def _latin_table() -> dict[int, str]:
+    """What ``_letter`` gives for every character up to Latin Extended-B, as one translate
+    table: verifying a card derives names on every payload, and this is ten times faster.
+    A character ``_letter`` refuses maps to NUL, so that the result fails the check above and
+    the careful path raises the error."""
+    table: dict[int, str] = {}
+    for code in range(0x250):
+        try:
+            table[code] = _letter(chr(code), "", "")
+        except TransliterationError:
+            table[code] = "\0"
+    return table
 
 
 def normalise_standard(value: str, field: str) -> str:
