@@ -151,15 +151,12 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     kid = decoded.sign1.kid
     report.issuer["country"] = decoded.issuer_country
     report.issuer["kid"] = base64.b64encode(kid).decode("ascii") if kid is not None else None
-    _record_claim_times(report, decoded)
+    issued_at, expires = decoded.issued_at, decoded.expires
+    _record_claim_times(report, issued_at, expires)
     _check_schema(report, decoded.dcc)
     key = _check_signature(report, decoded.sign1, context)
     check_validity_period(
-        report,
-        issued_at=decoded.issued_at,
-        expires=decoded.expires,
-        clock=context.clock,
-        key=key,
+        report, issued_at=issued_at, expires=expires, clock=context.clock, key=key
     )
     check_key_usage(report, decoded.kind, key)
     if context.dcc_revocations is not None:
@@ -189,11 +186,13 @@ def _uci_and_country(dcc: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _record_claim_times(report: Report, decoded: DecodedHcert) -> None:
+def _record_claim_times(
+    report: Report, issued_at: datetime | None, expires: datetime | None
+) -> None:
     """The CWT's iat and exp, as entry rules see them (``external.iat`` / ``external.exp``)."""
-    for key, when in (("iat", decoded.issued_at), ("exp", decoded.expires)):
-        if when is not None:
-            report.extra[key] = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+    for key, when in (("iat", issued_at), ("exp", expires)):
+        if when is not None:  # isoformat: strftime costs several microseconds per call
+            report.extra[key] = when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _check_schema(report: Report, dcc: Any) -> None:
