@@ -433,3 +433,11 @@ def test_integral_floats_are_integers() -> None:
     assert validate({"plusTime": ["2021-01-01", 2.0, "day"]}) == []
     assert evaluate({"plusTime": ["2021-01-01", 2.0, "day"]}, None) == utc(2021, 1, 3)
     assert evaluate(42.0, None) == 42
+
+
+def test_the_package_offers_evaluate_and_validate() -> None:
+    import healthcert.rules
+
+    assert healthcert.rules.evaluate({"+": [1, {"var": "a"}]}, {"a": 2}) == 3
+    assert healthcert.rules.validate({"+": [1, 2]}) == []
+    assert healthcert.rules.validate({"no-such-operator": [1]}) != []
