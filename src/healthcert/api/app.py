@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcert.service.context import ServiceContext
 
@@ -45,23 +45,38 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(holder.router, prefix=API_PREFIX)
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
-    app.middleware("http")(_access_log)
+    app.add_middleware(AccessLog)
     return app
 
 
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One structured line per request; no body, no query: they may name a person."""
-    start = time.perf_counter()
-    response = await call_next(request)
-    log.info(
-        "request",
-        extra={
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - start) * 1000, 2),
-        },
-    )
-    return response
+class AccessLog:
+    """One structured line per request; no body, no query: they may name a person.
+
+    Plain ASGI rather than an ``http`` middleware, which costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [0]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        log.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status[0],
+                "ms": round((time.perf_counter() - start) * 1000, 2),
+            },
+        )

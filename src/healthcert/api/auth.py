@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from healthcert.service.audit import Actor
 from healthcert.service.context import ServiceContext
 
 
-def service(request: Request) -> ServiceContext:
+async def service(request: Request) -> ServiceContext:
+    # async: FastAPI runs a plain def dependency in a worker thread, a hop per request.
     context: ServiceContext = request.app.state.service
     return context
 
@@ -19,19 +21,23 @@ def service(request: Request) -> ServiceContext:
 Service = Annotated[ServiceContext, Depends(service)]
 
 
-def require_role(*roles: str) -> Callable[..., Actor]:
+def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """A dependency that admits keys of ``roles`` (admin is always admitted): 401 without a
     valid key, 403 with a key of another role; the route body never runs then."""
     allowed = frozenset(roles) | {"admin"}
 
-    def check(
+    async def check(
         ctx: Service, x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
     ) -> Actor:
-        from healthcert.service.apikeys import authenticate
+        from healthcert.service.apikeys import authenticate, cached_actor
         from healthcert.service.errors import Unauthorised
 
         try:
-            actor = authenticate(ctx, x_api_key)
+            # A key seen lately is answered on the event loop; only a lookup goes to a thread,
+            # as it may wait on the database.
+            actor = cached_actor(ctx, x_api_key)
+            if actor is None:
+                actor = await run_in_threadpool(authenticate, ctx, x_api_key)
         except Unauthorised as error:
             raise HTTPException(401, str(error), headers={"WWW-Authenticate": "ApiKey"}) from None
         if actor.role not in allowed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,16 +48,34 @@ def create_key(ctx: ServiceContext, role: str, label: str, actor: audit.Actor) -
         return CreatedKey(row.id, role, label, secret)
 
 
+def cached_actor(ctx: ServiceContext, secret: str | None) -> audit.Actor | None:
+    """The actor of a key resolved within the last ``api_key_ttl`` seconds, else None."""
+    if not secret:
+        return None
+    cached = ctx.api_keys.get(hash_key(secret))
+    if cached is not None and time.monotonic() - cached[0] < ctx.api_key_ttl:
+        return cached[1]
+    return None
+
+
 def authenticate(ctx: ServiceContext, secret: str | None) -> audit.Actor:
     """The actor a key stands for; Unauthorised when it is missing, unknown or revoked."""
+    if not secret:
+        raise Unauthorised("an API key is required (header X-API-Key)")
+    actor = cached_actor(ctx, secret)
+    if actor is None:
+        actor = _lookup(ctx, hash_key(secret))
+        ctx.api_keys[hash_key(secret)] = (time.monotonic(), actor)
+    return actor
+
+
+def _lookup(ctx: ServiceContext, digest: str) -> audit.Actor:
     from sqlalchemy import select
 
     from healthcert.store.tables import ApiKey
 
-    if not secret:
-        raise Unauthorised("an API key is required (header X-API-Key)")
     with ctx.sessions() as session:
-        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if row is None or row.revoked_at is not None:
         raise Unauthorised("the API key is not valid")
     return audit.Actor(role=row.role, name=row.label, key_id=row.id)
@@ -72,7 +91,8 @@ def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
             return False
         row.revoked_at = now
         audit.append(session, actor, "apikey.revoke", "api_key", key_id, now)
-        return True
+    ctx.api_keys.clear()
+    return True
 
 
 def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:

@@ -164,7 +164,7 @@ def _insert_records(
     from healthcert.store.tables import Record
 
     rows = [_record_row(item.record, sender, now) for item in items]
-    session.connection().execute(insert(Record.__table__), rows)
+    session.connection().execute(insert(Record), rows)
     wanted = [item.record.record_id for item in items]
     query = select(Record.sender_record_id, Record.id).where(
         Record.sender == sender, Record.sender_record_id.in_(wanted)
@@ -209,7 +209,7 @@ def _insert_certificates(
         }
         for item, record_id in zip(items, record_ids, strict=True)
     ]
-    session.connection().execute(insert(IssuedCertificate.__table__), rows)
+    session.connection().execute(insert(IssuedCertificate), rows)
     query = select(IssuedCertificate.record_id, IssuedCertificate.id).where(
         IssuedCertificate.record_id.in_(record_ids), IssuedCertificate.format == "eu-dcc"
     )
@@ -245,4 +245,4 @@ def _insert_audit(
         }
         for item, record_id, certificate_id in zip(items, record_ids, certificate_ids, strict=True)
     ]
-    session.connection().execute(insert(AuditEvent.__table__), rows)
+    session.connection().execute(insert(AuditEvent), rows)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from healthcert.keys.signer import Signer
+    from healthcert.service.audit import Actor
     from healthcert.service.notifier import Notifier
     from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.store import TrustStore
@@ -31,12 +32,17 @@ class ServiceContext:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    writer: sessionmaker[Session]
     notifier: Notifier
     issuer_name: str = "healthcert demo health authority"
     clock: Callable[[], datetime] = utc_now
     signer_loader: Callable[[], Signer] | None = None
     trust_loader: Callable[[], TrustStore] | None = None
     revocations_ttl: float = 10.0
+    # API keys resolved in this process, by hash: a verifier's every request would otherwise
+    # read the database. A revoked key stops working here at once, elsewhere within the TTL.
+    api_key_ttl: float = 10.0
+    api_keys: dict[str, tuple[float, Actor]] = field(default_factory=dict, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
     _revocations: tuple[float, DccRevocations] | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
@@ -45,7 +51,7 @@ class ServiceContext:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed together, or not at all."""
-        with self.sessions.begin() as session:
+        with self.writer.begin() as session:
             yield session
 
     def signer(self) -> Signer:
@@ -92,5 +98,8 @@ def open_context(
     if migrate:
         upgrade(engine)
     return ServiceContext(
-        engine=engine, sessions=session_factory(engine), notifier=notifier or OutboxNotifier()
+        engine=engine,
+        sessions=session_factory(engine),
+        writer=session_factory(engine, writes=True),
+        notifier=notifier or OutboxNotifier(),
     )

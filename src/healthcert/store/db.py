@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var/healthcert.db")
 URL_VARIABLE = "HEALTHCERT_DATABASE_URL"
+WRITE_OPTION = "healthcert_writes"
 
 
 def database_url(url: str | None = None) -> str:
@@ -59,10 +60,12 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        # Take the write lock at BEGIN: a read-then-write transaction that upgrades later can
-        # deadlock with another one and fail with "database is locked" despite the timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        # A writing transaction takes the write lock at BEGIN: one that reads and then upgrades
+        # can deadlock with another and fail with "database is locked" despite the timeout.
+        # Reads begin deferred, so they run beside the writer (WAL).
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     # pysqlite's own transaction handling must step aside for the BEGIN above.
     @event.listens_for(engine, "connect")
@@ -72,5 +75,7 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, writes: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with ``writes``, each transaction is opened for writing."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if writes else engine
+    return sessionmaker(bind, expire_on_commit=False)

@@ -1,0 +1,15 @@
+"""A JSON response written with orjson: reports go out as they are, without FastAPI's
+per-field encoding pass (which cost more than verifying the certificate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+class JsonBytes(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        import orjson
+
+        return orjson.dumps(content)
