@@ -7,7 +7,7 @@ yields an item, so it still gets its report.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +15,7 @@ from typing import BinaryIO
 from healthcert import report as codes
 from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
 
+HEALTH_CARD_SUFFIX = ".smart-health-card"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
 
@@ -25,6 +26,29 @@ class Item:
     payload: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+
+
+def from_arguments(arguments: Iterable[str]) -> list[Item]:
+    """The items of several arguments, in order; the chunks of a SMART Health Card split over
+    several QR codes, given together, become one item."""
+    items = [item for argument in arguments for item in from_argument(argument)]
+    return _join_card_chunks(items)
+
+
+def _join_card_chunks(items: list[Item]) -> list[Item]:
+    from healthcert.formats.shc import group_chunks, is_chunk
+
+    chunks = [item for item in items if item.payload is not None and is_chunk(item.payload)]
+    if len(chunks) < 2:
+        return items
+    joined = group_chunks([chunk.payload for chunk in chunks if chunk.payload is not None])[0]
+    label = " + ".join(chunk.label for chunk in chunks)
+    first = chunks[0]
+    return [
+        Item(label, payload=joined) if item is first else item
+        for item in items
+        if item is first or item not in chunks
+    ]
 
 
 def from_argument(argument: str) -> list[Item]:
@@ -50,7 +74,23 @@ def from_file(path: Path) -> list[Item]:
         return [Item(label, error_code=codes.INPUT_UNREADABLE, error_message=str(error))]
     if path.suffix.lower() in IMAGE_SUFFIXES or data.startswith(_IMAGE_MAGIC):
         return from_image(label, data)
+    if path.suffix.lower() == HEALTH_CARD_SUFFIX:
+        return from_health_card_file(label, data)
     return [from_text_bytes(label, data)]
+
+
+def from_health_card_file(label: str, data: bytes) -> list[Item]:
+    """One item per card of a ``.smart-health-card`` file."""
+    from healthcert.errors import PayloadError
+    from healthcert.formats.shc import cards_from_file
+
+    try:
+        cards = cards_from_file(data)
+    except PayloadError as error:
+        return [Item(label, error_code=error.code, error_message=error.message)]
+    if not cards:
+        return [Item(label, error_code=codes.INPUT_EMPTY, error_message="the file holds no card")]
+    return [Item(f"{label}#{index}", payload=card) for index, card in enumerate(cards, 1)]
 
 
 def from_image(label: str, data: bytes) -> list[Item]:

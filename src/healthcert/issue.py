@@ -51,16 +51,70 @@ def expiry(request: IssueRequest, issued_at: datetime, signer_not_after: datetim
     return min(issued_at + timedelta(days=days), signer_not_after)
 
 
-def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = None) -> str:
-    """Sign the request as an EU DCC ``HC1:`` payload."""
-    from healthcert.formats import hcert
-    from healthcert.formats.dcc_json import to_dcc
+FORMATS = ("eu-dcc", "shc", "icao-vds-nc")
 
+
+def issue_payload(
+    request: IssueRequest,
+    signer: Signer,
+    *,
+    format_name: str = "eu-dcc",
+    now: datetime | None = None,
+    shc_issuer: str | None = None,
+) -> str:
+    """Sign the request in one of the three formats; the text its QR code carries.
+
+    A SMART Health Card needs the issuer's URL (``shc_issuer``); it is signed with the DSC's
+    key under the key's JWK thumbprint, which the issuer publishes in its JWKS.
+    """
+    if format_name == "eu-dcc":
+        return issue_hc1(request, signer, now=now)
+    certificate = _signable(request, signer)
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    if format_name == "shc":
+        return _issue_shc(request, certificate, signer, issued_at, shc_issuer)
+    if format_name == "icao-vds-nc":
+        from healthcert.formats import vdsnc
+
+        return vdsnc.encode(certificate, signer, issued_at=issued_at)
+    raise RequestError(f"unknown format {format_name!r}: one of {', '.join(FORMATS)}")
+
+
+def _issue_shc(
+    request: IssueRequest,
+    certificate: Certificate,
+    signer: Signer,
+    issued_at: datetime,
+    shc_issuer: str | None,
+) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcert.formats import shc
+
+    if not shc_issuer:
+        raise RequestError("a SMART Health Card names its issuer: give the issuer's https URL")
+    if not isinstance(signer.private_key, ec.EllipticCurvePrivateKey):
+        raise RequestError("SMART Health Cards are signed with ES256: use an EC P-256 DSC")
+    expires = expiry(request, issued_at, signer.not_after)
+    jws = shc.encode(certificate, signer.private_key, None, shc_issuer, nbf=issued_at, exp=expires)
+    return shc.to_numeric(jws)
+
+
+def _signable(request: IssueRequest, signer: Signer) -> Certificate:
     certificate = request.certificate()
     if not signer.may_sign(certificate.kind):
         raise RequestError(
             f"the DSC {signer.kid.hex()} may not sign {certificate.kind.value} certificates"
         )
+    return certificate
+
+
+def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = None) -> str:
+    """Sign the request as an EU DCC ``HC1:`` payload."""
+    from healthcert.formats import hcert
+    from healthcert.formats.dcc_json import to_dcc
+
+    certificate = _signable(request, signer)
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     return hcert.encode(
         to_dcc(certificate),

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
-    from healthcert.trust.store import TrustStore
+    from healthcert.formats.base import VerificationContext
+    from healthcert.trust.verifier import VerifierTrust
+
+TrustOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trust",
+        help="Trust source: certificate, EU trust list, JWKS, directory, VCI issuer directory, "
+        "or a SMART Health Card issuer bound to its keys as https://issuer.example=jwks.json. "
+        "Repeatable. Default: the local trust store ('healthcert trust add').",
+    ),
+]
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -36,12 +46,21 @@ def parse_time(text: str | None) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def load_trust_store(paths: list[Path]) -> TrustStore:
+def load_trust_store(specs: list[str]) -> VerifierTrust:
     """The trust sources named on the command line, or else the local trust store."""
     from healthcert.errors import HealthcertError
-    from healthcert.trust.store import load_local_trust, load_trust
+    from healthcert.trust.verifier import load_verifier_trust
 
     try:
-        return load_trust(paths) if paths else load_local_trust()
+        return load_verifier_trust(specs)
     except HealthcertError as error:
         fail(str(error))
+
+
+def verification_context(trust: list[str] | None, at: str | None) -> VerificationContext:
+    """The context the verify commands share: the trust named (or the local store), the clock."""
+    from healthcert import verify as pipeline
+
+    clock = parse_time(at)
+    sources = load_trust_store(trust or [])
+    return pipeline.context(sources.store, clock, shc_issuers=sources.shc_issuers)

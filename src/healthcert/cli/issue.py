@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,29 @@ if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
 
 _CHUNK = 128
-_worker_signer: Signer | None = None
+# The QR error correction each format's QR codes use unless asked: the EU recommends Q; the
+# SMART Health Cards framework allows L for its long numeric payloads.
+DEFAULT_ERROR_LEVELS = {"eu-dcc": "Q", "shc": "L", "icao-vds-nc": "M"}
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """How to issue: the signer, the format, and for SMART Health Cards the issuer URL."""
+
+    signer: Signer
+    format_name: str
+    shc_issuer: str | None
+
+    def issue(self, request_json: str) -> str:
+        from healthcert.issue import issue_payload, parse_request
+
+        request = parse_request(json.loads(request_json))
+        return issue_payload(
+            request, self.signer, format_name=self.format_name, shc_issuer=self.shc_issuer
+        )
+
+
+_worker_job: Job | None = None
 
 
 def issue(
@@ -31,7 +54,28 @@ def issue(
     qr: Annotated[
         Path | None, typer.Option("--qr", help="Also write the QR code to this .png or .svg.")
     ] = None,
-    ec: Annotated[str, typer.Option("--ec", help="QR error correction level: L, M, Q or H.")] = "Q",
+    format_name: Annotated[
+        str,
+        typer.Option(
+            "--format", help="Wire format: eu-dcc (HC1:), shc (SMART Health Card), icao-vds-nc."
+        ),
+    ] = "eu-dcc",
+    iss: Annotated[
+        str | None,
+        typer.Option(
+            "--iss",
+            envvar="HEALTHCERT_SHC_ISSUER",
+            help="With --format shc: the issuer's https URL, where its JWKS is published.",
+        ),
+    ] = None,
+    ec: Annotated[
+        str | None,
+        typer.Option(
+            "--ec",
+            help="QR error correction level L, M, Q or H (default: Q for eu-dcc, L for shc, "
+            "M for icao-vds-nc).",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes that sign in parallel.")
     ] = 1,
@@ -50,7 +94,7 @@ def issue(
         str | None, typer.Option("--url", help="With --store: the database URL.")
     ] = None,
 ) -> None:
-    """Issue a signed EU DCC (HC1:) payload with the current DSC of the key directory.
+    """Issue a signed certificate payload with the current DSC of the key directory.
 
     The private key's passphrase comes from HEALTHCERT_KEY_PASSPHRASE.
     """
@@ -58,20 +102,25 @@ def issue(
         fail("give exactly one of --json REQUEST.json or --batch REQUESTS.jsonl")
     if store and batch is None:
         fail("--store goes with --batch")
-    if ec.upper() not in ("L", "M", "Q", "H"):
+    level = (DEFAULT_ERROR_LEVELS.get(format_name, "Q") if ec is None else ec).upper()
+    if level not in ("L", "M", "Q", "H"):
         fail("--ec must be L, M, Q or H")
-    signer = _load_signer()
+    if format_name not in DEFAULT_ERROR_LEVELS:
+        fail(f"--format must be one of {', '.join(DEFAULT_ERROR_LEVELS)}")
+    if store and format_name != "eu-dcc":
+        fail("--store issues EU DCC certificates; other formats are issued from the service")
+    job = Job(_load_signer(), format_name, iss)
     if request_file is not None:
-        _issue_one(request_file, signer, qr, ec.upper())
+        _issue_one(request_file, job, qr, level)
     elif batch is not None:
         if qr is not None:
             fail("--qr is for a single request; render a batch's payloads one by one")
         if store:
             from healthcert.cli.batch_store import store_batch
 
-            store_batch(batch, signer, workers, sender, url)
+            store_batch(batch, job.signer, workers, sender, url)
             return
-        _issue_batch(batch, signer, workers)
+        _issue_batch(batch, job, workers)
 
 
 def _load_signer() -> Signer:
@@ -84,13 +133,11 @@ def _load_signer() -> Signer:
         fail(str(error))
 
 
-def _issue_one(request_file: Path, signer: Signer, qr: Path | None, ec: str) -> None:
+def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str) -> None:
     from healthcert.errors import HealthcertError
-    from healthcert.issue import issue_hc1, parse_request
 
     try:
-        document = json.loads(request_file.read_text(encoding="utf-8"))
-        payload = issue_hc1(parse_request(document), signer)
+        payload = job.issue(request_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, HealthcertError) as error:
         fail(f"{request_file}: {error}")
     if qr is not None:
@@ -106,11 +153,10 @@ def _issue_one(request_file: Path, signer: Signer, qr: Path | None, ec: str) -> 
 def _issue_line(line: str) -> tuple[str, str]:
     """(payload, "") or ("", error) for one JSON line."""
     from healthcert.errors import HealthcertError
-    from healthcert.issue import issue_hc1, parse_request
 
-    assert _worker_signer is not None
+    assert _worker_job is not None
     try:
-        return issue_hc1(parse_request(json.loads(line)), _worker_signer), ""
+        return _worker_job.issue(line), ""
     except (ValueError, HealthcertError) as error:
         return "", str(error)
 
@@ -138,13 +184,13 @@ def _results(lines: list[str], workers: int) -> Iterator[tuple[str, str]]:
             yield from chunk
 
 
-def _issue_batch(batch: Path, signer: Signer, workers: int) -> None:
+def _issue_batch(batch: Path, job: Job, workers: int) -> None:
     """One output line per input line: the payload, or an empty line and the error on stderr."""
     from rich.console import Console
     from rich.progress import Progress
 
-    global _worker_signer
-    _worker_signer = signer
+    global _worker_job
+    _worker_job = job
     lines = _read_lines(batch)
     errors = Console(stderr=True, highlight=False)
     failed = 0

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, fail, load_trust_store, parse_time
+from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
 from healthcert.cli.verdict import (
     GREEN,
     LanguageOption,
@@ -26,7 +25,6 @@ from healthcert.cli.verdict import (
 )
 
 if TYPE_CHECKING:
-    from healthcert.inputs import Item
     from healthcert.rules.policy import Policy
     from healthcert.rules.rule import Rule
 
@@ -93,14 +91,7 @@ def check_command(
             "--json", help="Print one JSON report per input (JSON Lines), as verify does."
         ),
     ] = False,
-    trust: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--trust",
-            help="Trust source: certificate, trust list, JWKS or directory. Repeatable. "
-            "Default: the local trust store ('healthcert trust add').",
-        ),
-    ] = None,
+    trust: TrustOption = None,
     policies: PoliciesOption = None,
 ) -> None:
     """Verify certificates and show each rule of the destination with its outcome.
@@ -115,11 +106,12 @@ def check_command(
     )
     from healthcert import verify as pipeline
     from healthcert.cli.render import ReportPrinter
+    from healthcert.inputs import from_arguments
 
-    ctx = pipeline.context(load_trust_store(trust or []), parse_time(at))
+    ctx = verification_context(trust, at)
     printer = ReportPrinter()
     all_green = True
-    for item in _items(inputs):
+    for item in from_arguments(inputs):
         report = pipeline.verify_item(item, ctx)
         all_green = judge(report, ctx.clock) == GREEN and all_green
         if json_output:
@@ -129,13 +121,6 @@ def check_command(
     sys.stdout.flush()
     if not all_green:
         raise typer.Exit(EXIT_INVALID)
-
-
-def _items(arguments: list[str]) -> Iterator[Item]:
-    from healthcert import inputs
-
-    for argument in arguments:
-        yield from inputs.from_argument(argument)
 
 
 def _rule_json(rule: Rule, language: str) -> dict[str, Any]:

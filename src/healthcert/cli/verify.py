@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, fail, load_trust_store, parse_time
+from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
 from healthcert.cli.verdict import (
     GREEN,
     CountryOption,
@@ -35,21 +35,16 @@ def verify(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Payloads (HC1:...), or files: a QR image (.png, .jpg) or a text file."
+            help="Payloads (HC1:..., shc:/..., a VDS-NC seal), or files: a QR image (.png, "
+            ".jpg), a .smart-health-card file or a text file. The QR codes of one card split "
+            "in chunks are joined."
         ),
     ] = None,
     batch: Annotated[
         str | None,
         typer.Option("--batch", help="A file of payloads, one per line; '-' reads standard input."),
     ] = None,
-    trust: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--trust",
-            help="Trust source: certificate, trust list, JWKS or directory. Repeatable. "
-            "Default: the local trust store ('healthcert trust add').",
-        ),
-    ] = None,
+    trust: TrustOption = None,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
@@ -77,10 +72,7 @@ def verify(
     if not inputs and batch is None:
         fail("nothing to verify: give INPUT arguments or --batch FILE")
     judge = build_judge(country, origin, lang, policies)
-    from healthcert import verify as pipeline
-
-    clock = parse_time(at)
-    ctx = pipeline.context(load_trust_store(trust or []), clock)
+    ctx = verification_context(trust, at)
     batch_stream = _open_batch(batch) if batch is not None else None
     items = _items(inputs or [], batch_stream)
     results = _verify_all(items, ctx, workers, judge)
@@ -101,8 +93,7 @@ def _open_batch(batch: str) -> BinaryIO:
 def _items(arguments: list[str], batch: BinaryIO | None) -> Iterator[Item]:
     from healthcert import inputs
 
-    for argument in arguments:
-        yield from inputs.from_argument(argument)
+    yield from inputs.from_arguments(arguments)
     if batch is not None:
         with batch:
             yield from inputs.from_lines(batch)

@@ -24,7 +24,7 @@ def read_image(data: bytes) -> list[str]:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            codes = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.QRCode)
+            codes = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.QRCode)  # type: ignore[arg-type]
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise QrError(f"not a readable image: {error}") from None
     texts = [code.text for code in codes if code.valid and code.text]
@@ -33,17 +33,29 @@ def read_image(data: bytes) -> list[str]:
     return texts
 
 
+def _segments(payload: str) -> str | list[tuple[str, int]]:
+    """A SMART Health Card is "shc:/" in byte mode and then digits in numeric mode, as its
+    framework prescribes; every other payload is one segment in the mode segno picks
+    (alphanumeric for HC1, byte for a VDS-NC seal's JSON)."""
+    from segno import consts
+
+    prefix, digits = payload[:5], payload[5:]
+    if prefix == "shc:/" and digits.isascii() and digits.isdigit():
+        return [(prefix, consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)]
+    return payload
+
+
 def render(payload: str, target: Path, *, error_level: str = "Q", scale: int = 4) -> None:
     """Write the payload's QR code to ``target``, PNG or SVG by its extension.
 
-    Payloads in the QR alphanumeric alphabet (HC1) or digits (shc:/) get the compact mode
-    segno picks by itself; the fixed mask skips eight trial encodings.
+    The fixed mask skips eight trial encodings.
     """
     import segno
 
     if error_level not in ERROR_LEVELS:
         raise ValueError(f"error correction level must be one of {', '.join(ERROR_LEVELS)}")
-    code = segno.make_qr(payload, error=error_level.lower(), boost_error=False, mask=0)
+    segments = _segments(payload)  # segno takes a list of segments, though its types say not
+    code = segno.make_qr(segments, error=error_level.lower(), boost_error=False, mask=0)  # type: ignore[arg-type]
     suffix = target.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise ValueError("a QR image is written as .png or .svg")

@@ -1,0 +1,84 @@
+"""What a verifier trusts, from the sources a person names: keys by kid and issuers by URL.
+
+A ``--trust`` value is a SMART Health Card issuer binding (``https://issuer=jwks.json``), a
+VCI directory snapshot, or any source the trust store reads (certificates, EU trust lists,
+JWKS, directories). With no sources, the local trust store is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from healthcert.errors import TrustStoreError
+
+if TYPE_CHECKING:
+    from healthcert.trust.shc_issuers import ShcIssuers
+    from healthcert.trust.store import TrustStore
+
+# A VCI snapshot is a JSON file of issuer entries; a directory file larger than this is not one.
+_MAX_DIRECTORY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierTrust:
+    store: TrustStore
+    shc_issuers: ShcIssuers | None = None
+
+
+def load_verifier_trust(specs: Iterable[str]) -> VerifierTrust:
+    """Sort the sources by kind and load each; TrustStoreError names a source that fails."""
+    from healthcert.trust.store import load_local_trust, load_trust
+
+    bindings, directories, paths = _sort(list(specs))
+    store = load_trust(paths) if paths or bindings or directories else load_local_trust()
+    issuers = _load_issuers(bindings, directories) if bindings or directories else None
+    return VerifierTrust(store, issuers)
+
+
+def _sort(specs: list[str]) -> tuple[list[str], list[Path], list[Path]]:
+    from healthcert.trust.shc_issuers import is_issuer_binding
+
+    bindings, directories, paths = [], [], []
+    for spec in specs:
+        if is_issuer_binding(spec):
+            bindings.append(spec)
+        elif _is_vci_directory_file(Path(spec)):
+            directories.append(Path(spec))
+        else:
+            paths.append(Path(spec))
+    return bindings, directories, paths
+
+
+def _is_vci_directory_file(path: Path) -> bool:
+    from healthcert.trust.shc_issuers import is_vci_directory
+
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    if path.stat().st_size > _MAX_DIRECTORY_BYTES:
+        return False
+    try:
+        return is_vci_directory(json.loads(path.read_bytes()))
+    except (OSError, ValueError, RecursionError):
+        return False  # the trust store reports what is wrong with it
+
+
+def _load_issuers(bindings: list[str], directories: list[Path]) -> ShcIssuers:
+    from healthcert.trust.shc_issuers import (
+        ShcIssuers,
+        load_issuer_binding,
+        load_vci_directory,
+    )
+
+    issuers = ShcIssuers()
+    try:
+        for spec in bindings:
+            load_issuer_binding(spec, issuers)
+        for path in directories:
+            load_vci_directory(path, issuers)
+    except (OSError, ValueError) as error:
+        raise TrustStoreError(f"cannot read SMART Health Card issuers: {error}") from None
+    return issuers
