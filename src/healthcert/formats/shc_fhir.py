@@ -124,27 +124,55 @@ def _is_covid_test(resource: Mapping[str, Any]) -> bool:
     )
 
 
+# ISO 21090 entity name representation, FHIR's extension for a name's script: ABC alphabetic,
+# IDE ideographic, SYL syllabic.
+EN_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
 def _holder(patient: Mapping[str, Any]) -> dict[str, Any]:
-    names = patient.get("name")
-    name: Mapping[str, Any] = {}
-    if isinstance(names, list) and names:
-        official = [n for n in names if isinstance(n, dict) and n.get("use") == "official"]
-        name = official[0] if official else names[0]
-    given = name.get("given")
-    family_name = name.get("family") or None
-    given_name = " ".join(given) if isinstance(given, list) and given else None
+    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    written = [n for n in names if not _is_alphabetic(n)]
+    official = [n for n in written if n.get("use") == "official"]
+    family_name, given_name = _name_parts(
+        official[0] if official else written[0] if written else {}
+    )
+    alphabetic = next((_name_parts(n) for n in names if _is_alphabetic(n)), None)
     # The model's own transliteration, called here rather than from its validator: the same
     # result, without the validator's per-field overhead (a third of a card's mapping time).
+    family_latin, given_latin = alphabetic or (
+        _latin(family_name, "family_name"),
+        _latin(given_name, "given_name"),
+    )
     return {
         "family_name": family_name,
         "given_name": given_name,
-        "family_name_latin": _latin(family_name, "family_name"),
-        "given_name_latin": _latin(given_name, "given_name"),
+        "family_name_latin": family_latin,
+        "given_name_latin": given_latin,
         "date_of_birth": patient.get("birthDate") or "",
     }
+
+
+def _name_parts(name: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    given = name.get("given")
+    family = name.get("family")
+    return (
+        family if isinstance(family, str) and family else None,
+        " ".join(given) if isinstance(given, list) and given else None,
+    )
+
+
+def _is_alphabetic(name: Mapping[str, Any]) -> bool:
+    """A HumanName marked as the alphabetic (Latin) representation of the person's name."""
+    extensions = name.get("extension")
+    return isinstance(extensions, list) and any(
+        isinstance(item, dict)
+        and item.get("url") == EN_REPRESENTATION
+        and item.get("valueCode") == "ABC"
+        for item in extensions
+    )
 
 
 def _latin(name: Any, field: str) -> str | None:
@@ -323,10 +351,36 @@ def _patient(holder: Holder) -> dict[str, Any]:
     given = holder.given_name or (holder.given_name_latin or "").replace("<", " ")
     if given:
         name["given"] = given.split()
-    patient: dict[str, Any] = {"resourceType": "Patient", "name": [name]}
+    patient: dict[str, Any] = {"resourceType": "Patient", "name": [name, *_alphabetic(holder)]}
     if holder.date_of_birth:
         patient["birthDate"] = holder.date_of_birth
     return patient
+
+
+def _alphabetic(holder: Holder) -> list[dict[str, Any]]:
+    """The Doc 9303 form as a second, alphabetic HumanName, where it cannot be derived from the
+    name as written (a Chinese name and its pinyin): a verifier needs it to read the card."""
+    derived = (
+        _derivable(holder.family_name, "family_name"),
+        _derivable(holder.given_name, "given_name"),
+    )
+    if derived == (holder.family_name_latin, holder.given_name_latin):
+        return []
+    name: dict[str, Any] = {"extension": [{"url": EN_REPRESENTATION, "valueCode": "ABC"}]}
+    if holder.family_name_latin:
+        name["family"] = holder.family_name_latin.replace("<", " ")
+    if holder.given_name_latin:
+        name["given"] = holder.given_name_latin.split("<")
+    return [name]
+
+
+def _derivable(name: str | None, field: str) -> str | None:
+    from healthcert.model.names import TransliterationError
+
+    try:
+        return _latin(name, field)
+    except TransliterationError:
+        return None
 
 
 def _immunization(entry: Vaccination) -> dict[str, Any]:

@@ -225,9 +225,23 @@ def message_from_certificate(
     return TYPE_TEST, _test_message(entry, pid, issued_at)
 
 
+def _written_or_latin(written: str | None, latin: str | None, field: str) -> str:
+    """The name as written when it is in Latin script, else its Doc 9303 form: a seal's name
+    is read by machines and border staff that expect Latin letters."""
+    from healthcert.model.names import TransliterationError, transliterate
+
+    if written:
+        try:
+            transliterate(written, field)
+            return written
+        except TransliterationError:
+            pass
+    return (latin or "").replace("<", " ")
+
+
 def _pid(holder: Holder) -> dict[str, str]:
-    family = holder.family_name or (holder.family_name_latin or "").replace("<", " ")
-    given = holder.given_name or (holder.given_name_latin or "").replace("<", " ")
+    family = _written_or_latin(holder.family_name, holder.family_name_latin, "family_name")
+    given = _written_or_latin(holder.given_name, holder.given_name_latin, "given_name")
     pid = {"n": f"{family}, {given}" if given else family}
     if holder.date_of_birth:
         pid["dob"] = holder.date_of_birth
