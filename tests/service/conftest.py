@@ -69,7 +69,8 @@ def database_url(
 
 @pytest.fixture(scope="session")
 def issuer_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Path]:
-    """A CN CSCA and a DSC for every kind, made once: the signer, and the DSC's PEM file."""
+    """A CN CSCA and a DSC for every kind, made once: the signer, and a folder with both
+    certificates as PEM files."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from healthcert.keys.csca import create_csca
@@ -78,16 +79,17 @@ def issuer_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Path]
 
     csca = create_csca("CN")
     dsc = create_dsc(csca)
-    path = tmp_path_factory.mktemp("keys") / "dsc.pem"
-    path.write_bytes(dsc.certificate.public_bytes(Encoding.PEM))
-    return signer_from(dsc), path
+    folder = tmp_path_factory.mktemp("keys")
+    (folder / "csca.pem").write_bytes(csca.certificate.public_bytes(Encoding.PEM))
+    (folder / "dsc.pem").write_bytes(dsc.certificate.public_bytes(Encoding.PEM))
+    return signer_from(dsc), folder
 
 
 @pytest.fixture(scope="session")
 def trust(issuer_keys: tuple[Signer, Path]) -> TrustStore:
     from healthcert.trust.store import load_trust
 
-    return load_trust([issuer_keys[1]])
+    return load_trust([issuer_keys[1] / "csca.pem", issuer_keys[1] / "dsc.pem"])
 
 
 @pytest.fixture(scope="session")

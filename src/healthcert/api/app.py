@@ -24,6 +24,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         holder,
         records,
         revocation,
+        shc,
         verify,
     )
 
@@ -45,6 +46,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(holder.router, prefix=API_PREFIX)
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
+    app.include_router(shc.router, prefix=API_PREFIX)
     app.add_middleware(AccessLog)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -46,6 +47,8 @@ def serve(
     except HealthcertError as error:
         fail(str(error))
     ctx.trust_loader = service_trust
+    if "HEALTHCERT_SHC_ISSUER" not in os.environ:
+        ctx.shc_issuer = f"http://{host}:{port}/api/v1/shc"
     if demo:
         from healthcert.service.demo import set_up
 

@@ -30,16 +30,21 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
 
 
 def service_trust(home: Path | None = None) -> TrustStore:
-    """The local trust store plus this issuer's own DSCs: the service verifies what it issues."""
+    """The local trust store plus this issuer's own CSCA and DSCs: the service verifies what it
+    issues (VDS-NC seals carry their signer, which must chain to a trusted CSCA)."""
     from healthcert.errors import KeyStoreError
     from healthcert.keys.directory import KeyDirectory
-    from healthcert.trust.store import load_local_trust
+    from healthcert.trust.sources import import_path
+    from healthcert.trust.store import load_local_trust, merge
 
     store = load_local_trust(home)
+    directory = KeyDirectory(home)
     try:
-        paths = [dsc.cert_path for dsc in KeyDirectory(home).dscs()]
+        paths = [dsc.cert_path for dsc in directory.dscs()]
     except KeyStoreError:
         paths = []
-    for path in paths:
-        store.add_source(path)
+    if directory.csca_cert_path.exists():
+        paths.insert(0, directory.csca_cert_path)
+    if paths:
+        store.add_batch(merge(import_path(path) for path in paths), source="own keys")
     return store

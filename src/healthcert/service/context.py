@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
     from healthcert.service.audit import Actor
     from healthcert.service.notifier import Notifier
-    from healthcert.trust.revocation import DccRevocations
+    from healthcert.service.revocation import Revocations
     from healthcert.trust.store import TrustStore
+
+
+DEFAULT_SHC_ISSUER = "http://127.0.0.1:8000/api/v1/shc"
 
 
 def utc_now() -> datetime:
@@ -35,6 +39,10 @@ class ServiceContext:
     writer: sessionmaker[Session]
     notifier: Notifier
     issuer_name: str = "healthcert demo health authority"
+    # The SMART Health Cards issuer URL: its /.well-known/jwks.json must publish the key.
+    shc_issuer: str = field(
+        default_factory=lambda: os.environ.get("HEALTHCERT_SHC_ISSUER", DEFAULT_SHC_ISSUER)
+    )
     clock: Callable[[], datetime] = utc_now
     signer_loader: Callable[[], Signer] | None = None
     trust_loader: Callable[[], TrustStore] | None = None
@@ -44,7 +52,7 @@ class ServiceContext:
     api_key_ttl: float = 10.0
     api_keys: dict[str, tuple[float, Actor]] = field(default_factory=dict, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
-    _revocations: tuple[float, DccRevocations] | None = field(default=None, repr=False)
+    _revocations: tuple[float, Revocations] | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -62,15 +70,15 @@ class ServiceContext:
                 self._signer = (self.signer_loader or load_signer)()
             return self._signer
 
-    def dcc_revocations(self) -> DccRevocations:
-        """The revocation set, rebuilt when this process revoked or after ``revocations_ttl``
-        seconds (another worker may have revoked); verification must not query per request."""
+    def revocations(self) -> Revocations:
+        """What verification consults, rebuilt when this process revoked or after
+        ``revocations_ttl`` seconds (another worker may have revoked): never per request."""
         now = time.monotonic()
         cached = self._revocations
         if cached is None or now - cached[0] > self.revocations_ttl:
-            from healthcert.service.revocation import dcc_revocations
+            from healthcert.service.revocation import current_revocations
 
-            cached = (now, dcc_revocations(self))
+            cached = (now, current_revocations(self))
             self._revocations = cached
         return cached[1]
 

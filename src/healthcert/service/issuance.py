@@ -48,8 +48,10 @@ Encoder = Callable[["ServiceContext", dict[str, Any], str], Signed]
 
 
 def encoders() -> dict[str, Encoder]:
-    """The formats this installation can issue (the others answer 422 until they land)."""
-    return {"eu-dcc": _sign_eu_dcc}
+    """The formats this installation issues, by name."""
+    from healthcert.service.encoders import sign_shc, sign_vdsnc
+
+    return {"eu-dcc": _sign_eu_dcc, "shc": sign_shc, "icao-vds-nc": sign_vdsnc}
 
 
 def issue_for_record(ctx: ServiceContext, record_id: int, fmt: str, actor: audit.Actor) -> Issued:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
@@ -52,18 +52,32 @@ def cached_pdf(ctx: ServiceContext, certificate_id: int) -> bytes:
 
 def _paper(ctx: ServiceContext, row: IssuedCertificate) -> bytes:
     from healthcert.service.paper import render_pdf
-    from healthcert.verify import context, verify_payload
 
-    report = verify_payload(row.payload, context(ctx.trust(), row.issued_at))
-    if report.certificate is None:
-        raise RuntimeError(f"certificate {row.id}: its payload does not decode")
+    certificate = _canonical(ctx, row)
     meta = {
         "uvci": row.uvci,
         "country": row.country,
-        "issuer": str(report.certificate["entry"].get("issuer", "")),
+        "issuer": str(certificate["entry"].get("issuer", "")),
         "expires": row.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
-    return render_pdf(report.certificate, row.payload, meta)
+    return render_pdf(certificate, row.payload, meta)
+
+
+def _canonical(ctx: ServiceContext, row: IssuedCertificate) -> dict[str, Any]:
+    """The certificate as signed: decoded from an HC1 payload, else rebuilt from its record
+    the way issuance built it."""
+    from healthcert.model.certificate import Certificate
+    from healthcert.service.issuance import certificate_document
+    from healthcert.service.records import get_record
+
+    if row.format == "eu-dcc":
+        from healthcert.formats import hcert
+        from healthcert.formats.dcc_json import from_dcc
+
+        return from_dcc(hcert.decode(row.payload).dcc).model_dump(mode="json")
+    document = certificate_document(ctx, get_record(ctx, row.record_id))
+    document["entry"]["certificate_id"] = row.uvci
+    return Certificate.model_validate(document).model_dump(mode="json")
 
 
 def _keep(ctx: ServiceContext, certificate_id: int, kind: str, data: bytes) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from healthcert.service import audit
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from healthcert.store.tables import IssuedCertificate
     from healthcert.trust.revocation import DccRevocations
+    from healthcert.trust.shc_issuers import ShcIssuers
 
 
 def revoke(
@@ -64,6 +66,39 @@ def _hcert_hashes(row: IssuedCertificate) -> dict[str, bytes]:
 
     signature = hcert.decode(row.payload).sign1.signature
     return hashes_of(row.uvci, row.country, signature)
+
+
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """The EU DCC hash set, and this service's SMART Health Card issuer with its key and CRLs
+    (so the verify endpoint checks the service's own cards, revoked ones included)."""
+
+    dcc: DccRevocations
+    shc_issuers: ShcIssuers | None
+
+
+def current_revocations(ctx: ServiceContext) -> Revocations:
+    return Revocations(dcc_revocations(ctx), own_shc_issuers(ctx))
+
+
+def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcert.errors import HealthcertError
+    from healthcert.formats import shc
+    from healthcert.trust.shc_issuers import ShcIssuers
+
+    try:
+        key = ctx.signer().private_key
+    except HealthcertError:  # a verifier-only service has no signing key
+        return None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return None
+    issuers = ShcIssuers()
+    issuers.add_jwks(ctx.shc_issuer, {"keys": [shc.issuer_jwk(key.public_key())]})
+    for crl in shc_crls(ctx):
+        issuers.add_crl(ctx.shc_issuer, crl)
+    return issuers
 
 
 def dcc_revocations(ctx: ServiceContext) -> DccRevocations:

@@ -47,7 +47,10 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
     from healthcert.verify import context, verify_item
 
-    verification = context(ctx.trust(), ask.at, dcc_revocations=ctx.dcc_revocations())
+    revoked = ctx.revocations()
+    verification = context(
+        ctx.trust(), ask.at, dcc_revocations=revoked.dcc, shc_issuers=revoked.shc_issuers
+    )
     reports = [verify_item(item, verification) for item in items]
     if ask.country:
         for report in reports:
