@@ -30,10 +30,12 @@ CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One line, validated and signed, ready to insert."""
+    """One line, validated and signed, ready to insert. Plain data only: it crosses from the
+    worker to the parent by pickle, and a pydantic model costs several times more there."""
 
     line: int
-    record: RecordIn
+    record_id: str
+    record: dict[str, Any]
     signed: Signed
 
 
@@ -73,7 +75,7 @@ def prepare_line(number: int, line: str) -> Prepared | Failed:
         signed = sign_eu_dcc(_signing.signer, document, _signing.country, _signing.now)
     except (ValueError, HealthcertError, Invalid) as error:
         return Failed(number, str(error).splitlines()[0][:300])
-    return Prepared(number, record, signed)
+    return Prepared(number, record.record_id, _record_row(record), signed)
 
 
 def unstored_lines(ctx: ServiceContext, lines: list[str], sender: str) -> list[tuple[int, str]]:
@@ -139,7 +141,7 @@ def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> lis
 
     from healthcert.store.tables import Record
 
-    wanted = [item.record.record_id for item in items]
+    wanted = [item.record_id for item in items]
     query = select(Record.sender_record_id).where(
         Record.sender == sender, Record.sender_record_id.in_(wanted)
     )
@@ -147,7 +149,7 @@ def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> lis
     seen: set[str] = set()
     fresh = []
     for item in items:  # a record id repeated within the batch is stored once, too
-        record_id = item.record.record_id
+        record_id = item.record_id
         if record_id not in stored and record_id not in seen:
             seen.add(record_id)
             fresh.append(item)
@@ -163,9 +165,9 @@ def _insert_records(
 
     from healthcert.store.tables import Record
 
-    rows = [_record_row(item.record, sender, now) for item in items]
+    rows = [{**item.record, "sender": sender, "created_at": now} for item in items]
     session.connection().execute(insert(Record), rows)
-    wanted = [item.record.record_id for item in items]
+    wanted = [item.record_id for item in items]
     query = select(Record.sender_record_id, Record.id).where(
         Record.sender == sender, Record.sender_record_id.in_(wanted)
     )
@@ -173,10 +175,10 @@ def _insert_records(
     return [ids[record_id] for record_id in wanted]
 
 
-def _record_row(record: RecordIn, sender: str, now: datetime) -> dict[str, Any]:
+def _record_row(record: RecordIn) -> dict[str, Any]:
+    """The records table row of a line, less sender and time (the parent adds them)."""
     holder = record.holder
     return {
-        "sender": sender,
         "sender_record_id": record.record_id,
         "kind": str(record.entry.get("kind")),
         "document_type": holder.document_type,
@@ -185,7 +187,6 @@ def _record_row(record: RecordIn, sender: str, now: datetime) -> dict[str, Any]:
         "contact": holder.contact,
         "holder": holder.model_dump(exclude_none=True),
         "entry": record.entry,
-        "created_at": now,
     }
 
 
