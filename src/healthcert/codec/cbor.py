@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import cbor2
@@ -23,16 +24,21 @@ _JSON_TAGS = {0: _as_written, 1: _as_written, 100: _as_written, 1004: _as_writte
 
 
 def loads(data: bytes) -> Any:
-    """Decode CBOR, refusing duplicate map keys (two readers could see two different values)."""
+    """Decode exactly one CBOR item, refusing bytes after it (else many texts would carry one
+    certificate) and duplicate map keys (two readers could see two different values)."""
+    stream = io.BytesIO(data)
     try:
-        return cbor2.loads(
-            data,
+        item = cbor2.CBORDecoder(
+            stream,
             max_depth=MAX_NESTING_DEPTH,
             semantic_decoders=_JSON_TAGS,
             allow_duplicate_keys=False,
-        )
+        ).decode()
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as error:
         raise CborError(f"not valid CBOR: {error}") from None
+    if stream.tell() != len(data):
+        raise CborError(f"not valid CBOR: {len(data) - stream.tell()} bytes after the item")
+    return item
 
 
 def dumps(value: Any) -> bytes:
