@@ -133,7 +133,15 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _holder(holder: dict[str, Any]) -> str:
-    names = " ".join(part for part in (holder.get("given_name"), holder.get("family_name")) if part)
+    """Family name first, as documents print it whatever the culture, then the Doc 9303 form
+    that the holder's passport carries: "王, 小明 (WANG<<XIAOMING), born 1985-07-21"."""
+    written = ", ".join(
+        part for part in (holder.get("family_name"), holder.get("given_name")) if part
+    )
+    latin = "<<".join(
+        part for part in (holder.get("family_name_latin"), holder.get("given_name_latin")) if part
+    )
+    names = f"{written} ({latin})" if written and latin else written or latin
     return f"{names}, born {holder.get('date_of_birth') or 'unknown'}"
 
 
