@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
+import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -64,9 +66,9 @@ def decode_sign1(data: bytes) -> Sign1:
         item = cbor.loads(data)
     except cbor.CborError as error:
         raise CoseError("CBOR_INVALID", str(error)) from None
-    if isinstance(item, cbor.cbor2.CBORTag) and item.tag == TAG_CWT:
+    if isinstance(item, cbor2.CBORTag) and item.tag == TAG_CWT:
         item = item.value
-    if isinstance(item, cbor.cbor2.CBORTag):
+    if isinstance(item, cbor2.CBORTag):
         if item.tag != TAG_SIGN1:
             raise CoseError("COSE_INVALID", f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
         item = item.value
@@ -77,7 +79,7 @@ def decode_sign1(data: bytes) -> Sign1:
 # and this runs on every verification. cbor2 gives lists and dicts, and tuples and frozendicts
 # inside tags.
 _ARRAY = (list, tuple)
-_MAP = (dict, cbor.cbor2.frozendict)
+_MAP = (dict, cbor2.frozendict)
 
 
 def _sign1_from_array(item: Any) -> Sign1:
@@ -92,16 +94,19 @@ def _sign1_from_array(item: Any) -> Sign1:
     return Sign1(protected_raw, protected, unprotected, payload, signature)
 
 
+@lru_cache(maxsize=1024)
 def _protected_header(raw: bytes) -> Mapping[Any, Any]:
+    """Every payload of one DSC has the same few protected-header bytes (alg and kid), so they
+    are decoded once; the map is shared, read-only (a frozendict)."""
     if not raw:
-        return {}
+        return cbor2.frozendict()
     try:
         header = cbor.loads(raw)
     except cbor.CborError as error:
         raise CoseError("COSE_INVALID", f"protected header: {error}") from None
     if not isinstance(header, _MAP):
         raise CoseError("COSE_INVALID", "the protected header must be a map")
-    return header
+    return cbor2.frozendict(header)
 
 
 def _bstr_header(length: int) -> bytes:
@@ -182,4 +187,4 @@ def sign(payload: bytes, signer: SigningKey) -> bytes:
         {HEADER_ALG: ALGORITHM_IDS[signer.algorithm], HEADER_KID: signer.kid}
     )
     signature = signer.sign(signed_bytes(protected_raw, payload))
-    return cbor.dumps(cbor.cbor2.CBORTag(TAG_SIGN1, [protected_raw, {}, payload, signature]))
+    return cbor.dumps(cbor2.CBORTag(TAG_SIGN1, [protected_raw, {}, payload, signature]))
