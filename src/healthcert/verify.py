@@ -34,7 +34,7 @@ FORMAT_MODULES = (
 
 @cache
 def wire_formats() -> tuple[WireFormat, ...]:
-    return tuple(importlib.import_module(name) for name in FORMAT_MODULES)  # type: ignore[misc]
+    return tuple(importlib.import_module(name) for name in FORMAT_MODULES)
 
 
 def detect(payload: str) -> WireFormat | None:
