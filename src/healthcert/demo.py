@@ -31,6 +31,26 @@ def _run(*args: str, env: dict[str, str], capture: bool = False) -> str:
     return result.stdout if capture else ""
 
 
+# A SMART Health Card names its issuer by URL; a real one publishes /.well-known/jwks.json.
+DEMO_SHC_ISSUER = "https://health.example.cn/shc"
+
+
+def _publish_jwks(dsc: Path) -> Path:
+    """What the demo issuer would publish: its signing key as a JWKS."""
+    import json
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcert.formats.shc import issuer_jwk
+
+    public_key = x509.load_pem_x509_certificate(dsc.read_bytes()).public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    target = OUT / "jwks.json"
+    target.write_text(json.dumps({"keys": [issuer_jwk(public_key)]}, indent=2))
+    return target
+
+
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
@@ -44,10 +64,22 @@ def main() -> None:
         request = EXAMPLES / f"request-{name}.json"
         image = OUT / f"{name}.png"
         _run("issue", "--json", str(request), "--qr", str(image), env=env, capture=True)
-    for dsc in sorted((OUT / "home" / "keys").glob("dsc-*.pem")):
-        if not dsc.name.endswith(".key.pem"):
-            _run("trust", "add", str(dsc), env=env)
-    _run("verify", str(OUT / "vaccination.png"), str(OUT / "antibody-test.png"), env=env)
+    request = str(EXAMPLES / "request-vaccination.json")
+    for format_name in ("shc", "icao-vds-nc"):
+        image = str(OUT / f"vaccination-{format_name}.png")
+        options = ["--format", format_name, "--iss", DEMO_SHC_ISSUER, "--qr", image]
+        _run("issue", "--json", request, *options, env=env, capture=True)
+    dsc = next(p for p in (OUT / "home" / "keys").glob("dsc-*.pem") if ".key." not in p.name)
+    _run("trust", "add", str(dsc), str(OUT / "home" / "keys" / "csca.pem"), env=env)
+    jwks = _publish_jwks(dsc)
+    _run(
+        "verify",
+        *(str(OUT / f"{name}.png") for name in ("vaccination", "antibody-test")),
+        *(str(OUT / f"vaccination-{name}.png") for name in ("shc", "icao-vds-nc")),
+        "--trust", str(dsc), "--trust", str(OUT / "home" / "keys" / "csca.pem"),
+        "--trust", f"{DEMO_SHC_ISSUER}={jwks}",
+        env=env,
+    )  # fmt: skip
     _run("verify", "--json", str(OUT / "antibody-test.png"), env=env)
     _run("verify", "--country", "CN", "--from", "DE", str(OUT / "vaccination.png"), env=env)
     print(f"\nThe QR images are in {OUT}/; open them, or scan them with a phone.")

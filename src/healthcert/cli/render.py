@@ -128,7 +128,9 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("entry", _entry(certificate["entry"])))
     issuer = report.get("issuer") or {}
     if issuer.get("country") or issuer.get("kid"):
-        rows.append(("issuer", f"{issuer.get('country') or '?'} (kid {issuer.get('kid')})"))
+        # A SMART Health Card names its issuer by URL, a seal by its signer's subject.
+        who = issuer.get("country") or issuer.get("iss") or issuer.get("subject") or "?"
+        rows.append(("issuer", f"{escape(str(who))} (kid {issuer.get('kid')})"))
     return rows
 
 
