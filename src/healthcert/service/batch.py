@@ -61,8 +61,8 @@ _signing: Signing | None = None
 def prepare_line(number: int, line: str) -> Prepared | Failed:
     """Validate a native record line and sign its EU DCC; errors are data, not exceptions."""
     from healthcert.errors import HealthcertError
+    from healthcert.service.encoders import sign_eu_dcc
     from healthcert.service.errors import Invalid
-    from healthcert.service.issuance import sign_eu_dcc
     from healthcert.service.records import RecordIn, canonical_holder
 
     assert _signing is not None

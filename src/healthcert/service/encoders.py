@@ -1,10 +1,10 @@
-"""Signing a record's certificate in SMART Health Cards and ICAO VDS-NC form (EU DCC is in
-``issuance``, as the batch path shares it). Each returns what the certificates table keeps."""
+"""Signing a record's certificate in each format: EU DCC, SMART Health Card, ICAO VDS-NC.
+Each draws a fresh UVCI and returns what the certificates table keeps."""
 
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from healthcert.errors import RequestError
@@ -15,8 +15,35 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from healthcert.service.issuance import Signed
 
-# How long a SMART Health Card's exp and our stored expiry reach, by entry kind (days).
-_VALID_DAYS = {"vaccination": 365, "test": 3, "recovery": 180}
+
+def _expiry(certificate: Certificate, issued_at: datetime, signer: Signer) -> datetime:
+    from healthcert.issue import DEFAULT_VALID_DAYS
+
+    days = DEFAULT_VALID_DAYS[certificate.entry.kind]
+    return min(issued_at + timedelta(days=days), signer.not_after)
+
+
+def sign_eu_dcc(signer: Signer, document: dict[str, Any], country: str, now: datetime) -> Signed:
+    """An ``HC1:`` payload. The canonical model is validated once, here: the batch path signs
+    thousands a second, and each validation costs about a fifth of a signature."""
+    from healthcert.formats import hcert
+    from healthcert.formats.dcc_json import to_dcc
+    from healthcert.service.issuance import Signed
+    from healthcert.service.uvci import new_uvci
+
+    uvci = new_uvci(country)
+    certificate = _certificate(document, uvci, signer)
+    issued_at = now.replace(microsecond=0)
+    expires = _expiry(certificate, issued_at, signer)
+    payload = hcert.encode(
+        to_dcc(certificate),
+        issuer_country=country,
+        issued_at=issued_at,
+        expires=expires,
+        signer=signer,
+    )
+    kid = base64.b64encode(signer.kid).decode("ascii")
+    return Signed(payload, uvci, country, kid, issued_at, expires)
 
 
 def _certificate(document: dict[str, Any], uvci: str, signer: Signer) -> Certificate:
@@ -48,7 +75,7 @@ def sign_shc(ctx: ServiceContext, document: dict[str, Any], country: str) -> Sig
     uvci = new_uvci(country)
     certificate = _certificate(document, uvci, signer)
     now = ctx.clock().replace(microsecond=0)
-    expires = min(now + timedelta(days=_VALID_DAYS[certificate.entry.kind]), signer.not_after)
+    expires = _expiry(certificate, now, signer)
     kid = shc.issuer_jwk(signer.private_key.public_key())["kid"]
     card = shc.encode(
         certificate, signer.private_key, kid, ctx.shc_issuer, now, expires, rid=shc_rid(uvci)
@@ -67,6 +94,6 @@ def sign_vdsnc(ctx: ServiceContext, document: dict[str, Any], country: str) -> S
     certificate = _certificate(document, uvci, signer)
     now = ctx.clock().replace(microsecond=0)
     seal = vdsnc.encode(certificate, signer, issuing_country=country, issued_at=now)
-    expires = min(now + timedelta(days=_VALID_DAYS[certificate.entry.kind]), signer.not_after)
+    expires = _expiry(certificate, now, signer)
     kid = base64.b64encode(signer.kid).decode("ascii")
     return Signed(seal, uvci, country, kid, now, expires)

@@ -175,28 +175,9 @@ def _insert(
 
 
 def _sign_eu_dcc(ctx: ServiceContext, document: dict[str, Any], country: str) -> Signed:
+    from healthcert.service.encoders import sign_eu_dcc
+
     return sign_eu_dcc(ctx.signer(), document, country, ctx.clock())
-
-
-def sign_eu_dcc(signer: Signer, document: dict[str, Any], country: str, now: datetime) -> Signed:
-    """Sign ``document`` as an ``HC1:`` payload under a fresh UVCI."""
-    import base64
-
-    from healthcert.issue import expiry, issue_hc1, parse_request
-    from healthcert.service.uvci import new_uvci
-
-    uvci = new_uvci(country)
-    request = parse_request({**document, "entry": {**document["entry"], "certificate_id": uvci}})
-    issued_at = now.replace(microsecond=0)
-    payload = issue_hc1(request, signer, now=issued_at)
-    return Signed(
-        payload=payload,
-        uvci=uvci,
-        country=country,
-        kid=base64.b64encode(signer.kid).decode("ascii"),
-        issued_at=issued_at,
-        expires_at=expiry(request, issued_at, signer.not_after),
-    )
 
 
 def get_certificate(ctx: ServiceContext, certificate_id: int) -> IssuedCertificate:
