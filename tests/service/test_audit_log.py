@@ -30,3 +30,12 @@ def test_admin_reads_the_log_and_others_may_not(
     events = client.get("/api/v1/admin/audit", headers=keys["admin"]).json()
     assert {"apikey.create"} <= {event["action"] for event in events}
     assert client.get("/api/v1/admin/audit", headers=keys["issuer"]).status_code == 403
+
+
+def test_the_log_is_filtered_and_bounded(
+    client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    url = "/api/v1/admin/audit"
+    one = client.get(url, params={"limit": 1, "action": "apikey.create"}, headers=keys["admin"])
+    assert [event["action"] for event in one.json()] == ["apikey.create"]
+    assert client.get(url, params={"limit": 0}, headers=keys["admin"]).status_code == 422

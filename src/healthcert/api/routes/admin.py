@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
@@ -50,7 +50,7 @@ def audit_log(
     _actor: Admin,
     action: str | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The latest audit events, newest first."""
     from healthcert.service import audit
