@@ -17,9 +17,6 @@ if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
 
 _CHUNK = 128
-# The QR error correction each format's QR codes use unless asked: the EU recommends Q; the
-# SMART Health Cards framework allows L for its long numeric payloads.
-DEFAULT_ERROR_LEVELS = {"eu-dcc": "Q", "shc": "L", "icao-vds-nc": "M"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +99,13 @@ def issue(
         fail("give exactly one of --json REQUEST.json or --batch REQUESTS.jsonl")
     if store and batch is None:
         fail("--store goes with --batch")
-    level = (DEFAULT_ERROR_LEVELS.get(format_name, "Q") if ec is None else ec).upper()
-    if level not in ("L", "M", "Q", "H"):
+    from healthcert.issue import FORMATS
+
+    level = None if ec is None else ec.upper()
+    if level is not None and level not in ("L", "M", "Q", "H"):
         fail("--ec must be L, M, Q or H")
-    if format_name not in DEFAULT_ERROR_LEVELS:
-        fail(f"--format must be one of {', '.join(DEFAULT_ERROR_LEVELS)}")
+    if format_name not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
     if store and format_name != "eu-dcc":
         fail("--store issues EU DCC certificates; other formats are issued from the service")
     job = Job(_load_signer(), format_name, iss)
@@ -133,7 +132,7 @@ def _load_signer() -> Signer:
         fail(str(error))
 
 
-def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str) -> None:
+def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str | None) -> None:
     from healthcert.errors import HealthcertError
 
     try:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from healthcert import report as codes
-from healthcert.codec import b64, canonical_json
+from healthcert.codec import b64, canonical_json, deflate
 from healthcert.errors import PayloadError
 from healthcert.limits import MAX_DECOMPRESSED_BYTES
 
@@ -153,20 +153,7 @@ def verify(
 
 def inflate_raw(data: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
     """Raw DEFLATE (RFC 1951, no zlib header) of at most ``limit`` bytes; more is refused."""
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    try:
-        inflated = inflater.decompress(data, limit)
-    except zlib.error as error:
-        raise PayloadError(codes.DECOMPRESS_FAILED, f"raw DEFLATE: {error}") from None
-    if inflater.unconsumed_tail:
-        raise PayloadError(
-            codes.INPUT_TOO_LARGE, f"the payload inflates to more than {limit} bytes"
-        )
-    if not inflater.eof:
-        raise PayloadError(codes.DECOMPRESS_FAILED, "the DEFLATE stream is truncated")
-    if inflater.unused_data:
-        raise PayloadError(codes.DECOMPRESS_FAILED, "bytes follow the end of the DEFLATE stream")
-    return inflated
+    return deflate.inflate(data, wbits=deflate.RAW, limit=limit)
 
 
 def deflate_raw(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 from healthcert.limits import MAX_IMAGE_BYTES
 
 ERROR_LEVELS = ("L", "M", "Q", "H")
+IMAGE_KINDS = ("png", "svg")
 
 
 class QrError(ValueError):
@@ -45,18 +46,39 @@ def _segments(payload: str) -> str | list[tuple[str, int]]:
     return payload
 
 
-def render(payload: str, target: Path, *, error_level: str = "Q", scale: int = 4) -> None:
-    """Write the payload's QR code to ``target``, PNG or SVG by its extension.
+def default_error_level(payload: str) -> str:
+    """The error correction each format's QR codes use unless asked: the EU recommends Q for
+    HC1; the SMART Health Cards framework allows L for its long numeric payloads; a VDS-NC
+    seal, long JSON in byte mode, takes M."""
+    if payload.startswith("shc:/"):
+        return "L"
+    return "M" if payload.startswith("{") else "Q"
+
+
+def image_bytes(
+    payload: str, kind: str, *, error_level: str | None = None, scale: int = 4
+) -> bytes:
+    """The payload's QR code as PNG or SVG bytes, in the modes its format prescribes.
 
     The fixed mask skips eight trial encodings.
     """
     import segno
 
-    if error_level not in ERROR_LEVELS:
+    level = error_level or default_error_level(payload)
+    if level not in ERROR_LEVELS:
         raise ValueError(f"error correction level must be one of {', '.join(ERROR_LEVELS)}")
-    segments = _segments(payload)  # segno takes a list of segments, though its types say not
-    code = segno.make_qr(segments, error=error_level.lower(), boost_error=False, mask=0)  # type: ignore[arg-type]
-    suffix = target.suffix.lower()
-    if suffix not in (".png", ".svg"):
+    if kind not in IMAGE_KINDS:
         raise ValueError("a QR image is written as .png or .svg")
-    code.save(str(target), scale=scale, border=4, kind=suffix[1:])
+    segments = _segments(payload)  # segno takes a list of segments, though its types say not
+    code = segno.make_qr(segments, error=level.lower(), boost_error=False, mask=0)  # type: ignore[arg-type]
+    buffer = io.BytesIO()
+    code.save(buffer, scale=scale, border=4, kind=kind)
+    return buffer.getvalue()
+
+
+def render(payload: str, target: Path, *, error_level: str | None = None, scale: int = 4) -> None:
+    """Write the payload's QR code to ``target``, PNG or SVG by its extension."""
+    data = image_bytes(
+        payload, target.suffix.lower().lstrip("."), error_level=error_level, scale=scale
+    )
+    target.write_bytes(data)

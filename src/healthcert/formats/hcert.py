@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from healthcert import report as codes
-from healthcert.codec import base45, cbor, cose
+from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import PayloadError
 from healthcert.formats.base import (
     VerificationContext,
@@ -23,7 +23,6 @@ from healthcert.formats.base import (
     check_validity_period,
     from_timestamp,
 )
-from healthcert.limits import MAX_DECOMPRESSED_BYTES
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
@@ -105,22 +104,7 @@ def decode(payload: str) -> DecodedHcert:
 
 def inflate(compressed: bytes) -> bytes:
     """zlib-inflate at most MAX_DECOMPRESSED_BYTES; a larger payload is refused, not truncated."""
-    inflater = zlib.decompressobj()
-    try:
-        data = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
-    except zlib.error as error:
-        raise PayloadError(codes.DECOMPRESS_FAILED, f"zlib: {error}") from None
-    if inflater.unconsumed_tail:
-        raise PayloadError(
-            codes.INPUT_TOO_LARGE,
-            f"the payload inflates to more than {MAX_DECOMPRESSED_BYTES} bytes",
-        )
-    if not inflater.eof:
-        raise PayloadError(codes.DECOMPRESS_FAILED, "the zlib stream is truncated")
-    if inflater.unused_data:
-        # Bytes after the stream are covered by no checksum and no signature.
-        raise PayloadError(codes.DECOMPRESS_FAILED, "bytes follow the end of the zlib stream")
-    return data
+    return deflate.inflate(compressed, wbits=deflate.ZLIB)
 
 
 def _decode_sign1(data: bytes) -> cose.Sign1:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,12 +13,9 @@ MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 def qr_image(payload: str, kind: str, *, scale: int = 4) -> bytes:
     """The payload's QR code as PNG or SVG; error level Q survives a scuffed print."""
-    import segno
+    from healthcert.codec.qr import image_bytes
 
-    code = segno.make_qr(payload, error="q", boost_error=False, mask=0)
-    buffer = io.BytesIO()
-    code.save(buffer, kind=kind, scale=scale, border=4)
-    return buffer.getvalue()
+    return image_bytes(payload, kind, error_level="Q", scale=scale)
 
 
 def cached_qr(ctx: ServiceContext, certificate_id: int, payload: str, kind: str) -> bytes:
