@@ -61,14 +61,13 @@ def main() -> None:
     _run("keys", "init", "--country", "CN", "--name", "Demo CSCA China", env=env)
     _run("keys", "dsc", "--types", "vaccination,test,recovery", env=env)
     for name in ("vaccination", "antibody-test"):
-        request = EXAMPLES / f"request-{name}.json"
-        image = OUT / f"{name}.png"
-        _run("issue", "--json", str(request), "--qr", str(image), env=env, capture=True)
-    request = str(EXAMPLES / "request-vaccination.json")
+        request = str(EXAMPLES / f"request-{name}.json")
+        _run("issue", "--json", request, "--qr", str(OUT / f"{name}.png"), env=env, capture=True)
+    vaccination = str(EXAMPLES / "request-vaccination.json")
     for format_name in ("shc", "icao-vds-nc"):
         image = str(OUT / f"vaccination-{format_name}.png")
         options = ["--format", format_name, "--iss", DEMO_SHC_ISSUER, "--qr", image]
-        _run("issue", "--json", request, *options, env=env, capture=True)
+        _run("issue", "--json", vaccination, *options, env=env, capture=True)
     dsc = next(p for p in (OUT / "home" / "keys").glob("dsc-*.pem") if ".key." not in p.name)
     _run("trust", "add", str(dsc), str(OUT / "home" / "keys" / "csca.pem"), env=env)
     jwks = _publish_jwks(dsc)
