@@ -7,7 +7,6 @@ here: a QR code or a PDF is rendered from the payload on request.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError
@@ -118,19 +117,18 @@ def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = N
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     return hcert.encode(
         to_dcc(certificate),
-        issuer_country=_signer_country(signer.certificate),
+        issuer_country=issuer_country(signer.certificate),
         issued_at=issued_at,
         expires=expiry(request, issued_at, signer.not_after),
         signer=signer,
     )
 
 
-@lru_cache(maxsize=64)
-def _signer_country(certificate: x509.Certificate) -> str:
-    """The DSC subject's country; cached, as reading the subject costs more than a signature."""
-    from cryptography.x509.oid import NameOID
+def issuer_country(certificate: x509.Certificate) -> str:
+    """The issuing country: the C of the DSC's subject; RequestError when it names none."""
+    from healthcert.keys.subject import subject_country
 
-    countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    if not countries:
+    country = subject_country(certificate)
+    if country is None:
         raise RequestError("the DSC has no country (C) in its subject")
-    return str(countries[0].value)
+    return country

@@ -20,10 +20,10 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
     stderr, one line per failed input line, and the exit status is 1 if any failed."""
     from datetime import UTC, datetime
 
+    from healthcert.issue import issuer_country
     from healthcert.service import batch as bulk
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context
-    from healthcert.service.issuance import signer_country
 
     try:
         lines = batch.read_text(encoding="utf-8").splitlines()
@@ -31,7 +31,7 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
         fail(f"cannot read --batch {batch}: {error}")
     ctx = open_context(url)
     now = datetime.now(UTC)
-    signing = bulk.Signing(signer, signer_country(signer), ctx.issuer_name, now)
+    signing = bulk.Signing(signer, issuer_country(signer.certificate), ctx.issuer_name, now)
     actor = Actor("issuer", sender)
     started = time.perf_counter()
     stored = failed = 0

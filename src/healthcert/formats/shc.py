@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 name = "shc"
 PREFIX = "shc:/"
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
-FILE_SUFFIX = ".smart-health-card"
 # SHC names no country; ISO 3166 reserves XA-XZ for user assignment, and Doc 9303 writes the
 # unspecified state as XX*. Rules then treat the entry as from no known country.
 UNKNOWN_COUNTRY = "XX"

@@ -302,9 +302,9 @@ def encode(
 
 
 def _certificate_country(certificate: x509.Certificate) -> str:
-    from cryptography.x509.oid import NameOID
+    from healthcert.keys.subject import subject_country
 
-    countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    if not countries:
+    country = subject_country(certificate)
+    if country is None:
         raise RequestError("the signer certificate has no country (C): give issuing_country")
-    return str(countries[0].value).upper()
+    return country

@@ -18,11 +18,9 @@ from healthcert.service.errors import Invalid, NotFound
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.keys.signer import Signer
     from healthcert.service.context import ServiceContext
     from healthcert.store.tables import IssuedCertificate, Record
 
-FORMATS = ("eu-dcc", "shc", "icao-vds-nc")
 _UVCI_ATTEMPTS = 5
 
 
@@ -88,19 +86,9 @@ def _record(ctx: ServiceContext, record_id: int) -> Record:
 
 
 def _country(ctx: ServiceContext) -> str:
-    return signer_country(ctx.signer())
+    from healthcert.issue import issuer_country
 
-
-def signer_country(signer: Signer) -> str:
-    """The issuing country: the C of the DSC's subject."""
-    from cryptography.x509.oid import NameOID
-
-    from healthcert.errors import RequestError
-
-    countries = signer.certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    if not countries:
-        raise RequestError("the DSC has no country (C) in its subject")
-    return str(countries[0].value)
+    return issuer_country(ctx.signer().certificate)
 
 
 def certificate_document(ctx: ServiceContext, record: Record) -> dict[str, Any]:
