@@ -98,13 +98,6 @@ def write_atomically(path: Path, data: bytes, mode: int) -> None:
 
 
 def _read_small(path: Path) -> bytes:
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_PEM_BYTES + 1)
-    except FileNotFoundError as error:
-        raise KeyStoreError(f"{path}: no such file") from error
-    except OSError as error:
-        raise KeyStoreError(f"{path}: cannot read: {error.strerror}") from error
-    if len(data) > MAX_PEM_BYTES:
-        raise KeyStoreError(f"{path}: too large for a key or certificate file")
-    return data
+    from healthcert.files import read_bounded
+
+    return read_bounded(path, MAX_PEM_BYTES, KeyStoreError, "a key or certificate file")

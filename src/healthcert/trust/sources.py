@@ -32,16 +32,9 @@ def source_name(path: str | Path) -> str:
 
 def read_source(path: Path) -> bytes:
     """The bytes of a trust file; TrustStoreError when missing, unreadable or too large."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_SOURCE_BYTES + 1)
-    except FileNotFoundError as error:
-        raise TrustStoreError(f"{path}: no such file") from error
-    except OSError as error:
-        raise TrustStoreError(f"{path}: cannot read: {error.strerror or error}") from error
-    if len(data) > MAX_SOURCE_BYTES:
-        raise TrustStoreError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MiB")
-    return data
+    from healthcert.files import read_bounded
+
+    return read_bounded(path, MAX_SOURCE_BYTES, TrustStoreError, "a trust source")
 
 
 def import_bytes(data: bytes, source: str, *, issuer_url: str | None = None) -> ImportBatch:
