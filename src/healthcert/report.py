@@ -91,6 +91,13 @@ class Report:
         if self.checks.get(check) is not False:
             self.checks[check] = True
 
+    def restart(self) -> None:
+        """Forget every finding, keeping the input and payload, to verify from the start."""
+        self.format, self.certificate = None, None
+        self.checks = dict.fromkeys(CHECK_NAMES)
+        self.errors, self.issuer = [], {"country": None, "kid": None}
+        self.extra = {}
+
     def has_error(self, code: str) -> bool:
         return any(error.code == code for error in self.errors)
 

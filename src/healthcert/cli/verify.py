@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
     from healthcert.inputs import Item
 
-_CHUNK = 256
+_CHUNK = 256  # items per task of a worker process
+# Items verified together, stage by stage: small enough that a stage's data stays in the CPU
+# caches (measured best between 16 and 64).
+_STAGE_BATCH = 32
 _worker_context: VerificationContext | None = None
 _worker_judge: Judge | None = None
 
@@ -102,17 +105,27 @@ def _items(arguments: list[str], batch: BinaryIO | None) -> Iterator[Item]:
 def _verify_chunk(items: list[Item]) -> list[tuple[bool, str]]:
     """Verify (and judge) in a worker; JSON is made here, so that only text crosses back."""
     assert _worker_context is not None
-    return [_verified(item, _worker_context, _worker_judge) for item in items]
+    return _verified(items, _worker_context, _worker_judge)
 
 
-def _verified(item: Item, ctx: VerificationContext, judge: Judge | None) -> tuple[bool, str]:
-    """(accepted, report as a JSON line): accepted is valid, or with a judge a green verdict."""
-    from healthcert.verify import verify_item
+def _verified(
+    items: list[Item], ctx: VerificationContext, judge: Judge | None
+) -> list[tuple[bool, str]]:
+    """(accepted, report as a JSON line) for each item: accepted is valid, or with a judge a
+    green verdict. Items are verified in groups of _STAGE_BATCH, which formats verify stage by
+    stage (see ``healthcert.verify.verify_payloads``)."""
+    from healthcert.verify import verify_items
 
-    report = verify_item(item, ctx)
-    if judge is None:
-        return report.valid, report.json_line()
-    return judge(report, ctx.clock) == GREEN, report.json_line()
+    results: list[tuple[bool, str]] = []
+    for start in range(0, len(items), _STAGE_BATCH):
+        reports = verify_items(items[start : start + _STAGE_BATCH], ctx)
+        if judge is None:
+            results.extend([(report.valid, report.json_line()) for report in reports])
+        else:
+            results.extend(
+                [(judge(report, ctx.clock) == GREEN, report.json_line()) for report in reports]
+            )
+    return results
 
 
 def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
@@ -128,16 +141,16 @@ def _verify_all(
     global _worker_context, _worker_judge
     _worker_context, _worker_judge = ctx, judge
     if workers == 1:
-        for item in items:
-            yield _verified(item, ctx, judge)
+        for chunk in _chunks(items):
+            yield from _verified(chunk, ctx, judge)
         return
     import multiprocessing
 
     # Forked workers inherit the loaded trust store and policies (and the judge that holds
     # them) instead of loading or unpickling them.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for chunk in pool.imap(_verify_chunk, _chunks(items)):
-            yield from chunk
+        for results in pool.imap(_verify_chunk, _chunks(items)):
+            yield from results
 
 
 def _print_results(results: Iterable[tuple[bool, str]], as_json: bool) -> bool:

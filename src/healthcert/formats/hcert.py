@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthcert import report as codes
 from healthcert.codec import base45, cbor, cose, deflate
@@ -21,7 +21,7 @@ from healthcert.formats.base import (
     VerificationContext,
     check_key_usage,
     check_validity_period,
-    from_timestamp,
+    utc_text,
 )
 from healthcert.model.kinds import EntryKind
 
@@ -42,9 +42,9 @@ HCERT_DCC = 1
 _KIND_OF_GROUP = {"v": EntryKind.VACCINATION, "t": EntryKind.TEST, "r": EntryKind.RECOVERY}
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedHcert:
-    """What a payload holds, before anything about it is trusted."""
+class DecodedHcert(NamedTuple):
+    """What a payload holds, before anything about it is trusted (a named tuple: it is made
+    for every payload, and builds faster than a frozen dataclass)."""
 
     sign1: cose.Sign1
     claims: Mapping[Any, Any]
@@ -56,30 +56,34 @@ class DecodedHcert:
         return iss if isinstance(iss, str) else None
 
     @property
-    def issued_at(self) -> datetime | None:
-        return _claim_time(self.claims.get(CLAIM_IAT))
+    def issued_at(self) -> int | float | None:
+        """The iat claim in POSIX seconds; None when absent or not a representable time."""
+        return _claim_seconds(self.claims.get(CLAIM_IAT))
 
     @property
-    def expires(self) -> datetime | None:
-        return _claim_time(self.claims.get(CLAIM_EXP))
+    def expires(self) -> int | float | None:
+        return _claim_seconds(self.claims.get(CLAIM_EXP))
 
     @property
     def kind(self) -> EntryKind | None:
-        if not isinstance(self.dcc, dict):
+        dcc = self.dcc
+        if dcc.__class__ is not dict:
             return None
         for group, kind in _KIND_OF_GROUP.items():
-            if group in self.dcc:
+            if group in dcc:
                 return kind
         return None
 
 
-def _claim_time(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+# The span of datetime (years 1 to 9999), which reports and rules write times in.
+_FIRST_SECOND, _LAST_SECOND = -62135596800, 253402300799
+
+
+def _claim_seconds(value: Any) -> int | float | None:
+    if value.__class__ is not int and value.__class__ is not float:  # not bool, not a tag
         return None
-    try:
-        return from_timestamp(value)
-    except (OverflowError, OSError, ValueError):
-        return None
+    # A NaN fails both comparisons, as it should.
+    return value if _FIRST_SECOND <= value <= _LAST_SECOND else None
 
 
 def looks_like(payload: str) -> bool:
@@ -125,27 +129,62 @@ def _decode_claims(payload: bytes) -> Mapping[Any, Any]:
 
 
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
+    verify_many(((report, payload),), context)
+
+
+def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext) -> None:
+    """Verify payloads into their reports, one stage at a time over all of them.
+
+    Decoding, the schema, the signatures and the mapping each run over the whole batch before
+    the next starts: their code and tables then stay in the CPU caches. Run payload by payload,
+    each stage evicted the last one's, and verification took half as long again.
+    """
+    decoded = [_decode_into(report, payload) for report, payload in work]
+    readable = [
+        (report, found)
+        for (report, _), found in zip(work, decoded, strict=True)
+        if found is not None
+    ]
+    for report, found in readable:
+        _check_schema(report, found.dcc)
+    keys = [_check_signature(report, found.sign1, context) for report, found in readable]
+    for (report, found), key in zip(readable, keys, strict=True):
+        _check_claims(report, found, key, context)
+    for report, found in readable:
+        report.certificate = _canonical(found.dcc)
+
+
+def _decode_into(report: Report, payload: str) -> DecodedHcert | None:
     report.format = name
     try:
         decoded = decode(payload)
     except PayloadError as error:
         report.fail(error.code, error.message, check="decode")
-        return
-    report.passed("decode")
-    kid = decoded.sign1.kid
+        return None
+    report.checks["decode"] = True
     report.issuer["country"] = decoded.issuer_country
-    report.issuer["kid"] = base64.b64encode(kid).decode("ascii") if kid is not None else None
+    report.issuer["kid"] = _kid_text(decoded.sign1.kid)
+    return decoded
+
+
+def _check_claims(
+    report: Report, decoded: DecodedHcert, key: TrustedKey | None, context: VerificationContext
+) -> None:
+    """The validity period, key usage and revocation: what the claims say against the signer."""
     issued_at, expires = decoded.issued_at, decoded.expires
     _record_claim_times(report, issued_at, expires)
-    _check_schema(report, decoded.dcc)
-    key = _check_signature(report, decoded.sign1, context)
     check_validity_period(
         report, issued_at=issued_at, expires=expires, clock=context.clock, key=key
     )
     check_key_usage(report, decoded.kind, key)
     if context.dcc_revocations is not None:
         _check_revocation(report, decoded, context.dcc_revocations)
-    report.certificate = _canonical(decoded.dcc)
+
+
+@lru_cache(maxsize=4096)
+def _kid_text(kid: bytes | None) -> str | None:
+    """The kid as the trust lists write it; a verifier sees few distinct kids."""
+    return base64.b64encode(kid).decode("ascii") if kid is not None else None
 
 
 def _check_revocation(report: Report, decoded: DecodedHcert, revoked: DccRevocations) -> None:
@@ -171,20 +210,13 @@ def _uci_and_country(dcc: Any) -> tuple[str | None, str | None]:
 
 
 def _record_claim_times(
-    report: Report, issued_at: datetime | None, expires: datetime | None
+    report: Report, issued_at: int | float | None, expires: int | float | None
 ) -> None:
     """The CWT's iat and exp, as entry rules see them (``external.iat`` / ``external.exp``)."""
-    for key, when in (("iat", issued_at), ("exp", expires)):
-        if when is not None:
-            report.extra[key] = _utc_text(when)
-
-
-def _utc_text(when: datetime) -> str:
-    # Formatted by hand: strftime and isoformat cost several microseconds per call here.
-    return (
-        f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
-        f"T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
-    )
+    if issued_at is not None:
+        report.extra["iat"] = utc_text(issued_at)
+    if expires is not None:
+        report.extra["exp"] = utc_text(expires)
 
 
 def _check_schema(report: Report, dcc: Any) -> None:
