@@ -122,16 +122,16 @@ def _too_large(label: str, limit: int) -> Item:
 def from_lines(stream: BinaryIO) -> Iterator[Item]:
     """One item per line of a batch, labelled by its own text; a blank or undecodable line
     still gets its item, so the answers stay line for line with the batch."""
-    for raw in stream:
-        if len(raw) > MAX_INPUT_BYTES + 2:
-            yield _too_large(raw[:64].decode("utf-8", "replace") + "...", MAX_INPUT_BYTES)
-            continue
-        try:
-            text = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as error:
-            label = raw.decode("utf-8", "replace").strip()
-            yield Item(
-                label, error_code=codes.INPUT_UNREADABLE, error_message=f"not UTF-8: {error}"
-            )
-            continue
-        yield Item(text, payload=text)
+    return map(from_line, stream)
+
+
+def from_line(raw: bytes) -> Item:
+    """The item of one line of a batch (with or without its line break)."""
+    if len(raw) > MAX_INPUT_BYTES + 2:
+        return _too_large(raw[:64].decode("utf-8", "replace") + "...", MAX_INPUT_BYTES)
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError as error:
+        label = raw.decode("utf-8", "replace").strip()
+        return Item(label, error_code=codes.INPUT_UNREADABLE, error_message=f"not UTF-8: {error}")
+    return Item(text, payload=text)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Union
 
 import typer
 
@@ -77,8 +77,8 @@ def verify(
     judge = build_judge(country, origin, lang, policies)
     ctx = verification_context(trust, at)
     batch_stream = _open_batch(batch) if batch is not None else None
-    items = _items(inputs or [], batch_stream)
-    results = _verify_all(items, ctx, workers, judge)
+    units = _units(inputs or [], batch_stream)
+    results = _verify_all(units, ctx, workers, judge)
     all_accepted = _print_results(results, json_output)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
@@ -93,77 +93,84 @@ def _open_batch(batch: str) -> BinaryIO:
         fail(f"cannot read --batch {batch}: {error.strerror or error}")
 
 
-def _items(arguments: list[str], batch: BinaryIO | None) -> Iterator[Item]:
+# What is verified: an input already read (arguments: files, images, joined card chunks) or a
+# raw line of the batch, which the process that verifies it reads (with --workers, a worker).
+Unit = Union["Item", bytes]
+# A chunk's outcome: whether every report in it was accepted, and its JSON lines.
+ChunkResult = tuple[bool, list[str]]
+
+
+def _units(arguments: list[str], batch: BinaryIO | None) -> Iterator[Unit]:
     from healthcert import inputs
 
     yield from inputs.from_arguments(arguments)
     if batch is not None:
         with batch:
-            yield from inputs.from_lines(batch)
+            yield from batch
 
 
-def _verify_chunk(items: list[Item]) -> list[tuple[bool, str]]:
+def _verify_chunk(units: list[Unit]) -> ChunkResult:
     """Verify (and judge) in a worker; JSON is made here, so that only text crosses back."""
     assert _worker_context is not None
-    return _verified(items, _worker_context, _worker_judge)
+    return _verified(units, _worker_context, _worker_judge)
 
 
-def _verified(
-    items: list[Item], ctx: VerificationContext, judge: Judge | None
-) -> list[tuple[bool, str]]:
-    """(accepted, report as a JSON line) for each item: accepted is valid, or with a judge a
-    green verdict. Items are verified in groups of _STAGE_BATCH, which formats verify stage by
-    stage (see ``healthcert.verify.verify_payloads``)."""
+def _verified(units: list[Unit], ctx: VerificationContext, judge: Judge | None) -> ChunkResult:
+    """Whether every unit was accepted (valid, or with a judge a green verdict), and their
+    reports as JSON lines. Units are verified in groups of _STAGE_BATCH, which formats verify
+    stage by stage (see ``healthcert.verify.verify_payloads``)."""
+    from healthcert.inputs import from_line
     from healthcert.verify import verify_items
 
-    results: list[tuple[bool, str]] = []
+    items = [from_line(unit) if isinstance(unit, bytes) else unit for unit in units]
+    accepted, lines = True, []
     for start in range(0, len(items), _STAGE_BATCH):
-        reports = verify_items(items[start : start + _STAGE_BATCH], ctx)
-        if judge is None:
-            results.extend([(report.valid, report.json_line()) for report in reports])
-        else:
-            results.extend(
-                [(judge(report, ctx.clock) == GREEN, report.json_line()) for report in reports]
-            )
-    return results
+        for report in verify_items(items[start : start + _STAGE_BATCH], ctx):
+            if judge is None:
+                accepted = accepted and report.valid
+            else:
+                accepted = judge(report, ctx.clock) == GREEN and accepted
+            lines.append(report.json_line())
+    return accepted, lines
 
 
-def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
-    iterator = iter(items)
+def _chunks(units: Iterable[Unit]) -> Iterator[list[Unit]]:
+    iterator = iter(units)
     while chunk := list(islice(iterator, _CHUNK)):
         yield chunk
 
 
 def _verify_all(
-    items: Iterable[Item], ctx: VerificationContext, workers: int, judge: Judge | None = None
-) -> Iterator[tuple[bool, str]]:
-    """(accepted, report as a JSON line) for every item, in input order."""
+    units: Iterable[Unit], ctx: VerificationContext, workers: int, judge: Judge | None = None
+) -> Iterator[ChunkResult]:
+    """The outcome of every chunk of units, in input order."""
     global _worker_context, _worker_judge
     _worker_context, _worker_judge = ctx, judge
     if workers == 1:
-        for chunk in _chunks(items):
-            yield from _verified(chunk, ctx, judge)
+        for chunk in _chunks(units):
+            yield _verified(chunk, ctx, judge)
         return
     import multiprocessing
 
     # Forked workers inherit the loaded trust store and policies (and the judge that holds
-    # them) instead of loading or unpickling them.
+    # them) instead of loading or unpickling them. They get raw lines and send back text, so
+    # that the parent, which shares the CPUs with them, only reads and writes.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for results in pool.imap(_verify_chunk, _chunks(items)):
-            yield from results
+        yield from pool.imap(_verify_chunk, _chunks(units))
 
 
-def _print_results(results: Iterable[tuple[bool, str]], as_json: bool) -> bool:
+def _print_results(results: Iterable[ChunkResult], as_json: bool) -> bool:
     from healthcert.cli.render import ReportPrinter
 
     printer = None if as_json else ReportPrinter()
     write = sys.stdout.write
     all_accepted = True
-    for accepted, line in results:
+    for accepted, lines in results:
         all_accepted = all_accepted and accepted
         if printer is None:
-            write(line + "\n")
+            write("\n".join(lines) + "\n")
         else:
-            printer.show(json.loads(line))
+            for line in lines:
+                printer.show(json.loads(line))
     sys.stdout.flush()
     return all_accepted
