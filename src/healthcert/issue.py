@@ -117,7 +117,7 @@ def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = N
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     return hcert.encode(
         to_dcc(certificate),
-        issuer_country=issuer_country(signer.certificate),
+        issuer_country=signer.country or issuer_country(signer.certificate),
         issued_at=issued_at,
         expires=expiry(request, issued_at, signer.not_after),
         signer=signer,

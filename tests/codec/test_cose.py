@@ -329,3 +329,16 @@ def test_random_bytes_never_raise_anything_else(data: bytes) -> None:
         cose.decode_sign1(data)
     except cose.CoseError as error:
         assert error.code in DECODE_CODES
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "PS256"])
+def test_sign_writes_the_bytes_a_cbor_encoder_writes(algorithm: str) -> None:
+    # sign() assembles the envelope by hand; it must be the canonical CBOR of the same structure.
+    key = signer(algorithm)
+    data = cose.sign(PAYLOAD, key)
+    parts = cbor2.loads(data)
+    assert parts.tag == cose.TAG_SIGN1
+    protected_raw, unprotected, payload, signature = parts.value
+    assert cbor2.loads(protected_raw) == {1: cose.ALGORITHM_IDS[algorithm], 4: key.kid}
+    assert (unprotected, payload) == ({}, PAYLOAD)
+    assert data == cbor2.dumps(cbor2.CBORTag(18, [protected_raw, {}, PAYLOAD, signature]))

@@ -18,6 +18,7 @@ from healthcert.errors import KeyStoreError
 from healthcert.keys.eku import kinds_from_certificate
 from healthcert.keys.kid import kid_of
 from healthcert.keys.material import Algorithm, CertifiedKey, PrivateKey
+from healthcert.keys.subject import subject_country
 from healthcert.model.kinds import EntryKind
 
 _P256_BYTES = 32
@@ -33,6 +34,8 @@ class Signer:
     algorithm: Algorithm
     kinds: frozenset[EntryKind]
     not_after: datetime
+    # The C of the DSC's subject, read once: reading a subject costs more than a signature.
+    country: str | None = None
 
     def sign(self, message: bytes) -> bytes:
         """ES256: the 64-byte r||s; PS256: RSASSA-PSS, SHA-256, MGF1 SHA-256, 32-byte salt."""
@@ -66,6 +69,7 @@ def signer_from(dsc: CertifiedKey) -> Signer:
         algorithm=algorithm_of(dsc.private_key),
         kinds=kinds_from_certificate(dsc.certificate),
         not_after=dsc.certificate.not_valid_after_utc,
+        country=subject_country(dsc.certificate),
     )
 
 
