@@ -96,8 +96,8 @@ def _open_batch(batch: str) -> BinaryIO:
 # What is verified: an input already read (arguments: files, images, joined card chunks) or a
 # raw line of the batch, which the process that verifies it reads (with --workers, a worker).
 Unit = Union["Item", bytes]
-# A chunk's outcome: whether every report in it was accepted, and its JSON lines.
-ChunkResult = tuple[bool, list[str]]
+# A chunk's outcome: whether every report in it was accepted, and its JSON lines (UTF-8).
+ChunkResult = tuple[bool, list[bytes]]
 
 
 def _units(arguments: list[str], batch: BinaryIO | None) -> Iterator[Unit]:
@@ -130,7 +130,7 @@ def _verified(units: list[Unit], ctx: VerificationContext, judge: Judge | None) 
                 accepted = accepted and report.valid
             else:
                 accepted = judge(report, ctx.clock) == GREEN and accepted
-            lines.append(report.json_line())
+            lines.append(report.json_bytes())
     return accepted, lines
 
 
@@ -163,12 +163,13 @@ def _print_results(results: Iterable[ChunkResult], as_json: bool) -> bool:
     from healthcert.cli.render import ReportPrinter
 
     printer = None if as_json else ReportPrinter()
-    write = sys.stdout.write
+    sys.stdout.flush()  # the JSON lines go to the byte stream beneath
+    write = sys.stdout.buffer.write
     all_accepted = True
     for accepted, lines in results:
         all_accepted = all_accepted and accepted
         if printer is None:
-            write("\n".join(lines) + "\n")
+            write(b"\n".join(lines) + b"\n")
         else:
             for line in lines:
                 printer.show(json.loads(line))

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthcert import report as codes
@@ -139,6 +140,10 @@ def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext
     the next starts: their code and tables then stay in the CPU caches. Run payload by payload,
     each stage evicted the last one's, and verification took half as long again.
     """
+    # Imported here, once a batch: the schema and the model load only when first needed.
+    from healthcert.formats import dcc_json
+    from healthcert.formats.dcc_schema import schema_errors
+
     decoded = [_decode_into(report, payload) for report, payload in work]
     readable = [
         (report, found)
@@ -146,12 +151,12 @@ def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext
         if found is not None
     ]
     for report, found in readable:
-        _check_schema(report, found.dcc)
+        _check_schema(report, schema_errors(found.dcc))
     keys = [_check_signature(report, found.sign1, context) for report, found in readable]
     for (report, found), key in zip(readable, keys, strict=True):
         _check_claims(report, found, key, context)
     for report, found in readable:
-        report.certificate = _canonical(found.dcc)
+        report.certificate = _canonical(found.dcc, dcc_json)
 
 
 def _decode_into(report: Report, payload: str) -> DecodedHcert | None:
@@ -219,10 +224,7 @@ def _record_claim_times(
         report.extra["exp"] = utc_text(expires)
 
 
-def _check_schema(report: Report, dcc: Any) -> None:
-    from healthcert.formats.dcc_schema import schema_errors
-
-    problems = schema_errors(dcc)
+def _check_schema(report: Report, problems: list[str]) -> None:
     if problems:
         report.fail(codes.SCHEMA_INVALID, "; ".join(problems[:5]), check="schema")
     else:
@@ -237,7 +239,8 @@ def _check_signature(
     Returns the key that verified, or else the kid's first key, so that the validity and key
     usage checks still report on the signer the payload names: each check stands on its own.
     """
-    candidates = context.trust.keys_for(sign1.kid) if sign1.kid is not None else ()
+    kid = sign1.kid
+    candidates = context.trust.keys_for(kid) if kid is not None else ()
     algorithm = sign1.algorithm
     # Any CBOR value may sit in the header: a list or a map is not hashable.
     if not isinstance(algorithm, int) or algorithm not in cose.ALGORITHM_NAMES:
@@ -257,13 +260,11 @@ def _check_signature(
     return candidates[0] if candidates else None
 
 
-def _canonical(dcc: Any) -> dict[str, Any] | None:
+def _canonical(dcc: Any, dcc_json: ModuleType) -> dict[str, Any] | None:
     """The certificate as the canonical model's JSON; None when the DCC does not map to it."""
-    from healthcert.formats.dcc_json import DccMappingError, canonical_json
-
     try:
-        return canonical_json(dcc)
-    except DccMappingError:
+        return dcc_json.canonical_json(dcc)  # type: ignore[no-any-return]
+    except dcc_json.DccMappingError:
         return None
 
 
