@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# setup.py builds the optional C extension (Base45's fast path) next to its source.
+$(STAMP): pyproject.toml setup.py src/healthcert/codec/_base45.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -37,3 +38,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
+	find src -name '*.so' -delete

@@ -6,10 +6,13 @@ the RFC's definition, written here, is the reference it must agree with.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from healthcert.codec import base45
 from healthcert.codec.base45 import ALPHABET, Base45Error, decode, encode
 
 FAST = settings(max_examples=200, deadline=None)
@@ -151,3 +154,46 @@ def test_any_text_decodes_or_raises_base45_error(text: str) -> None:
     except Base45Error:
         return
     assert encode(data) == text
+
+
+# --- the C fast path and the Python implementation must be one codec ---------------------------
+
+
+def c_codec() -> Any:
+    """The C fast path; the test is skipped where it could not be compiled."""
+    return pytest.importorskip(
+        "healthcert.codec._base45", reason="the C extension was not built (no compiler found)"
+    )
+
+
+def test_every_byte_pair_encodes_the_same_in_c_and_python() -> None:
+    data = bytes(byte for pair in range(0x10000) for byte in pair.to_bytes(2, "big"))
+    text = base45.encode_python(data)
+    assert c_codec().encode(data) == text
+    assert c_codec().decode(text) == data == base45.decode_python(text)
+
+
+@FAST
+@given(st.binary(max_size=600))
+def test_c_and_python_encode_alike(data: bytes) -> None:
+    assert c_codec().encode(data) == base45.encode_python(data)
+
+
+@FAST
+@given(st.text(alphabet=ALPHABET + "a\u00e4\U0001f600", max_size=40))
+def test_c_decodes_what_python_decodes_and_leaves_the_rest(text: str) -> None:
+    # The C code answers None for every invalid text, so that Python words the error.
+    try:
+        expected: bytes | None = base45.decode_python(text)
+    except Base45Error:
+        expected = None
+    assert c_codec().decode(text) == expected
+
+
+def test_errors_are_worded_by_python_either_way() -> None:
+    for text in ("A", "GGW", "a b", "ÄÄÄ", ":;"):
+        with pytest.raises(Base45Error) as through_decode:
+            decode(text)
+        with pytest.raises(Base45Error) as through_python:
+            base45.decode_python(text)
+        assert str(through_decode.value) == str(through_python.value)

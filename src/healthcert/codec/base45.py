@@ -4,12 +4,23 @@ Decoding is on the hot path of every verification, so it avoids a Python loop pe
 the digit string is read as one big integer whose 24-bit lanes are the triplets (a, b, c); masks
 pick each digit out of every lane at once, and a + 45*b + 2025*c is computed for all lanes in
 three big-integer operations (no lane can overflow: 44 + 45*44 + 2025*44 < 2**24). A lane whose
-value needs a third byte is an invalid triplet. Encoding uses a table of all 65536 pairs.
+value needs a third byte is an invalid triplet. Encoding works on 64-bit lanes the same way.
+
+Both run in C when the optional extension ``_base45`` was built: four times faster again, on a
+path every issued and verified EU DCC takes. The C code handles valid input only and leaves
+every error to the Python code, so the messages are the same with or without it.
 """
 
 from __future__ import annotations
 
 from functools import cache
+
+try:  # the C fast path (healthcert/codec/_base45.c), built where a compiler was found
+    from healthcert.codec import _base45
+
+    HAVE_C_EXTENSION = True
+except ImportError:  # pragma: no cover - only without a compiler
+    HAVE_C_EXTENSION = False
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INVALID = 0xFF
@@ -24,6 +35,15 @@ class Base45Error(ValueError):
 
 def decode(text: str) -> bytes:
     """Decode Base45 text; raise Base45Error on a bad character, length or triplet value."""
+    if HAVE_C_EXTENSION:
+        decoded = _base45.decode(text)
+        if decoded is not None:
+            return decoded
+    return decode_python(text)  # valid text where C is missing, and every error message
+
+
+def decode_python(text: str) -> bytes:
+    """``decode`` without the C extension."""
     try:
         raw = text.encode("ascii")
     except UnicodeEncodeError:
@@ -64,6 +84,13 @@ def _lane_mask(count: int, lane: bytes, width: int = 3) -> int:
 
 def encode(data: bytes) -> str:
     """Encode bytes as Base45 text."""
+    if HAVE_C_EXTENSION and data.__class__ is bytes:
+        return _base45.encode(data)
+    return encode_python(data)
+
+
+def encode_python(data: bytes) -> str:
+    """``encode`` without the C extension."""
     count, odd = divmod(len(data), 2)
     head = _encode_pairs(data[: 2 * count], count) if count else b""
     if odd:
