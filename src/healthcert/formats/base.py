@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -71,10 +72,30 @@ def _day_text(day: int) -> str:
 def utc_text(moment: Instant) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ``, fractions of a second cut. Built from a cached day: a
     datetime's isoformat or strftime costs several times more, on a path every payload takes."""
-    day, second = divmod(int(seconds_of(moment) // 1), 86400)
+    if type(moment) is int:
+        whole = moment
+    elif isinstance(moment, datetime):
+        # From its own fields: past year 2242 a float timestamp has too few bits for the
+        # microseconds, and .999999 would round into the next second (or out of year 9999).
+        utc = moment.astimezone(UTC)
+        return (
+            f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+            f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+        )
+    else:
+        whole = _whole_second(moment)
+    day, second = divmod(whole, 86400)
     hour, second = divmod(second, 3600)
     minute, second = divmod(second, 60)
     return f"{_day_text(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+def _whole_second(seconds: float) -> int:
+    """The second a datetime made from ``seconds`` shows, as claims were read before: it rounds
+    to the microsecond, half to even, then cuts, so 1.9999999 is second 2 and -1e-7 second 0."""
+    fraction, whole = math.modf(seconds)
+    micro = round(fraction * 1_000_000)
+    return int(whole) + (micro >= 1_000_000) - (micro < 0)
 
 
 def check_validity_period(
@@ -95,11 +116,12 @@ def check_validity_period(
     start = now if issued_at is None else seconds_of(issued_at)
     end = now if expires is None else seconds_of(expires)
     valid = True
-    if start > now:
-        report.fail(codes.NOT_YET_VALID, f"issued at {utc_text(start)}, after the clock")
+    # The messages write the claim as given: a datetime's own second, not its float's.
+    if issued_at is not None and start > now:
+        report.fail(codes.NOT_YET_VALID, f"issued at {utc_text(issued_at)}, after the clock")
         valid = False
-    if end < now:
-        report.fail(codes.EXPIRED, f"expired at {utc_text(end)}")
+    if expires is not None and end < now:
+        report.fail(codes.EXPIRED, f"expired at {utc_text(expires)}")
         valid = False
     # Without an iat or exp claim, the clock stands in for the missing bound.
     if key is not None and key.not_before is not None and start < seconds_of(key.not_before):
