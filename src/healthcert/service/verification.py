@@ -45,13 +45,13 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
-    from healthcert.verify import context, verify_item
+    from healthcert.verify import context, verify_items
 
     revoked = ctx.revocations()
     verification = context(
         ctx.trust(), ask.at, dcc_revocations=revoked.dcc, shc_issuers=revoked.shc_issuers
     )
-    reports = [verify_item(item, verification) for item in items]
+    reports = verify_items(items, verification)
     if ask.country:
         for report in reports:
             _judge(report, ask, verification.clock)
