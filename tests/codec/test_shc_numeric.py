@@ -1,8 +1,11 @@
 """The numeric shc:/ QR form of a SMART Health Card, single and chunked."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthcert import report as codes
 from healthcert.codec import shc_numeric
@@ -71,3 +74,48 @@ def test_bad_qr_texts_name_their_problem(texts: list[str], code: str) -> None:
 def test_encode_refuses_characters_outside_a_jws() -> None:
     with pytest.raises(ValueError, match="compact JWS"):
         shc_numeric.encode_digits("a b")
+
+
+def _reference_digits(digits: str) -> str:
+    """The digits read one pair at a time, as the framework describes them."""
+    if len(digits) % 2 or any(char not in "0123456789" for char in digits):
+        raise PayloadError(codes.NUMERIC_INVALID, "shc:/ must be followed by pairs of digits")
+    text = "".join(chr(int(digits[i : i + 2]) + 45) for i in range(0, len(digits), 2))
+    if any(char not in JWS_CHARACTERS for char in text) or any(
+        int(digits[i : i + 2]) > 77 for i in range(0, len(digits), 2)
+    ):
+        raise PayloadError(
+            codes.NUMERIC_INVALID, "a digit pair encodes no JWS character (pairs run 00 to 77)"
+        )
+    return text
+
+
+JWS_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
+_DIGITS_AND_MORE = st.text(alphabet="0123456789" * 8 + "abf \n\t/\u0660²:", max_size=40)
+
+
+def _outcome(read: Callable[[], object]) -> object:
+    try:
+        return read()
+    except PayloadError as error:
+        return (error.code, error.message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_DIGITS_AND_MORE, st.text(alphabet="0123456789", max_size=40)))
+def test_digits_read_as_the_framework_reads_them(digits: str) -> None:
+    expected = _outcome(lambda: _reference_digits(digits))
+    assert _outcome(lambda: shc_numeric.decode_digits(digits)) == expected
+    assert _outcome(lambda: shc_numeric.decode_digits_to_bytes(digits).decode()) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    prefix=st.sampled_from(["shc:/", "SHC:/", "shc:/1/1/", "shc:/1/2/", "shc:/", "HC1:", ""]),
+    digits=_DIGITS_AND_MORE,
+    second=st.one_of(st.just(""), st.builds(lambda d: " shc:/2/2/" + d, _DIGITS_AND_MORE)),
+)
+def test_a_qr_text_reads_as_its_chunks_joined(prefix: str, digits: str, second: str) -> None:
+    text = (prefix + digits + second).strip()
+    expected = _outcome(lambda: shc_numeric.join(text.split()).encode("ascii"))
+    assert _outcome(lambda: shc_numeric.qr_text_to_bytes(text)) == expected

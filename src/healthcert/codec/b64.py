@@ -15,6 +15,7 @@ _URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _STD_ALPHABET = re.compile(r"[A-Za-z0-9+/]*")
 # bytes.translate runs in C; str.translate goes character by character through a mapping.
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PAD = ord("=")
 
 
 class Base64Error(ValueError):
@@ -37,9 +38,12 @@ def urlsafe_decode(text: str) -> bytes:
 def urlsafe_decode_checked(data: bytes) -> bytes:
     """Base64url bytes already known to hold only the alphabet and '=' (a checked JWS part)."""
     bare = data.rstrip(b"=")
-    if bare is not data and (len(data) - len(bare) > 2 or len(data) % 4 or b"=" in bare):
+    # Searched for as a byte value: a bytes needle costs an internal TypeError first.
+    if _PAD in bare or (bare is not data and (len(data) - len(bare) > 2 or len(data) % 4)):
         raise Base64Error("'=' may only pad the end to a multiple of four characters")
-    return _decode_bare(bare.translate(_TO_STANDARD))
+    # Only the alphabet is left, exactly padded below: the lenient decoder then reads what the
+    # strict one reads, in half its time (this runs on every part of every JWS).
+    return _decode_bare(bare.translate(_TO_STANDARD), strict=False)
 
 
 def standard_decode(text: str) -> bytes:
@@ -57,10 +61,10 @@ def _strip_padding(text: str) -> str:
     return bare
 
 
-def _decode_bare(bare: bytes) -> bytes:
+def _decode_bare(bare: bytes, *, strict: bool = True) -> bytes:
     if len(bare) % 4 == 1:
         raise Base64Error("a length of 4n+1 characters encodes no byte string")
     try:
-        return binascii.a2b_base64(bare + b"=" * (-len(bare) % 4), strict_mode=True)
+        return binascii.a2b_base64(bare + b"=" * (-len(bare) % 4), strict_mode=strict)
     except binascii.Error as error:
         raise Base64Error(str(error)) from None

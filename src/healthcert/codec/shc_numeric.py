@@ -22,15 +22,22 @@ _CHUNKED = re.compile(r"([0-9]{1,3})/([0-9]{1,3})/")
 _JWS_TEXT = re.compile(r"[A-Za-z0-9_.=-]*")
 _DIGIT_BYTES = b"0123456789"
 _JWS_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-="
+_INVALID = 0x21  # '!': below '-', so no digit pair can stand for it
+
+
+def _pair_char(byte: int) -> int:
+    """The JWS character of the digit pair that reads as ``byte`` in hexadecimal, else '!'."""
+    tens, units = byte >> 4, byte & 15
+    code = 10 * tens + units + _OFFSET
+    if tens < 10 and units < 10 and code in _JWS_BYTES:
+        return code
+    return _INVALID
+
+
 # Read as hexadecimal, the digit pair "ab" is the byte 16a+b; this table turns that byte into
-# the character 10a+b+45 in one C-level pass. Pairs beyond 77 and non-decimal bytes become '!',
-# which is no JWS character and so fails the check that follows.
-_PAIR_TO_CHAR = bytes(
-    10 * (byte >> 4) + (byte & 15) + _OFFSET
-    if (byte >> 4) < 10 and (byte & 15) < 10 and 10 * (byte >> 4) + (byte & 15) <= 77
-    else 0x21
-    for byte in range(256)
-)
+# the character 10a+b+45 in one C-level pass. Hex letters, pairs beyond 77 and pairs of no JWS
+# character ('/', '@', ...) all become '!', so one search for '!' checks the whole card.
+_PAIR_TO_CHAR = bytes(_pair_char(byte) for byte in range(256))
 # And back: a JWS character as its tens digit and as its units digit.
 _TO_TENS = bytes(0x30 + max(code - _OFFSET, 0) // 10 for code in range(256))
 _TO_UNITS = bytes(0x30 + max(code - _OFFSET, 0) % 10 for code in range(256))
@@ -52,15 +59,44 @@ def has_prefix(text: str) -> bool:
 
 def decode_digits(digits: str) -> str:
     """The JWS text that ``digits`` encode; NUMERIC_INVALID when they encode none."""
-    raw = digits.encode("utf-8")
-    if len(raw) % 2 or raw.translate(None, _DIGIT_BYTES):  # anything left is no digit
-        raise PayloadError(codes.NUMERIC_INVALID, "shc:/ must be followed by pairs of digits")
-    decoded = bytes.fromhex(digits).translate(_PAIR_TO_CHAR)
-    if decoded.translate(None, _JWS_BYTES):  # anything left is no JWS character
+    return decode_digits_to_bytes(digits).decode("ascii")
+
+
+def decode_digits_to_bytes(digits: str) -> bytes:
+    """The JWS that ``digits`` encode, as ASCII bytes (each one a compact JWS character)."""
+    decoded = _read_pairs(digits)
+    if decoded is None:
+        raw = digits.encode("utf-8")
+        if len(raw) % 2 or raw.translate(None, _DIGIT_BYTES):  # anything left is no digit
+            raise PayloadError(codes.NUMERIC_INVALID, "shc:/ must be followed by pairs of digits")
         raise PayloadError(
             codes.NUMERIC_INVALID, "a digit pair encodes no JWS character (pairs run 00 to 77)"
         )
-    return decoded.decode("ascii")
+    return decoded
+
+
+def _read_pairs(digits: str) -> bytes | None:
+    """The JWS characters of ``digits``, or None when they are not all pairs of such."""
+    try:
+        pairs = bytes.fromhex(digits)
+    except ValueError:
+        return None
+    decoded = pairs.translate(_PAIR_TO_CHAR)
+    # fromhex skips white space between pairs: then fewer pairs were read than digits given.
+    if 2 * len(decoded) != len(digits) or _INVALID in decoded:
+        return None
+    return decoded
+
+
+def qr_text_to_bytes(text: str) -> bytes:
+    """The JWS of a card given as its QR text: one code, or chunks separated by white space."""
+    if has_prefix(text) and not _CHUNKED.match(text, len(PREFIX)):
+        # The usual case, one code, read straight. Anything unusual (white space, a second
+        # code, a bad pair) is left to ``join``, which says exactly what is wrong.
+        decoded = _read_pairs(text[len(PREFIX) :])
+        if decoded is not None:
+            return decoded
+    return join(text.split()).encode("ascii")
 
 
 def encode_digits(jws: str) -> str:
