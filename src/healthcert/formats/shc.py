@@ -16,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 from healthcert import report as codes
 from healthcert.codec import b64, jws, shc_numeric
 from healthcert.errors import PayloadError, RequestError
+from healthcert.formats import shc_fhir
 from healthcert.formats.base import (
     VerificationContext,
     check_key_usage,
@@ -32,6 +33,7 @@ from healthcert.formats.base import (
     from_timestamp,
 )
 from healthcert.limits import MAX_INPUT_BYTES
+from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -50,8 +52,7 @@ UNKNOWN_COUNTRY = "XX"
 _MAX_ISSUER_TEXT = 80
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedCard:
+class DecodedCard(NamedTuple):
     """A card taken apart: header, the signed bytes and the claims, none of it trusted yet."""
 
     kid: str
@@ -73,18 +74,20 @@ def looks_like(payload: str) -> bool:
 
 def decode(payload: str) -> DecodedCard:
     """Undo the QR digits, the JWS, DEFLATE and JSON; PayloadError names the failing step."""
-    token = jws.parse_compact(_jws_text(payload.strip()))
-    kid = _check_header(token.header)
-    claims = _claims(jws.inflate_raw(token.payload))
+    header_b64, signing_input, compressed, signature = jws.decode_compact(
+        _jws_bytes(payload.strip())
+    )
+    kid = _header_kid(header_b64)
+    claims = _claims(jws.inflate_raw(compressed))
     iss = claims.get("iss")
     if not isinstance(iss, str) or not iss:
         raise PayloadError(codes.SCHEMA_INVALID, "the card has no issuer URL (iss)")
-    return DecodedCard(kid, token.signing_input, token.signature, claims, iss)
+    return DecodedCard(kid, signing_input, signature, claims, iss)
 
 
-def _jws_text(text: str) -> str:
+def _jws_bytes(text: str) -> bytes:
     if shc_numeric.has_prefix(text):
-        return shc_numeric.join(text.split())
+        return shc_numeric.qr_text_to_bytes(text)
     if text.startswith("{"):
         cards = cards_from_file(text)
         if len(cards) != 1:
@@ -92,8 +95,27 @@ def _jws_text(text: str) -> str:
                 codes.INPUT_UNREADABLE,
                 f"the file holds {len(cards)} cards: verify each (shc.cards_from_file)",
             )
-        return cards[0]
-    return text
+        return cards[0].encode("utf-8")
+    return text.encode("utf-8")
+
+
+# An issuer writes the same header on every card it signs with a key: each header is read and
+# checked once, and its kid kept by the header's own base64url text. Only headers that passed
+# are kept, so an odd one is refused every time, with its reason.
+_KID_BY_HEADER: dict[bytes, str] = {}
+_MAX_KEPT_HEADERS = 1024
+_MAX_KEPT_HEADER_BYTES = 512
+
+
+def _header_kid(header_b64: bytes) -> str:
+    kid = _KID_BY_HEADER.get(header_b64)
+    if kid is None:
+        kid = _check_header(jws.parse_header(header_b64))
+        if len(header_b64) <= _MAX_KEPT_HEADER_BYTES:
+            if len(_KID_BY_HEADER) >= _MAX_KEPT_HEADERS:
+                _KID_BY_HEADER.clear()  # many issuers at once: start again rather than grow
+            _KID_BY_HEADER[header_b64] = kid
+    return kid
 
 
 def _check_header(header: dict[str, Any]) -> str:
@@ -110,8 +132,6 @@ def _check_header(header: dict[str, Any]) -> str:
 def _claims(data: bytes) -> dict[str, Any]:
     # orjson: a third of json's time on a path that runs per card. The payload is at most
     # MAX_DECOMPRESSED_BYTES and orjson stops deep nesting itself.
-    import orjson
-
     try:
         claims = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -163,13 +183,16 @@ def group_chunks(texts: Sequence[str]) -> list[str]:
 # --- verification ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Binding:
+class _Binding(NamedTuple):
     """The trusted issuer entry and key a card resolved to (any of them may be missing)."""
 
     issuer: ShcIssuer | None = None
     key: ShcKey | None = None
     trusted: TrustedKey | None = None
+
+
+_NO_BINDING = _Binding()
+_ENTRY_KINDS = {kind.value: kind for kind in EntryKind}
 
 
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
@@ -182,28 +205,36 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     report.passed("decode")
     report.issuer = {"country": None, "kid": card.kid, "iss": card.iss}
     binding = _resolve(report, card, context)
-    if binding.trusted is not None:
-        _check_signature(report, card, binding.trusted)
-        _check_chain(report, card, binding, context)
-    certificate = _check_content(report, card, binding)
-    _check_validity(report, card, binding, context.clock)
-    check_key_usage(report, certificate.kind if certificate else None, binding.trusted)
-    _check_revocation(report, card, binding)
+    issuer, key, trusted = binding
+    if trusted is not None:
+        _check_signature(report, card, trusted)
+        if key is not None and key.x5c:
+            _check_chain(report, card, key, context)
+    claims = card.claims
+    vc = claims.get("vc")
+    rid = vc.get("rid") if type(vc) is dict else None
+    if type(rid) is not str or not rid:
+        rid = None
+    kind = _check_content(report, card, binding, vc, rid)
+    _check_validity(report, claims, trusted, context.clock)
+    check_key_usage(report, kind, trusted)
+    if issuer is not None:
+        _check_revocation(report, card, issuer, key, rid)
 
 
 def _resolve(report: Report, card: DecodedCard, context: VerificationContext) -> _Binding:
     issuers = context.shc_issuers
     issuer = issuers.issuer(card.iss) if issuers is not None else None
-    if issuer is not None:
-        report.issuer["country"] = issuer.country
-        if issuer.name:
-            report.issuer["name"] = issuer.name
-        key = issuer.keys.get(card.kid)
-        if key is None:
-            _unknown_kid(report, card, issuers.issuers_holding(card.kid) if issuers else [])
-            return _Binding(issuer)
-        return _Binding(issuer, key, key.trusted)
-    return _resolve_in_trust_store(report, card, context)
+    if issuer is None:
+        return _resolve_in_trust_store(report, card, context)
+    report.issuer["country"] = issuer.country
+    if issuer.name:
+        report.issuer["name"] = issuer.name
+    key = issuer.keys.get(card.kid)
+    if key is None:
+        _unknown_kid(report, card, issuers.issuers_holding(card.kid) if issuers else [])
+        return _Binding(issuer)
+    return _Binding(issuer, key, key.trusted)
 
 
 def _resolve_in_trust_store(
@@ -225,7 +256,7 @@ def _resolve_in_trust_store(
             f"the issuer {card.iss} is not trusted (issuer URLs must match exactly)",
             check="signature",
         )
-    return _Binding()
+    return _NO_BINDING
 
 
 def _unknown_kid(report: Report, card: DecodedCard, holders: list[str]) -> None:
@@ -239,7 +270,7 @@ def _unknown_kid(report: Report, card: DecodedCard, holders: list[str]) -> None:
 
 def _check_signature(report: Report, card: DecodedCard, key: TrustedKey) -> None:
     public_key = key.public_key
-    if isinstance(public_key, EllipticCurvePublicKey) and jws.verify(
+    if _is_ec_key(public_key) and jws.verify(
         public_key, "ES256", card.signing_input, card.signature
     ):
         report.passed("signature")
@@ -247,24 +278,36 @@ def _check_signature(report: Report, card: DecodedCard, key: TrustedKey) -> None
         report.fail(codes.SIGNATURE_INVALID, "the ES256 signature does not verify", "signature")
 
 
+# The classes of EC public keys met so far: an isinstance check against the ABC costs several
+# times more than this set's lookup, on every card.
+_EC_KEY_CLASSES: set[type] = set()
+
+
+def _is_ec_key(key: object) -> TypeGuard[EllipticCurvePublicKey]:
+    if type(key) in _EC_KEY_CLASSES:
+        return True
+    if isinstance(key, EllipticCurvePublicKey):
+        _EC_KEY_CLASSES.add(type(key))
+        return True
+    return False
+
+
 def _check_chain(
-    report: Report, card: DecodedCard, binding: _Binding, context: VerificationContext
+    report: Report, card: DecodedCard, key: ShcKey, context: VerificationContext
 ) -> None:
     """An x5c chain counts only when its root is a trusted anchor; then it must hold."""
-    if binding.key is None or not binding.key.x5c:
-        return
     from healthcert.trust.shc_issuers import check_x5c
 
     roots = [anchor.certificate for anchor in context.trust.anchors]
-    result = check_x5c(binding.key, card.iss, roots, context.clock)
+    result = check_x5c(key, card.iss, roots, context.clock)
     if result.checked and result.problem is not None:
         report.fail(codes.CHAIN_INVALID, result.problem, check="signature")
 
 
-def _check_content(report: Report, card: DecodedCard, binding: _Binding) -> Certificate | None:
-    from healthcert.formats import shc_fhir
-
-    vc = card.claims.get("vc")
+def _check_content(
+    report: Report, card: DecodedCard, binding: _Binding, vc: Any, rid: str | None
+) -> EntryKind | None:
+    """The schema check: the report's certificate from the card's FHIR Bundle; its kind."""
     types = vc.get("type") if isinstance(vc, dict) else None
     if not isinstance(types, list) or HEALTH_CARD_TYPE not in types:
         report.fail(codes.SCHEMA_INVALID, f"vc.type does not name {HEALTH_CARD_TYPE}", "schema")
@@ -272,26 +315,23 @@ def _check_content(report: Report, card: DecodedCard, binding: _Binding) -> Cert
     subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
     bundle = subject.get("fhirBundle") if isinstance(subject, dict) else None
     try:
-        context = shc_fhir.CardContext(*_card_facts(card, binding))
-        certificate = shc_fhir.certificate_from_bundle(bundle, context)
+        certificate = shc_fhir.certificate_json(bundle, _card_context(card, binding, rid))
     except shc_fhir.ContentError as error:
         report.fail(error.code, error.message, check="schema")
         if error.code == codes.CONTENT_UNSUPPORTED:
             report.extra["shc"] = {"resources": shc_fhir.resource_counts(bundle)}
         return None
     report.passed("schema")
-    report.certificate = certificate.model_dump(mode="json")
-    return certificate
+    report.certificate = certificate
+    return _ENTRY_KINDS[certificate["entry"]["kind"]]
 
 
-def _card_facts(card: DecodedCard, binding: _Binding) -> tuple[str, str, str]:
+def _card_context(card: DecodedCard, binding: _Binding, rid: str | None) -> shc_fhir.CardContext:
     """Country, issuer name and certificate id: what the entry needs and the bundle lacks."""
-    issuer = binding.issuer
-    country = (issuer.country if issuer else None) or (
-        binding.trusted.country if binding.trusted else None
-    )
+    issuer, trusted = binding.issuer, binding.trusted
+    country = (issuer.country if issuer else None) or (trusted.country if trusted else None)
     name = ((issuer.name if issuer else None) or card.iss)[:_MAX_ISSUER_TEXT]
-    return country or UNKNOWN_COUNTRY, name, _rid(card) or _digest_id(card)
+    return shc_fhir.CardContext(country or UNKNOWN_COUNTRY, name, rid or _digest_id(card))
 
 
 def _digest_id(card: DecodedCard) -> str:
@@ -299,23 +339,35 @@ def _digest_id(card: DecodedCard) -> str:
     return "shc:" + b64.urlsafe_encode(hashlib.sha256(card.signing_input).digest()[:12])
 
 
-def _rid(card: DecodedCard) -> str | None:
-    vc = card.claims.get("vc")
-    rid = vc.get("rid") if isinstance(vc, dict) else None
-    return rid if isinstance(rid, str) and rid else None
-
-
-def _check_validity(report: Report, card: DecodedCard, binding: _Binding, clock: datetime) -> None:
-    nbf, exp = card.claims.get("nbf"), card.claims.get("exp")
+def _check_validity(
+    report: Report, claims: dict[str, Any], trusted: TrustedKey | None, clock: datetime
+) -> None:
+    nbf, exp = claims.get("nbf"), claims.get("exp")
+    if (
+        type(nbf) is int
+        and (exp is None or type(exp) is int)
+        and (trusted is None or (trusted.not_before is None and trusted.not_after is None))
+        and clock.tzinfo is not None
+    ):
+        # The usual card (whole seconds) from a bare key: in force needs no datetime built.
+        # Whole seconds against the clock's float: exact, as the clock has microseconds at most.
+        now = clock.timestamp()
+        if 0 <= nbf <= now and (exp is None or now <= exp <= _LAST_SECOND):
+            report.passed("validity_period")
+            return
     try:
         issued = _claim_time(nbf, "nbf", required=True)
         expires = _claim_time(exp, "exp", required=False)
     except ValueError as error:
         report.fail(codes.SCHEMA_INVALID, str(error), check="validity_period")
         return
-    check_validity_period(
-        report, issued_at=issued, expires=expires, clock=clock, key=binding.trusted
-    )
+    check_validity_period(report, issued_at=issued, expires=expires, clock=clock, key=trusted)
+
+
+# The last whole second a datetime holds (later claims are refused as unrepresentable),
+# counted exactly: as a float, datetime.max rounds up into the year 10000.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_SECOND = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
 
 
 def _claim_time(value: Any, claim: str, *, required: bool) -> datetime | None:
@@ -329,11 +381,11 @@ def _claim_time(value: Any, claim: str, *, required: bool) -> datetime | None:
         raise ValueError(f"the card's {claim} {value} is not a representable time") from None
 
 
-def _check_revocation(report: Report, card: DecodedCard, binding: _Binding) -> None:
+def _check_revocation(
+    report: Report, card: DecodedCard, issuer: ShcIssuer, key: ShcKey | None, rid: str | None
+) -> None:
     """Per the framework: a rid listed in the key's CRL revokes the card (if nbf is earlier)."""
-    issuer, key = binding.issuer, binding.key
-    crl = issuer.crls.get(card.kid) if issuer is not None else None
-    rid = _rid(card)
+    crl = issuer.crls.get(card.kid)
     if crl is None:
         if key is not None and key.crl_version is not None:
             report.extra["revocation"] = (
@@ -373,8 +425,6 @@ def encode(
     ``kid`` defaults to the key's RFC 7638 thumbprint (the framework requires exactly that);
     ``nbf`` and ``exp`` are datetimes or seconds since 1970; ``rid`` is the revocation id.
     """
-    from healthcert.formats.shc_fhir import FHIR_VERSION, bundle_from_certificate
-
     if not iss.startswith(("https://", "http://")) or iss.endswith("/"):
         raise RequestError(f"the issuer URL {iss!r} must be http(s) without a trailing '/'")
     try:
@@ -387,8 +437,8 @@ def encode(
     credential: dict[str, Any] = {
         "type": [HEALTH_CARD_TYPE],
         "credentialSubject": {
-            "fhirVersion": FHIR_VERSION,
-            "fhirBundle": bundle_from_certificate(cert),
+            "fhirVersion": shc_fhir.FHIR_VERSION,
+            "fhirBundle": shc_fhir.bundle_from_certificate(cert),
         },
     }
     if rid is not None:

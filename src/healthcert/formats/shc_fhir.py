@@ -22,9 +22,11 @@ the framework asks for QR codes (no ids, no text, no displays, ``resource:n`` re
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -39,7 +41,7 @@ from healthcert.model.certificate import (
     TestResult,
     Vaccination,
 )
-from healthcert.model.names import transliterate
+from healthcert.model.names import normalise_standard, transliterate
 
 FHIR_VERSION = "4.0.1"
 _FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -54,8 +56,7 @@ class ContentError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class CardContext:
+class CardContext(NamedTuple):
     """What the canonical entry needs and the bundle does not hold."""
 
     country: str
@@ -65,18 +66,65 @@ class CardContext:
 
 def certificate_from_bundle(bundle: Any, context: CardContext) -> Certificate:
     """The canonical certificate of an SHC FHIR Bundle; ContentError when there is none."""
-    resources = _resources(bundle)
-    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
-    immunizations = [r for r in resources if _is_given_immunization(r)]
-    tests = [r for r in resources if _is_covid_test(r)]
-    if patient is None or not (immunizations or tests):
-        raise ContentError(codes.CONTENT_UNSUPPORTED, _unsupported_message(resources, patient))
+    holder, entry = _mapped(bundle, context)
     try:
-        entry = _vaccination(immunizations, context) if immunizations else _test(tests, context)
         # One validation of the whole document: a third cheaper than validating its parts.
-        return Certificate.model_validate({"holder": _holder(patient), "entry": entry})
+        return Certificate.model_validate({"holder": holder, "entry": entry})
     except (ValidationError, ValueError, TypeError, KeyError) as error:
         raise ContentError(codes.SCHEMA_INVALID, _first_line(error)) from None
+
+
+def certificate_json(bundle: Any, context: CardContext) -> dict[str, Any]:
+    """The JSON of ``certificate_from_bundle(bundle, context)`` (``model_dump(mode="json")``).
+
+    Every verified card shows it, and building the pydantic model cost more than decoding the
+    card; so a card written plainly (Latin names or their Doc 9303 form, codes and texts within
+    the model's limits) is written straight from the mapping, and anything else goes through
+    the model, which either reads it or says why not. The tests hold the two ways equal.
+    """
+    direct = _direct_json(bundle, context)
+    if direct is not None:
+        return direct
+    holder, entry = _mapped(bundle, context)
+    try:
+        certificate = Certificate.model_validate({"holder": holder, "entry": entry})
+    except (ValidationError, ValueError, TypeError, KeyError) as error:
+        raise ContentError(codes.SCHEMA_INVALID, _first_line(error)) from None
+    return certificate.model_dump(mode="json")
+
+
+def _mapped(bundle: Any, context: CardContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model's input for the bundle: the holder and the entry, before validation."""
+    patient, immunizations, tests = _select(bundle)
+    if patient is None or not (immunizations or tests):
+        raise ContentError(
+            codes.CONTENT_UNSUPPORTED, _unsupported_message(_resources(bundle), patient)
+        )
+    try:
+        entry = _vaccination(immunizations, context) if immunizations else _test(tests, context)
+        return _holder(patient), entry
+    except (ValueError, TypeError, KeyError) as error:
+        raise ContentError(codes.SCHEMA_INVALID, _first_line(error)) from None
+
+
+def _select(
+    bundle: Any,
+) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The first Patient, the completed Immunizations and the SARS-CoV-2 test results."""
+    patient: Mapping[str, Any] | None = None
+    immunizations: list[Mapping[str, Any]] = []
+    tests: list[Mapping[str, Any]] = []
+    for resource in _resources(bundle):
+        kind = resource.get("resourceType")
+        if kind == "Patient":
+            if patient is None:
+                patient = resource
+        elif kind == "Immunization":
+            if resource.get("status") == "completed":
+                immunizations.append(resource)
+        elif _is_covid_test(resource):
+            tests.append(resource)
+    return patient, immunizations, tests
 
 
 def resource_counts(bundle: Any) -> dict[str, int]:
@@ -108,10 +156,6 @@ def _unsupported_message(resources: Sequence[Mapping[str, Any]], patient: object
     )
 
 
-def _is_given_immunization(resource: Mapping[str, Any]) -> bool:
-    return resource.get("resourceType") == "Immunization" and resource.get("status") == "completed"
-
-
 def _is_covid_test(resource: Mapping[str, Any]) -> bool:
     if resource.get("resourceType") != "Observation":
         return False
@@ -133,18 +177,31 @@ EN_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-represe
 
 
 def _holder(patient: Mapping[str, Any]) -> dict[str, Any]:
-    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
-    written = [n for n in names if not _is_alphabetic(n)]
-    official = [n for n in written if n.get("use") == "official"]
+    # As written: the first official name that is not the alphabetic form, else the first
+    # such name of any use; and the first alphabetic (Doc 9303) form, if the card has one.
+    first: Mapping[str, Any] | None = None
+    official: Mapping[str, Any] | None = None
+    alphabetic: Mapping[str, Any] | None = None
+    for name in patient.get("name") or ():
+        if not isinstance(name, dict):
+            continue
+        if _is_alphabetic(name):
+            if alphabetic is None:
+                alphabetic = name
+            continue
+        if first is None:
+            first = name
+        if official is None and name.get("use") == "official":
+            official = name
     family_name, given_name = _name_parts(
-        official[0] if official else written[0] if written else {}
+        official if official is not None else first if first is not None else {}
     )
-    alphabetic = next((_name_parts(n) for n in names if _is_alphabetic(n)), None)
     # The model's own transliteration, called here rather than from its validator: the same
     # result, without the validator's per-field overhead (a third of a card's mapping time).
-    family_latin, given_latin = alphabetic or (
-        _latin(family_name, "family_name"),
-        _latin(given_name, "given_name"),
+    family_latin, given_latin = (
+        _name_parts(alphabetic)
+        if alphabetic is not None
+        else (_latin(family_name, "family_name"), _latin(given_name, "given_name"))
     )
     return {
         "family_name": family_name,
@@ -176,7 +233,14 @@ def _is_alphabetic(name: Mapping[str, Any]) -> bool:
 
 
 def _latin(name: Any, field: str) -> str | None:
-    return transliterate(name, field) if isinstance(name, str) else None
+    return _transliterated(name, field) if isinstance(name, str) else None
+
+
+# Names recur from card to card (given names most of all), and transliterating one costs a few
+# microseconds of every card's budget. Refusals raise and so are never kept.
+@lru_cache(maxsize=4096)
+def _transliterated(name: str, field: str) -> str:
+    return transliterate(name, field)
 
 
 def _vaccination(immunizations: list[Mapping[str, Any]], context: CardContext) -> dict[str, Any]:
@@ -188,7 +252,7 @@ def _vaccination(immunizations: list[Mapping[str, Any]], context: CardContext) -
     vaccine = _vaccine_codes(latest.get("vaccineCode"))
     return {
         "kind": "vaccination",
-        "disease": COVID_19 if vaccine.product_known else terminology.UNKNOWN,
+        "disease": vaccine.disease,
         "vaccine": vaccine.codes.vaccine,
         "product": vaccine.codes.product,
         "manufacturer": vaccine.codes.manufacturer,
@@ -205,19 +269,39 @@ def _vaccination(immunizations: list[Mapping[str, Any]], context: CardContext) -
 class _Vaccine:
     codes: terminology.VaccineCodes
     product_known: bool
+    # Whether the model takes the three codes as they are: the direct way's question, answered
+    # once for each vaccine code a card may name.
+    plain: bool
+
+    @property
+    def disease(self) -> str:
+        return COVID_19 if self.product_known else terminology.UNKNOWN
+
+
+def _vaccine(codes: terminology.VaccineCodes, *, product_known: bool) -> _Vaccine:
+    plain = _code(codes.vaccine) and _code(codes.product) and _code(codes.manufacturer)
+    return _Vaccine(codes, product_known, plain)
 
 
 def _vaccine_codes(concept: Any) -> _Vaccine:
     codings = _codings(concept)
     for system, code in codings:
-        known = terminology.vaccine_from_coding(system, code)
+        known = _known_vaccine(system, code)
         if known is not None:
-            return _Vaccine(known, product_known=True)
+            return known
     if not codings:
         raise ValueError("the Immunization has no vaccineCode coding")
     system, code = codings[0]
     unknown = terminology.token(system, code)
-    return _Vaccine(terminology.VaccineCodes(unknown, unknown, terminology.UNKNOWN), False)
+    codes = terminology.VaccineCodes(unknown, unknown, terminology.UNKNOWN)
+    return _vaccine(codes, product_known=False)
+
+
+# Few vaccine codes exist, and every card names one: each is looked up once.
+@lru_cache(maxsize=1024)
+def _known_vaccine(system: str, code: str) -> _Vaccine | None:
+    known = terminology.vaccine_from_coding(system, code)
+    return None if known is None else _vaccine(known, product_known=True)
 
 
 def _dose_numbers(immunization: Mapping[str, Any], doses_listed: int) -> tuple[int, int]:
@@ -235,14 +319,9 @@ def _test(observations: list[Mapping[str, Any]], context: CardContext) -> dict[s
         (_datetime(r.get("effectiveDateTime")), index, r) for index, r in enumerate(observations)
     ]
     sample_time, _, latest = max(timed, key=lambda item: (item[0], item[1]))
-    test_type = next(
-        known
-        for system, code in _codings(latest.get("code"))
-        if system == terminology.LOINC and (known := terminology.test_type_from_loinc(code))
-    )
     return {
         "kind": "test",
-        "test_type": test_type,
+        "test_type": _test_type(latest),
         "sample_time": sample_time,
         "result": _result(latest.get("valueCodeableConcept")),
         "centre": _performer(latest),
@@ -250,6 +329,15 @@ def _test(observations: list[Mapping[str, Any]], context: CardContext) -> dict[s
         "issuer": context.issuer,
         "certificate_id": _identifier(latest) or context.certificate_id,
     }
+
+
+def _test_type(observation: Mapping[str, Any]) -> str:
+    """The canonical test type of a SARS-CoV-2 test result (one ``_is_covid_test`` took)."""
+    return next(
+        known
+        for system, code in _codings(observation.get("code"))
+        if system == terminology.LOINC and (known := terminology.test_type_from_loinc(code))
+    )
 
 
 def _result(concept: Any) -> str:
@@ -315,6 +403,228 @@ def _first_line(error: BaseException) -> str:
         where = ".".join(str(part) for part in first["loc"])
         return f"{where}: {first['msg']}" if where else str(first["msg"])
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+# --- the model's JSON, written straight -----------------------------------------------------
+#
+# For the cards issuers write: a Patient first, then only completed Immunizations, or only
+# final SARS-CoV-2 Observations; names in Latin script or with their Doc 9303 form; codes and
+# texts within the model's limits. Anything else returns None and goes through the model.
+
+# The model's rules for a date of birth (empty, YYYY, YYYY-MM or YYYY-MM-DD, 1900-2099, a
+# calendar date), for a country, and the schema version it writes by default.
+_BIRTH = re.compile(r"(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?", re.ASCII)
+_BIRTH_PADDING = {4: "-01-01", 7: "-01", 10: ""}
+_COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
+_SCHEMA_VERSION: str = Certificate.model_fields["schema_version"].default
+_MAX_TEXT = 80
+
+
+def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
+    """The model's JSON of a plainly written card, or None to leave the card to the model."""
+    if type(bundle) is not dict or bundle.get("resourceType") != "Bundle":
+        return None
+    entries = bundle.get("entry")
+    if type(entries) is not list or len(entries) < 2:
+        return None
+    resources = [item.get("resource") if type(item) is dict else None for item in entries]
+    patient = resources[0]
+    if type(patient) is not dict or patient.get("resourceType") != "Patient":
+        return None
+    del resources[0]
+    first = resources[0]
+    kind = first.get("resourceType") if type(first) is dict else None
+    country, issuer, _ = context
+    if type(country) is not str or not _COUNTRY.fullmatch(country) or not _text(issuer):
+        return None
+    # What the mapping raises on, it raises again on the model's way, with its message.
+    try:
+        if kind == "Immunization":
+            entry = _direct_vaccination(resources, context)
+        elif kind == "Observation":
+            entry = _direct_test(resources, context)
+        else:
+            return None
+        holder = _direct_holder(patient) if entry is not None else None
+    except (ValueError, TypeError, KeyError):
+        return None
+    if holder is None:
+        return None
+    return {"holder": holder, "entry": entry, "schema_version": _SCHEMA_VERSION}
+
+
+def _direct_holder(patient: dict[str, Any]) -> dict[str, Any] | None:
+    birth = patient.get("birthDate") or ""
+    if type(birth) is not str or (birth and not _plain_birth(birth)):
+        return None
+    names = patient.get("name")
+    name = names[0] if type(names) is list and len(names) == 1 else None
+    if type(name) is not dict or "extension" in name:
+        return _holder_through_mapping(patient)
+    # One name, as written (in Latin script): its Doc 9303 form is derived, as the model does.
+    family, given = name.get("family"), name.get("given")
+    if type(family) is not str or not family or type(given) is not list or not given:
+        return _holder_through_mapping(patient)
+    given_name = " ".join(given)
+    family_latin = _transliterated(family, "family_name")
+    given_latin = _transliterated(given_name, "given_name")
+    if len(family) > _MAX_TEXT or len(given_name) > _MAX_TEXT or not (family_latin or given_latin):
+        return None
+    return {
+        "family_name": family,
+        "given_name": given_name,
+        "family_name_latin": family_latin,
+        "given_name_latin": given_latin,
+        "date_of_birth": birth,
+    }
+
+
+def _holder_through_mapping(patient: dict[str, Any]) -> dict[str, Any] | None:
+    """The holder of any other Patient: the mapping's, with the checks the model would make."""
+    holder = _holder(patient)
+    family, given = holder["family_name"], holder["given_name"]
+    family_latin = _plain_latin(family, holder["family_name_latin"], "family_name_latin")
+    given_latin = _plain_latin(given, holder["given_name_latin"], "given_name_latin")
+    if (
+        isinstance(family_latin, _ToModel)
+        or isinstance(given_latin, _ToModel)
+        or not (family_latin or given_latin)
+        or not _optional_text(family)
+        or not _optional_text(given)
+    ):
+        return None
+    holder["family_name_latin"] = family_latin
+    holder["given_name_latin"] = given_latin
+    return holder
+
+
+class _ToModel:
+    """A value the model alone can judge: the direct way gives the card up to the model."""
+
+
+_TO_MODEL = _ToModel()
+
+
+def _plain_latin(written: object, latin: object, field: str) -> str | _ToModel | None:
+    """The Doc 9303 form as the model keeps it, or _TO_MODEL.
+
+    A missing form beside a written name is the model's to derive; a form not yet standard is
+    standardised here by the model's own function, or left to the model to refuse.
+    """
+    if latin is None:
+        return None if written is None else _TO_MODEL
+    if type(latin) is not str:
+        return _TO_MODEL
+    try:
+        return normalise_standard(latin, field)
+    except ValueError:
+        return _TO_MODEL
+
+
+def _plain_birth(birth: str) -> bool:
+    if _BIRTH.fullmatch(birth) is None:
+        return False
+    try:
+        dt.date.fromisoformat(birth + _BIRTH_PADDING[len(birth)])
+    except ValueError:
+        return False
+    return True
+
+
+def _direct_vaccination(resources: list[Any], context: CardContext) -> dict[str, Any] | None:
+    latest: dict[str, Any] = {}
+    date = dt.date.min
+    for resource in resources:
+        if (
+            type(resource) is not dict
+            or resource.get("resourceType") != "Immunization"
+            or resource.get("status") != "completed"
+        ):
+            return None
+        day = _date(resource.get("occurrenceDateTime"))
+        if day >= date:  # of doses on one day, the last listed
+            latest, date = resource, day
+    dose, series = _dose_numbers(latest, len(resources))
+    vaccine = _vaccine_codes(latest.get("vaccineCode"))
+    certificate_id = _identifier(latest) or context.certificate_id
+    # The mapping's dose is an int; its series may be a boolean, which the model refuses.
+    if dose < 1 or type(series) is not int or not vaccine.plain or not _text(certificate_id):
+        return None
+    codes = vaccine.codes
+    return {
+        "kind": "vaccination",
+        "disease": vaccine.disease,
+        "vaccine": codes.vaccine,
+        "product": codes.product,
+        "manufacturer": codes.manufacturer,
+        "dose_number": dose,
+        "total_doses": series,
+        "date": date.isoformat(),
+        "country": context.country,
+        "issuer": context.issuer,
+        "certificate_id": certificate_id,
+    }
+
+
+def _direct_test(resources: list[Any], context: CardContext) -> dict[str, Any] | None:
+    latest: dict[str, Any] = {}
+    when: dt.datetime | None = None
+    for resource in resources:
+        if type(resource) is not dict or type(resource.get("status")) is not str:
+            return None
+        if not _is_covid_test(resource):
+            return None
+        moment = _datetime(resource.get("effectiveDateTime"))
+        if when is None or moment >= when:  # of tests at one time, the last listed
+            latest, when = resource, moment
+    if when is None:
+        return None
+    sample_time = _plain_time(when)
+    result = _result(latest.get("valueCodeableConcept"))
+    centre = _performer(latest)
+    certificate_id = _identifier(latest) or context.certificate_id
+    if (
+        sample_time is None
+        or not _code(result)
+        or not _optional_text(centre)
+        or not _text(certificate_id)
+    ):
+        return None
+    return {
+        "kind": "test",
+        "disease": COVID_19,
+        "test_type": _test_type(latest),
+        "test_name": None,
+        "test_device": None,
+        "sample_time": sample_time,
+        "result": result,
+        "centre": centre,
+        "country": context.country,
+        "issuer": context.issuer,
+        "certificate_id": certificate_id,
+    }
+
+
+def _plain_time(moment: dt.datetime) -> str | None:
+    """An aware date and time as the model writes it: ISO 8601, a zero offset as Z."""
+    offset = moment.utcoffset()
+    # The model writes offsets in whole minutes, dropping any seconds: those go through it.
+    if offset is None or offset.microseconds or offset.seconds % 60:
+        return None
+    text = moment.isoformat()
+    return text if offset else text[:-6] + "Z"
+
+
+def _code(value: object) -> bool:
+    return type(value) is str and 0 < len(value) <= _MAX_TEXT
+
+
+def _text(value: object) -> bool:
+    return type(value) is str and len(value) <= _MAX_TEXT
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or _text(value)
 
 
 # --- writing --------------------------------------------------------------------------------
