@@ -4,7 +4,8 @@
 
 Issues COUNT distinct EU DCC payloads, then times `healthcert verify --batch` over them as a
 whole process (and its start-up on an empty batch), one worker and two, and raw ECDSA P-256
-verification of the same signatures with `cryptography`. Prints rates and ratios.
+verification of the same signatures with `cryptography`, each the best of ROUNDS runs. Prints
+rates and ratios.
 Not a test: timings depend on the machine, so nothing here asserts.
 """
 
@@ -29,6 +30,8 @@ from healthcert.issue import issue_hc1, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
+
+ROUNDS = 2
 
 
 def _request(index: int) -> dict[str, object]:
@@ -112,15 +115,19 @@ def main() -> None:
 
         trust.write_bytes(dsc.certificate.public_bytes(Encoding.PEM))
         payloads, issue_seconds = _issue(signer, count, now)
-        sign_seconds = _raw_sign_seconds(signer, count)
+        again = [_issue(signer, count, now)[1] for _ in range(ROUNDS - 1)]
+        issue_seconds = min([issue_seconds, *again])
+        sign_seconds = min(_raw_sign_seconds(signer, count) for _ in range(ROUNDS))
         batch, empty = work / "batch.txt", work / "empty.txt"
         batch.write_text("\n".join(payloads) + "\n")
         empty.write_text("")
         at = (now + timedelta(hours=1)).isoformat()
+        # The best of a few runs each: on a shared machine a neighbour's burst lands on one run.
         startup = min(_verify_process(empty, trust, 1, at) for _ in range(3))
-        one = _verify_process(batch, trust, 1, at)
-        two = _verify_process(batch, trust, 2, at)
-        raw = _raw_verify_seconds(payloads, dsc.certificate.public_key())  # type: ignore[arg-type]
+        one = min(_verify_process(batch, trust, 1, at) for _ in range(ROUNDS))
+        two = min(_verify_process(batch, trust, 2, at) for _ in range(ROUNDS))
+        key = dsc.certificate.public_key()
+        raw = min(_raw_verify_seconds(payloads, key) for _ in range(ROUNDS))  # type: ignore[arg-type]
     _report(count, issue_seconds, sign_seconds, startup, one, two, raw)
 
 
