@@ -64,7 +64,11 @@ def _strip_padding(text: str) -> str:
 def _decode_bare(bare: bytes, *, strict: bool = True) -> bytes:
     if len(bare) % 4 == 1:
         raise Base64Error("a length of 4n+1 characters encodes no byte string")
+    padded = bare + b"=" * (-len(bare) % 4)
     try:
-        return binascii.a2b_base64(bare + b"=" * (-len(bare) % 4), strict_mode=strict)
+        # The lenient mode is the default: asked for by name, it costs a keyword parse.
+        if strict:
+            return binascii.a2b_base64(padded, strict_mode=True)
+        return binascii.a2b_base64(padded)
     except binascii.Error as error:
         raise Base64Error(str(error)) from None
