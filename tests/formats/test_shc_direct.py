@@ -21,6 +21,7 @@ from healthcert.formats import shc_fhir, terminology
 from healthcert.formats.shc_fhir import CardContext, ContentError
 from healthcert.model import certificate as model
 from healthcert.model.certificate import Certificate, Holder, TestResult, Vaccination
+from healthcert.model.names import TransliterationError, transliterate
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "shc" / "examples"
 CONTEXT = CardContext(country="CA", issuer="Example Health", certificate_id="rid-1")
@@ -502,3 +503,30 @@ def test_any_sample_time_is_written_as_the_model_writes_it(moment: dt.datetime) 
     bundle = copy.deepcopy(ISSUED[2])
     _first(bundle, "Observation")["effectiveDateTime"] = moment.isoformat()
     _assert_alike(bundle)
+
+
+_NAME_CHARACTERS = st.one_of(
+    st.sampled_from([*"aZ .-'’\u00a0\t,Öößæ\u0308\u0301王ŁĲ<", "  ", " \u0308"]),
+    st.characters(max_codepoint=0x2FF),
+    st.characters(),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NAME_CHARACTERS, max_size=30).map("".join))
+def test_names_are_transliterated_word_by_word_as_whole(name: str) -> None:
+    try:
+        expected: object = transliterate(name, "family_name")
+    except TransliterationError as error:
+        expected = ("refused", str(error))
+    try:
+        found: object = shc_fhir._doc9303(name, "family_name")
+    except TransliterationError as error:
+        found = ("refused", str(error))
+    assert found == expected
+
+
+def test_long_names_are_cut_where_the_whole_name_is() -> None:
+    name = " ".join(["Abcdefghij"] * 9 + ["Ölund"])
+    assert shc_fhir._doc9303(name, "given_name") == transliterate(name, "given_name")
+    assert len(shc_fhir._doc9303(name, "given_name")) == 80

@@ -23,7 +23,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 from healthcert import report as codes
-from healthcert.codec import b64, jws, shc_numeric
+from healthcert.codec import b64, deflate, jws, shc_numeric
 from healthcert.errors import PayloadError, RequestError
 from healthcert.formats import shc_fhir
 from healthcert.formats.base import (
@@ -74,11 +74,15 @@ def looks_like(payload: str) -> bool:
 
 def decode(payload: str) -> DecodedCard:
     """Undo the QR digits, the JWS, DEFLATE and JSON; PayloadError names the failing step."""
-    header_b64, signing_input, compressed, signature = jws.decode_compact(
-        _jws_bytes(payload.strip())
-    )
+    text = payload.strip()
+    if shc_numeric.has_prefix(text):
+        # Read from digits, every byte is one of the compact JWS alphabet already.
+        parts = jws.decode_compact(shc_numeric.qr_text_to_bytes(text), alphabet_checked=True)
+    else:
+        parts = jws.decode_compact(_jws_bytes(text))
+    header_b64, signing_input, compressed, signature = parts
     kid = _header_kid(header_b64)
-    claims = _claims(jws.inflate_raw(compressed))
+    claims = _claims(deflate.inflate(compressed, wbits=deflate.RAW))
     iss = claims.get("iss")
     if not isinstance(iss, str) or not iss:
         raise PayloadError(codes.SCHEMA_INVALID, "the card has no issuer URL (iss)")
@@ -86,8 +90,7 @@ def decode(payload: str) -> DecodedCard:
 
 
 def _jws_bytes(text: str) -> bytes:
-    if shc_numeric.has_prefix(text):
-        return shc_numeric.qr_text_to_bytes(text)
+    """The JWS of a ``.smart-health-card`` file holding one card, or of a bare JWS."""
     if text.startswith("{"):
         cards = cards_from_file(text)
         if len(cards) != 1:
@@ -351,7 +354,7 @@ def _check_validity(
     ):
         # The usual card (whole seconds) from a bare key: in force needs no datetime built.
         # Whole seconds against the clock's float: exact, as the clock has microseconds at most.
-        now = clock.timestamp()
+        now = _seconds_of(clock)
         if 0 <= nbf <= now and (exp is None or now <= exp <= _LAST_SECOND):
             report.passed("validity_period")
             return
@@ -362,6 +365,19 @@ def _check_validity(
         report.fail(codes.SCHEMA_INVALID, str(error), check="validity_period")
         return
     check_validity_period(report, issued_at=issued, expires=expires, clock=clock, key=trusted)
+
+
+# The clock a batch of cards is verified at, and its seconds: computed once, not per card.
+_last_clock: tuple[datetime | None, float] = (None, 0.0)
+
+
+def _seconds_of(clock: datetime) -> float:
+    global _last_clock
+    known, seconds = _last_clock
+    if clock is not known:
+        seconds = clock.timestamp()
+        _last_clock = (clock, seconds)
+    return seconds
 
 
 # The last whole second a datetime holds (later claims are refused as unrepresentable),
@@ -396,7 +412,8 @@ def _check_revocation(
     if rid is None:
         return  # the card has no rid, so the rid method cannot revoke it
     nbf = card.claims.get("nbf")
-    when = float(nbf) if isinstance(nbf, int | float) and not isinstance(nbf, bool) else None
+    # A tuple of types, not int | float: the union would be built anew on every card.
+    when = float(nbf) if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) else None
     if crl.revokes(rid, when):
         report.fail(codes.REVOKED, f"the issuer revoked this card (rid {rid})", "revocation")
     else:

@@ -41,7 +41,12 @@ from healthcert.model.certificate import (
     TestResult,
     Vaccination,
 )
-from healthcert.model.names import normalise_standard, transliterate
+from healthcert.model.names import (
+    MAX_LENGTH,
+    TransliterationError,
+    normalise_standard,
+    transliterate,
+)
 
 FHIR_VERSION = "4.0.1"
 _FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -233,14 +238,37 @@ def _is_alphabetic(name: Mapping[str, Any]) -> bool:
 
 
 def _latin(name: Any, field: str) -> str | None:
-    return _transliterated(name, field) if isinstance(name, str) else None
+    return _doc9303(name, field) if isinstance(name, str) else None
 
 
-# Names recur from card to card (given names most of all), and transliterating one costs a few
-# microseconds of every card's budget. Refusals raise and so are never kept.
 @lru_cache(maxsize=4096)
-def _transliterated(name: str, field: str) -> str:
-    return transliterate(name, field)
+def _doc9303(name: str, field: str) -> str:
+    """``transliterate(name, field)``, word by word.
+
+    Transliterating a whole name runs Unicode normalisation, case tables and two regular
+    expressions on every card, and their code and tables crowd the signature check out of the
+    processor's cache. Words recur from card to card where whole names do not; a word of ASCII
+    letters needs only upper-casing; and as transliteration maps character by character and a
+    space composes with nothing, the words' forms joined by '<' are the name's. A word that
+    cannot be transliterated sends the whole name to ``transliterate``, which says why.
+    """
+    forms = []
+    for word in name.split(" "):
+        if word.isascii() and word.isalpha():
+            forms.append(word.upper())
+        elif word:
+            try:
+                form = _transliterated_word(word)
+            except TransliterationError:
+                return transliterate(name, field)
+            if form:
+                forms.append(form)
+    return "<".join(forms)[:MAX_LENGTH]
+
+
+@lru_cache(maxsize=4096)
+def _transliterated_word(word: str) -> str:
+    return transliterate(word, "")
 
 
 def _vaccination(immunizations: list[Mapping[str, Any]], context: CardContext) -> dict[str, Any]:
@@ -284,6 +312,15 @@ def _vaccine(codes: terminology.VaccineCodes, *, product_known: bool) -> _Vaccin
 
 
 def _vaccine_codes(concept: Any) -> _Vaccine:
+    single = concept.get("coding") if type(concept) is dict else None
+    if type(single) is list and len(single) == 1 and type(single[0]) is dict:
+        # The usual vaccineCode, one coding of a known vaccine: looked up without the list of
+        # (system, code) pairs that _codings builds for the general case.
+        system, code = single[0].get("system"), single[0].get("code")
+        if type(system) is str and type(code) is str:
+            known = _known_vaccine(system, code)
+            if known is not None:
+                return known
     codings = _codings(concept)
     for system, code in codings:
         known = _known_vaccine(system, code)
@@ -427,22 +464,19 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
     entries = bundle.get("entry")
     if type(entries) is not list or len(entries) < 2:
         return None
-    resources = [item.get("resource") if type(item) is dict else None for item in entries]
-    patient = resources[0]
-    if type(patient) is not dict or patient.get("resourceType") != "Patient":
+    patient, first = _resource(entries[0]), _resource(entries[1])
+    if patient is None or first is None or patient.get("resourceType") != "Patient":
         return None
-    del resources[0]
-    first = resources[0]
-    kind = first.get("resourceType") if type(first) is dict else None
+    kind = first.get("resourceType")
     country, issuer, _ = context
     if type(country) is not str or not _COUNTRY.fullmatch(country) or not _text(issuer):
         return None
     # What the mapping raises on, it raises again on the model's way, with its message.
     try:
         if kind == "Immunization":
-            entry = _direct_vaccination(resources, context)
+            entry = _direct_vaccination(entries, context)
         elif kind == "Observation":
-            entry = _direct_test(resources, context)
+            entry = _direct_test(entries, context)
         else:
             return None
         holder = _direct_holder(patient) if entry is not None else None
@@ -451,6 +485,11 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
     if holder is None:
         return None
     return {"holder": holder, "entry": entry, "schema_version": _SCHEMA_VERSION}
+
+
+def _resource(entry: Any) -> dict[str, Any] | None:
+    resource = entry.get("resource") if type(entry) is dict else None
+    return resource if type(resource) is dict else None
 
 
 def _direct_holder(patient: dict[str, Any]) -> dict[str, Any] | None:
@@ -466,8 +505,8 @@ def _direct_holder(patient: dict[str, Any]) -> dict[str, Any] | None:
     if type(family) is not str or not family or type(given) is not list or not given:
         return _holder_through_mapping(patient)
     given_name = " ".join(given)
-    family_latin = _transliterated(family, "family_name")
-    given_latin = _transliterated(given_name, "given_name")
+    family_latin = _doc9303(family, "family_name")
+    given_latin = _doc9303(given_name, "given_name")
     if len(family) > _MAX_TEXT or len(given_name) > _MAX_TEXT or not (family_latin or given_latin):
         return None
     return {
@@ -531,20 +570,23 @@ def _plain_birth(birth: str) -> bool:
     return True
 
 
-def _direct_vaccination(resources: list[Any], context: CardContext) -> dict[str, Any] | None:
+def _direct_vaccination(entries: list[Any], context: CardContext) -> dict[str, Any] | None:
+    """The entry of a card whose entries after the Patient are all completed Immunizations."""
     latest: dict[str, Any] = {}
-    date = dt.date.min
-    for resource in resources:
+    date, written = dt.date.min, ""
+    for index in range(1, len(entries)):
+        resource = _resource(entries[index])
         if (
-            type(resource) is not dict
+            resource is None
             or resource.get("resourceType") != "Immunization"
             or resource.get("status") != "completed"
         ):
             return None
-        day = _date(resource.get("occurrenceDateTime"))
+        value: Any = resource.get("occurrenceDateTime")
+        day = _date(value)  # a str, or it raised
         if day >= date:  # of doses on one day, the last listed
-            latest, date = resource, day
-    dose, series = _dose_numbers(latest, len(resources))
+            latest, date, written = resource, day, value
+    dose, series = _dose_numbers(latest, len(entries) - 1)
     vaccine = _vaccine_codes(latest.get("vaccineCode"))
     certificate_id = _identifier(latest) or context.certificate_id
     # The mapping's dose is an int; its series may be a boolean, which the model refuses.
@@ -559,18 +601,21 @@ def _direct_vaccination(resources: list[Any], context: CardContext) -> dict[str,
         "manufacturer": codes.manufacturer,
         "dose_number": dose,
         "total_doses": series,
-        "date": date.isoformat(),
+        # As written when it is YYYY-MM-DD (what isoformat gives back), else from the date.
+        "date": written[:10] if written[4] == "-" == written[7] else date.isoformat(),
         "country": context.country,
         "issuer": context.issuer,
         "certificate_id": certificate_id,
     }
 
 
-def _direct_test(resources: list[Any], context: CardContext) -> dict[str, Any] | None:
+def _direct_test(entries: list[Any], context: CardContext) -> dict[str, Any] | None:
+    """The entry of a card whose entries after the Patient are all SARS-CoV-2 test results."""
     latest: dict[str, Any] = {}
     when: dt.datetime | None = None
-    for resource in resources:
-        if type(resource) is not dict or type(resource.get("status")) is not str:
+    for index in range(1, len(entries)):
+        resource = _resource(entries[index])
+        if resource is None or type(resource.get("status")) is not str:
             return None
         if not _is_covid_test(resource):
             return None
@@ -685,8 +730,6 @@ def _alphabetic(holder: Holder) -> list[dict[str, Any]]:
 
 
 def _derivable(name: str | None, field: str) -> str | None:
-    from healthcert.model.names import TransliterationError
-
     try:
         return _latin(name, field)
     except TransliterationError:
