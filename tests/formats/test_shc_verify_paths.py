@@ -196,3 +196,61 @@ def test_a_card_valid_from_the_clock_itself(offset: int) -> None:
     report = Report(input="x")
     shc._check_validity(report, {"nbf": 1709337600 + offset}, None, clock)
     assert report.checks["validity_period"] is (offset <= 0)
+
+
+# --- a batch, stage by stage ---------------------------------------------------------------
+
+OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def _batch_payloads() -> list[str]:
+    card = _token(HEADER, CLAIMS)
+    header, payload, signature = card.split(".")
+    unsupported = json.loads(json.dumps(CLAIMS))
+    unsupported["vc"]["credentialSubject"]["fhirBundle"]["entry"].pop()
+    untyped = {**CLAIMS, "vc": {**CLAIMS["vc"], "type": ["x"]}}
+    return [
+        shc.to_numeric(card),
+        card,
+        _token(HEADER, {**CLAIMS, "nbf": 1809283600}),  # not yet valid
+        _token(HEADER, {**CLAIMS, "exp": 1709283601}),  # expired
+        _token(HEADER, {**CLAIMS, "nbf": "yesterday"}),
+        _token(HEADER, unsupported),
+        _token(HEADER, untyped),
+        _token({**HEADER, "kid": "unknown"}, CLAIMS),
+        _token(HEADER, {**CLAIMS, "iss": "https://elsewhere.example/shc"}),
+        _token(HEADER, CLAIMS, key=OTHER_KEY),  # the signature does not verify
+        f"{header}.{payload}.{signature[:-4]}AAAA",
+        _token({**HEADER, "zip": "GZIP"}, CLAIMS),
+        f"{header}.{b64.urlsafe_encode(jws.deflate_raw(b'[1, 2]'))}.{signature}",
+        "shc:/5678",
+        "shc:/1/2/" + shc.to_numeric(card)[5:40],
+        "eyJ.x.y",
+        shc.to_numeric(card),  # the same card twice
+    ]
+
+
+def _reports(payloads: list[str], many: bool) -> list[dict[str, Any]]:
+    issuers = ShcIssuers()
+    issuers.add_jwks(ISS, {"keys": [shc.issuer_jwk(KEY.public_key())]}, country="DE")
+    issuers.add_crl(ISS, {"kid": HEADER["kid"], "method": "rid", "ctr": 1, "rids": ["gone"]})
+    context = VerificationContext(trust=TrustStore(), clock=CLOCK, shc_issuers=issuers)
+    reports = [Report(input=str(index)) for index in range(len(payloads))]
+    if many:
+        shc.verify_many(list(zip(reports, payloads, strict=True)), context)
+    else:
+        for report, payload in zip(reports, payloads, strict=True):
+            shc.verify_into(report, payload, context)
+    return [report.as_json() for report in reports]
+
+
+def test_a_batch_reports_what_each_card_alone_reports() -> None:
+    payloads = _batch_payloads()
+    alone = _reports(payloads, many=False)
+    assert _reports(payloads, many=True) == alone
+    assert _reports(payloads[::-1], many=True) == [
+        {**report, "input": str(index)} for index, report in enumerate(alone[::-1])
+    ]
+    # The batch held every outcome, not only one.
+    assert {report["valid"] for report in alone} == {True, False}
+    assert len({tuple(error["code"] for error in r["errors"]) for r in alone}) >= 10

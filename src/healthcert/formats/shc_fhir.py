@@ -343,10 +343,11 @@ def _known_vaccine(system: str, code: str) -> _Vaccine | None:
 
 def _dose_numbers(immunization: Mapping[str, Any], doses_listed: int) -> tuple[int, int]:
     applied = immunization.get("protocolApplied")
-    if isinstance(applied, list) and applied and isinstance(applied[0], dict):
-        dose = applied[0].get("doseNumberPositiveInt")
-        series = applied[0].get("seriesDosesPositiveInt")
+    first = applied[0] if isinstance(applied, list) and applied else None
+    if isinstance(first, dict):
+        dose = first.get("doseNumberPositiveInt")
         if isinstance(dose, int) and not isinstance(dose, bool):
+            series = first.get("seriesDosesPositiveInt")
             return dose, series if isinstance(series, int) and series >= 1 else dose
     return doses_listed, doses_listed
 
@@ -403,10 +404,9 @@ def _performer(resource: Mapping[str, Any]) -> str | None:
 
 def _identifier(resource: Mapping[str, Any]) -> str | None:
     identifiers = resource.get("identifier")
-    if isinstance(identifiers, list) and identifiers and isinstance(identifiers[0], dict):
-        value = identifiers[0].get("value")
-        return value if isinstance(value, str) and value else None
-    return None
+    first = identifiers[0] if isinstance(identifiers, list) and identifiers else None
+    value = first.get("value") if isinstance(first, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _codings(concept: Any) -> list[tuple[str, str]]:
@@ -452,7 +452,10 @@ def _first_line(error: BaseException) -> str:
 # calendar date), for a country, and the schema version it writes by default.
 _BIRTH = re.compile(r"(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?", re.ASCII)
 _BIRTH_PADDING = {4: "-01-01", 7: "-01", 10: ""}
-_COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
+_CENTURIES = frozenset({"19", "20"})
+# Every country code the model takes (two of A-Z): a set lookup, where a regular expression
+# would bring its engine into every card's path.
+_COUNTRIES = frozenset(chr(a) + chr(b) for a in range(65, 91) for b in range(65, 91))
 _SCHEMA_VERSION: str = Certificate.model_fields["schema_version"].default
 _MAX_TEXT = 80
 
@@ -469,14 +472,14 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
         return None
     kind = first.get("resourceType")
     country, issuer, _ = context
-    if type(country) is not str or not _COUNTRY.fullmatch(country) or not _text(issuer):
+    if type(country) is not str or country not in _COUNTRIES or not _text(issuer):
         return None
     # What the mapping raises on, it raises again on the model's way, with its message.
     try:
         if kind == "Immunization":
-            entry = _direct_vaccination(entries, context)
+            entry = _direct_vaccination(entries, first, context)
         elif kind == "Observation":
-            entry = _direct_test(entries, context)
+            entry = _direct_test(entries, first, context)
         else:
             return None
         holder = _direct_holder(patient) if entry is not None else None
@@ -561,6 +564,13 @@ def _plain_latin(written: object, latin: object, field: str) -> str | _ToModel |
 
 
 def _plain_birth(birth: str) -> bool:
+    if len(birth) == 10 and birth[4] == "-" == birth[7] and birth[:2] in _CENTURIES:
+        # YYYY-MM-DD in the model's centuries: fromisoformat checks the digits and the day.
+        try:
+            dt.date.fromisoformat(birth)
+        except ValueError:
+            return False
+        return True
     if _BIRTH.fullmatch(birth) is None:
         return False
     try:
@@ -570,12 +580,15 @@ def _plain_birth(birth: str) -> bool:
     return True
 
 
-def _direct_vaccination(entries: list[Any], context: CardContext) -> dict[str, Any] | None:
-    """The entry of a card whose entries after the Patient are all completed Immunizations."""
+def _direct_vaccination(
+    entries: list[Any], first: dict[str, Any], context: CardContext
+) -> dict[str, Any] | None:
+    """The entry of a card whose entries after the Patient (``first`` the first of them) are
+    all completed Immunizations."""
     latest: dict[str, Any] = {}
     date, written = dt.date.min, ""
     for index in range(1, len(entries)):
-        resource = _resource(entries[index])
+        resource = first if index == 1 else _resource(entries[index])
         if (
             resource is None
             or resource.get("resourceType") != "Immunization"
@@ -609,12 +622,15 @@ def _direct_vaccination(entries: list[Any], context: CardContext) -> dict[str, A
     }
 
 
-def _direct_test(entries: list[Any], context: CardContext) -> dict[str, Any] | None:
-    """The entry of a card whose entries after the Patient are all SARS-CoV-2 test results."""
+def _direct_test(
+    entries: list[Any], first: dict[str, Any], context: CardContext
+) -> dict[str, Any] | None:
+    """The entry of a card whose entries after the Patient (``first`` the first of them) are
+    all SARS-CoV-2 test results."""
     latest: dict[str, Any] = {}
     when: dt.datetime | None = None
     for index in range(1, len(entries)):
-        resource = _resource(entries[index])
+        resource = first if index == 1 else _resource(entries[index])
         if resource is None or type(resource.get("status")) is not str:
             return None
         if not _is_covid_test(resource):
