@@ -9,6 +9,9 @@ separated by white space), the bare JWS, or a ``.smart-health-card`` file holdin
 Trust is bound to the issuer: the card's ``iss`` must be a trusted issuer URL, exactly, and its
 ``kid`` one of that issuer's keys (``VerificationContext.shc_issuers``). Keys a trust store
 holds with the same ``issuer_url`` are accepted too.
+
+``verify_into`` verifies one card; ``verify_many`` a batch, the same stages one at a time over
+all its cards (the pipeline hands it batches), with the same reports.
 """
 
 from __future__ import annotations
