@@ -54,6 +54,12 @@ def from_timestamp(seconds: int | float) -> datetime:
 # A moment as a datetime, or as POSIX seconds the way the CWT and JWT claims carry it.
 Instant = datetime | int | float
 
+# The whole seconds a datetime can show (years 1 to 9999), which reports and rules write times
+# in; counted exactly, as datetime.max as a float rounds up into the year 10000.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST_SECOND = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
+LAST_SECOND = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
+
 
 def seconds_of(moment: Instant) -> float:
     if moment.__class__ is int or moment.__class__ is float:

@@ -19,6 +19,8 @@ from healthcert import report as codes
 from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import PayloadError
 from healthcert.formats.base import (
+    FIRST_SECOND,
+    LAST_SECOND,
     VerificationContext,
     check_key_usage,
     check_validity_period,
@@ -76,15 +78,11 @@ class DecodedHcert(NamedTuple):
         return None
 
 
-# The span of datetime (years 1 to 9999), which reports and rules write times in.
-_FIRST_SECOND, _LAST_SECOND = -62135596800, 253402300799
-
-
 def _claim_seconds(value: Any) -> int | float | None:
     if value.__class__ is not int and value.__class__ is not float:  # not bool, not a tag
         return None
     # A NaN fails both comparisons, as it should.
-    return value if _FIRST_SECOND <= value <= _LAST_SECOND else None
+    return value if FIRST_SECOND <= value <= LAST_SECOND else None
 
 
 def looks_like(payload: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 import orjson
@@ -30,6 +30,7 @@ from healthcert.codec import b64, deflate, jws, shc_numeric
 from healthcert.errors import PayloadError, RequestError
 from healthcert.formats import shc_fhir
 from healthcert.formats.base import (
+    LAST_SECOND,
     VerificationContext,
     check_key_usage,
     check_validity_period,
@@ -397,8 +398,8 @@ def _check_validity(
     ):
         # The usual card (whole seconds) from a bare key: in force needs no datetime built.
         # Whole seconds against the clock's float: exact, as the clock has microseconds at most.
-        now = _seconds_of(clock)
-        if 0 <= nbf <= now and (exp is None or now <= exp <= _LAST_SECOND):
+        now = clock.timestamp()
+        if 0 <= nbf <= now and (exp is None or now <= exp <= LAST_SECOND):
             report.passed("validity_period")
             return
     try:
@@ -408,25 +409,6 @@ def _check_validity(
         report.fail(codes.SCHEMA_INVALID, str(error), check="validity_period")
         return
     check_validity_period(report, issued_at=issued, expires=expires, clock=clock, key=trusted)
-
-
-# The clock a batch of cards is verified at, and its seconds: computed once, not per card.
-_last_clock: tuple[datetime | None, float] = (None, 0.0)
-
-
-def _seconds_of(clock: datetime) -> float:
-    global _last_clock
-    known, seconds = _last_clock
-    if clock is not known:
-        seconds = clock.timestamp()
-        _last_clock = (clock, seconds)
-    return seconds
-
-
-# The last whole second a datetime holds (later claims are refused as unrepresentable),
-# counted exactly: as a float, datetime.max rounds up into the year 10000.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_LAST_SECOND = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
 
 
 def _claim_time(value: Any, claim: str, *, required: bool) -> datetime | None:
