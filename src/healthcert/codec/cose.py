@@ -13,9 +13,9 @@ import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from healthcert.codec import cbor
+from healthcert.codec.ecdsa import der_signature
 
 TAG_SIGN1 = 18
 TAG_CWT = 61
@@ -233,9 +233,7 @@ def _verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: byt
     half = (key.curve.key_size + 7) // 8
     if len(signature) != 2 * half:
         return False
-    r = int.from_bytes(signature[:half], "big")
-    s = int.from_bytes(signature[half:], "big")
-    key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+    key.verify(der_signature(signature, half), message, _ECDSA_SHA256)
     return True
 
 

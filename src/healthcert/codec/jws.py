@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from healthcert import report as codes
 from healthcert.codec import b64, canonical_json, deflate
+from healthcert.codec.ecdsa import der_signature
 from healthcert.errors import PayloadError
 from healthcert.limits import MAX_DECOMPRESSED_BYTES
 
@@ -165,25 +166,6 @@ def verify(
     except InvalidSignature:
         return False
     return True
-
-
-def der_signature(signature: bytes, size: int) -> bytes:
-    """The DER ECDSA-Sig-Value OpenSSL verifies, of a JOSE r||s whose halves are ``size`` bytes.
-
-    Written with byte operations: a third faster than through two integers and
-    ``encode_dss_signature``, on a path that runs per payload. Each half becomes a minimal
-    non-negative INTEGER (leading zeros dropped, one put back before a high bit).
-    """
-    r = signature[:size].lstrip(b"\0")
-    s = signature[size:].lstrip(b"\0")
-    if not r or r[0] & 0x80:
-        r = b"\0" + r
-    if not s or s[0] & 0x80:
-        s = b"\0" + s
-    length = len(r) + len(s) + 4
-    # At most 2 * (66 + 1 + 2) = 138 bytes (P-521): one length byte, or 0x81 and one.
-    head = bytes((0x30, length)) if length < 0x80 else bytes((0x30, 0x81, length))
-    return head + bytes((2, len(r))) + r + bytes((2, len(s))) + s
 
 
 def inflate_raw(data: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
