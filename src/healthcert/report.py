@@ -60,6 +60,14 @@ MANDATORY_CHECKS: tuple[str, ...] = ("decode", "signature", "validity_period")
 DECISION_CHECKS: frozenset[str] = frozenset({"rules"})
 
 
+def _unchecked() -> dict[str, bool | None]:
+    return dict.fromkeys(CHECK_NAMES)
+
+
+def _unknown_issuer() -> dict[str, Any]:
+    return {"country": None, "kid": None}
+
+
 @dataclass(slots=True)
 class ReportError:
     code: str
@@ -75,9 +83,9 @@ class Report:
 
     input: str
     format: str | None = None
-    checks: dict[str, bool | None] = field(default_factory=lambda: dict.fromkeys(CHECK_NAMES))
+    checks: dict[str, bool | None] = field(default_factory=_unchecked)
     errors: list[ReportError] = field(default_factory=list)
-    issuer: dict[str, Any] = field(default_factory=lambda: {"country": None, "kid": None})
+    issuer: dict[str, Any] = field(default_factory=_unknown_issuer)
     payload: str | None = None
     certificate: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -96,8 +104,7 @@ class Report:
     def restart(self) -> None:
         """Forget every finding, keeping the input and payload, to verify from the start."""
         self.format, self.certificate = None, None
-        self.checks = dict.fromkeys(CHECK_NAMES)
-        self.errors, self.issuer = [], {"country": None, "kid": None}
+        self.checks, self.errors, self.issuer = _unchecked(), [], _unknown_issuer()
         self.extra = {}
 
     def has_error(self, code: str) -> bool:
