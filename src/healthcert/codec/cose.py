@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcert.codec import cbor
-from healthcert.codec.ecdsa import der_signature
+from healthcert.codec.ecdsa import der_signature, is_ec_key
 
 TAG_SIGN1 = 18
 TAG_CWT = 61
@@ -191,40 +191,20 @@ def verify(sign1: Sign1, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKe
     """True when the signature is valid for this key under the header's algorithm."""
     message = signed_bytes(sign1.protected_raw, sign1.payload)
     algorithm = sign1.algorithm
-    family = _key_family(public_key)
     try:
-        if algorithm == ES256 and family is ec.EllipticCurvePublicKey:
-            return _verify_es256(
-                cast(ec.EllipticCurvePublicKey, public_key), sign1.signature, message
-            )
-        if algorithm == PS256 and family is rsa.RSAPublicKey:
-            rsa_key = cast(rsa.RSAPublicKey, public_key)
-            rsa_key.verify(sign1.signature, message, _pss(), hashes.SHA256())
+        if algorithm == ES256 and is_ec_key(public_key):
+            return _verify_es256(public_key, sign1.signature, message)
+        if algorithm == PS256 and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(sign1.signature, message, _pss(), hashes.SHA256())
             return True
     except InvalidSignature:
         return False
     return False
 
 
-# Built once: an ECDSA(SHA256()) object costs two microseconds, an ABC isinstance check almost
-# one, and both would otherwise run for every payload.
+# Built once: an ECDSA(SHA256()) object costs two microseconds, and would otherwise be built
+# for every payload.
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-_FAMILY_OF_TYPE: dict[type, type | None] = {}
-
-
-def _key_family(public_key: object) -> type | None:
-    """EllipticCurvePublicKey, RSAPublicKey or None, looked up by the key's concrete type."""
-    key_type = type(public_key)
-    if key_type not in _FAMILY_OF_TYPE:
-        _FAMILY_OF_TYPE[key_type] = next(
-            (
-                family
-                for family in (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
-                if isinstance(public_key, family)
-            ),
-            None,
-        )
-    return _FAMILY_OF_TYPE[key_type]
 
 
 def _verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:

@@ -1,7 +1,25 @@
-"""ECDSA signatures as JOSE and COSE carry them (r||s, each half the curve's size) and as
-OpenSSL verifies them (a DER ECDSA-Sig-Value): one conversion for both formats."""
+"""ECDSA for COSE and JOSE alike: signatures as both carry them (r||s, each half the curve's
+size) turned into what OpenSSL verifies (a DER ECDSA-Sig-Value), and a cheap test for EC keys."""
 
 from __future__ import annotations
+
+from typing import TypeGuard
+
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+# The classes of EC public keys met so far: an isinstance check against the ABC costs almost a
+# microsecond, and every verification asks it.
+_EC_KEY_CLASSES: set[type] = set()
+
+
+def is_ec_key(key: object) -> TypeGuard[EllipticCurvePublicKey]:
+    """Whether ``key`` is an EC public key, answered from its class after the first time."""
+    if type(key) in _EC_KEY_CLASSES:
+        return True
+    if isinstance(key, EllipticCurvePublicKey):
+        _EC_KEY_CLASSES.add(type(key))
+        return True
+    return False
 
 
 def der_signature(signature: bytes, size: int) -> bytes:

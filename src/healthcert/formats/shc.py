@@ -20,13 +20,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 from healthcert import report as codes
 from healthcert.codec import b64, deflate, jws, shc_numeric
+from healthcert.codec.ecdsa import is_ec_key
 from healthcert.errors import PayloadError, RequestError
 from healthcert.formats import shc_fhir
 from healthcert.formats.base import (
@@ -317,26 +317,12 @@ def _unknown_kid(report: Report, card: DecodedCard, holders: list[str]) -> None:
 
 def _check_signature(report: Report, card: DecodedCard, key: TrustedKey) -> None:
     public_key = key.public_key
-    if _is_ec_key(public_key) and jws.verify(
+    if is_ec_key(public_key) and jws.verify(
         public_key, "ES256", card.signing_input, card.signature
     ):
         report.passed("signature")
     else:
         report.fail(codes.SIGNATURE_INVALID, "the ES256 signature does not verify", "signature")
-
-
-# The classes of EC public keys met so far: an isinstance check against the ABC costs several
-# times more than this set's lookup, on every card.
-_EC_KEY_CLASSES: set[type] = set()
-
-
-def _is_ec_key(key: object) -> TypeGuard[EllipticCurvePublicKey]:
-    if type(key) in _EC_KEY_CLASSES:
-        return True
-    if isinstance(key, EllipticCurvePublicKey):
-        _EC_KEY_CLASSES.add(type(key))
-        return True
-    return False
 
 
 def _check_chain(
