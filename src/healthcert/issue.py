@@ -15,8 +15,6 @@ from healthcert.errors import RequestError
 from healthcert.model import Certificate
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from healthcert.keys.signer import Signer
 
 # How long a payload stays valid when the request does not say: a test result is short-lived.
@@ -117,18 +115,16 @@ def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = N
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     return hcert.encode(
         to_dcc(certificate),
-        issuer_country=signer.country or issuer_country(signer.certificate),
+        issuer_country=issuer_country(signer),
         issued_at=issued_at,
         expires=expiry(request, issued_at, signer.not_after),
         signer=signer,
     )
 
 
-def issuer_country(certificate: x509.Certificate) -> str:
-    """The issuing country: the C of the DSC's subject; RequestError when it names none."""
-    from healthcert.keys.subject import subject_country
-
-    country = subject_country(certificate)
-    if country is None:
+def issuer_country(signer: Signer) -> str:
+    """The issuing country: the C of the DSC's subject (read with the signer); RequestError
+    when it names none."""
+    if signer.country is None:
         raise RequestError("the DSC has no country (C) in its subject")
-    return country
+    return signer.country

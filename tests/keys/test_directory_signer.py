@@ -142,3 +142,18 @@ def test_home_default_and_override() -> None:
 def test_no_csca_yet(tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError, match="keys init"):
         KeyDirectory(tmp_path).load_csca(SECRET)
+
+
+def test_a_signer_knows_its_country_and_issuing_needs_one() -> None:
+    from dataclasses import replace
+
+    from healthcert.errors import RequestError
+    from healthcert.issue import issuer_country
+    from healthcert.keys.signer import signer_from
+
+    now = datetime.now(UTC)
+    signer = signer_from(create_dsc(create_csca("AT", now=now), now=now))
+    assert signer.country == "AT"
+    assert issuer_country(signer) == "AT"
+    with pytest.raises(RequestError, match=r"no country \(C\)"):
+        issuer_country(replace(signer, country=None))

@@ -31,7 +31,7 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
         fail(f"cannot read --batch {batch}: {error}")
     ctx = open_context(url)
     now = datetime.now(UTC)
-    signing = bulk.Signing(signer, issuer_country(signer.certificate), ctx.issuer_name, now)
+    signing = bulk.Signing(signer, issuer_country(signer), ctx.issuer_name, now)
     actor = Actor("issuer", sender)
     started = time.perf_counter()
     stored = failed = 0

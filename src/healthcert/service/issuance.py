@@ -88,7 +88,7 @@ def _record(ctx: ServiceContext, record_id: int) -> Record:
 def _country(ctx: ServiceContext) -> str:
     from healthcert.issue import issuer_country
 
-    return issuer_country(ctx.signer().certificate)
+    return issuer_country(ctx.signer())
 
 
 def certificate_document(ctx: ServiceContext, record: Record) -> dict[str, Any]:
