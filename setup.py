@@ -1,7 +1,8 @@
-"""The one thing pyproject.toml cannot say: the optional C extension (Base45's fast path).
+"""The one thing pyproject.toml cannot say: the optional C extensions (fast paths of Base45
+and of CBOR decoding).
 
-``optional=True``: where no C compiler is found the build goes on without it, and
-healthcert.codec.base45 uses its Python implementation.
+``optional=True``: where no C compiler is found the build goes on without them, and
+healthcert.codec.base45 and healthcert.codec.cbor use their Python implementations.
 """
 
 from setuptools import Extension, setup
@@ -12,6 +13,11 @@ setup(
             "healthcert.codec._base45",
             ["src/healthcert/codec/_base45.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "healthcert.codec._cbor",
+            ["src/healthcert/codec/_cbor.c"],
+            optional=True,
+        ),
     ]
 )
