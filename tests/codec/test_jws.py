@@ -7,13 +7,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from healthcert import report as codes
 from healthcert.codec import b64, jws
-from healthcert.codec.ecdsa import der_signature
 from healthcert.errors import PayloadError
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "shc" / "examples"
@@ -169,24 +165,6 @@ def test_inflate_refuses_broken_streams(data: bytes) -> None:
 def test_public_key_from_jwk_refuses_bad_keys(jwk: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         jws.public_key_from_jwk(jwk)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    size=st.sampled_from([32, 48, 66]),
-    r=st.binary(min_size=66, max_size=66),
-    s=st.binary(min_size=66, max_size=66),
-    zeros=st.integers(0, 66),
-)
-def test_der_signature_is_what_encode_dss_signature_writes(
-    size: int, r: bytes, s: bytes, zeros: int
-) -> None:
-    # Leading zero bytes and high bits are where DER integers differ from raw ones.
-    raw = bytes(min(zeros, size)) + r[: size - min(zeros, size)] + s[:size]
-    expected = encode_dss_signature(
-        int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big")
-    )
-    assert der_signature(raw, size) == expected
 
 
 def test_decode_compact_leaves_the_header_for_parse_header() -> None:

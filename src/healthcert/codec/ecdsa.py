@@ -1,5 +1,6 @@
 """ECDSA for COSE and JOSE alike: signatures as both carry them (r||s, each half the curve's
-size) turned into what OpenSSL verifies (a DER ECDSA-Sig-Value), and a cheap test for EC keys."""
+size) turned into what OpenSSL verifies (a DER ECDSA-Sig-Value) and back, and a cheap test
+for EC keys."""
 
 from __future__ import annotations
 
@@ -39,3 +40,29 @@ def der_signature(signature: bytes, size: int) -> bytes:
     # At most 2 * (66 + 1 + 2) = 138 bytes (P-521): one length byte, or 0x81 and one.
     head = bytes((0x30, length)) if length < 0x80 else bytes((0x30, 0x81, length))
     return head + bytes((2, len(r))) + r + bytes((2, len(s))) + s
+
+
+def raw_signature(der: bytes, size: int) -> bytes:
+    """The r||s, each half ``size`` bytes, of a DER ECDSA-Sig-Value as OpenSSL signs it.
+
+    Read with byte operations, as ``der_signature`` writes: through ``decode_dss_signature``
+    and two integers it cost a tenth of a signature. ValueError for anything but a SEQUENCE
+    (its length in one byte, or 0x81 and one for P-521) of two INTEGERs of at most ``size``
+    significant bytes.
+    """
+    start = 3 if der[1:2] == b"\x81" else 2
+    if len(der) < start + 6 or der[0] != 0x30 or der[start - 1] != len(der) - start:
+        raise ValueError("not a DER ECDSA signature")
+    r_end = start + 2 + der[start + 1]
+    if (
+        der[start] != 2
+        or r_end + 2 > len(der)
+        or der[r_end] != 2
+        or der[r_end + 1] != len(der) - r_end - 2
+    ):
+        raise ValueError("not a DER ECDSA signature")
+    r = der[start + 2 : r_end].lstrip(b"\0")
+    s = der[r_end + 2 :].lstrip(b"\0")
+    if len(r) > size or len(s) > size:
+        raise ValueError("an ECDSA signature half is longer than the curve")
+    return r.rjust(size, b"\0") + s.rjust(size, b"\0")

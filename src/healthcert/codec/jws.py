@@ -15,11 +15,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from healthcert import report as codes
 from healthcert.codec import b64, canonical_json, deflate
-from healthcert.codec.ecdsa import der_signature
+from healthcert.codec.ecdsa import der_signature, raw_signature
 from healthcert.errors import PayloadError
 from healthcert.limits import MAX_DECOMPRESSED_BYTES
 
@@ -142,9 +141,7 @@ def algorithm_for_key(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKe
 def sign(private_key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
     """The JOSE signature of ``message``: r||s, each left-padded to the curve's size."""
     algorithm = algorithm_for_key(private_key)
-    r, s = decode_dss_signature(private_key.sign(message, algorithm.ecdsa))
-    size = algorithm.coordinate_bytes
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    return raw_signature(private_key.sign(message, algorithm.ecdsa), algorithm.coordinate_bytes)
 
 
 def verify(
