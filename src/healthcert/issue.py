@@ -27,7 +27,11 @@ class IssueRequest(Certificate):
     valid_days: Annotated[int | None, Field(ge=1, le=3650)] = None
 
     def certificate(self) -> Certificate:
-        return Certificate(holder=self.holder, entry=self.entry, schema_version=self.schema_version)
+        # Built without validating again: every field was validated as the request's, and
+        # validating cost a fifth as much as the signature on every issuance.
+        return Certificate.model_construct(
+            holder=self.holder, entry=self.entry, schema_version=self.schema_version
+        )
 
 
 def parse_request(document: Any) -> IssueRequest:
