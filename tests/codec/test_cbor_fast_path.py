@@ -8,6 +8,8 @@ answers every input exactly as it does without the C extension.
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import json
 import math
 import struct
@@ -289,3 +291,82 @@ def test_public_loads_takes_the_c_path() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(c_codec(), "loads", lambda data, depth: ("from C", data, depth))
         assert cbor.loads(b"\x00") == ("from C", b"\x00", MAX_NESTING_DEPTH)
+
+
+# --- encoding: C writes what cbor2 writes, or leaves it to cbor2 -------------------------------
+
+
+def encodable_in_c(value: Any, depth: int = 0) -> bool:
+    """Whether C must encode the value: exact JSON-like types, 64-bit ints, valid text."""
+    if isinstance(value, bool) or value is None or isinstance(value, bytes):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str):
+        return not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        value = [*value, *value.values()]
+    if not isinstance(value, list):
+        return False  # a float, a tag
+    return depth < 64 and all(encodable_in_c(child, depth + 1) for child in value)
+
+
+def assert_encodes_as_cbor2(value: Any) -> None:
+    encoded = c_codec().dumps(value)
+    assert (encoded is not NotImplemented) == encodable_in_c(value), value
+    if encoded is not NotImplemented:
+        assert encoded == cbor2.dumps(value)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cbor, "HAVE_C_EXTENSION", False)
+        without_c = cbor.dumps(value)
+    assert cbor.dumps(value) == without_c
+
+
+@FAST
+@given(values)
+def test_json_like_values_encode_as_cbor2_encodes_them(value: Any) -> None:
+    assert_encodes_as_cbor2(value)
+
+
+def test_every_eu_vector_claims_map_encodes_as_cbor2_encodes_it() -> None:
+    claims = [cbor2.loads(data) for data in vector_items()[1::2] if data]
+    assert len(claims) > 150
+    for value in claims:
+        assert_encodes_as_cbor2(value)
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class Kind(enum.StrEnum):
+    VACCINATION = "v"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        2**63,  # cbor2 writes it in 8 bytes; C leaves all beyond a signed 64 bits
+        -(2**63) - 1,
+        2**64,  # a bignum tag
+        1.5,
+        (1, 2),
+        "\ud800",
+        Kind.VACCINATION,  # subclasses of str and int are cbor2's to write
+        enum.IntEnum("Dose", "ONE")(1),
+        nested(65),  # deeper than C goes
+    ],
+)
+def test_outside_the_encodable_subset_is_left_to_cbor2(value: Any) -> None:
+    assert c_codec().dumps(value) is NotImplemented
+    with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate is refused either way
+        assert cbor.dumps(value) == cbor2.dumps(value)
+
+
+def test_a_cycle_is_left_to_cbor2() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    assert c_codec().dumps(cycle) is NotImplemented

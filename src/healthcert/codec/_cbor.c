@@ -258,14 +258,169 @@ cbor_loads(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NOTIMPLEMENTED;
 }
 
+/* --- encoding ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+} Buffer;
+
+/* Each write_* function returns 0, or -1: with an exception set when memory ran out, without
+ * one for a value outside the subset. */
+
+static int
+reserve(Buffer *buffer, Py_ssize_t more)
+{
+    if (buffer->size + more <= buffer->capacity) {
+        return 0;
+    }
+    Py_ssize_t capacity = buffer->capacity * 2;
+    while (capacity < buffer->size + more) {
+        capacity *= 2;
+    }
+    char *data = PyMem_Realloc(buffer->data, (size_t)capacity);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = data;
+    buffer->capacity = capacity;
+    return 0;
+}
+
+static int
+write_head(Buffer *buffer, int major, uint64_t argument)
+{
+    /* The shortest form, as cbor2 writes it. */
+    int size = argument < 24 ? 0 : argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2
+               : argument <= 0xFFFFFFFFu ? 4 : 8;
+    if (reserve(buffer, 1 + size) < 0) {
+        return -1;
+    }
+    unsigned char *at = (unsigned char *)buffer->data + buffer->size;
+    static const int info[9] = {0, 24, 25, 0, 26, 0, 0, 0, 27};
+    *at++ = (unsigned char)((major << 5) | (size == 0 ? (int)argument : info[size]));
+    for (int i = size - 1; i >= 0; i--) {
+        *at++ = (unsigned char)(argument >> (8 * i));
+    }
+    buffer->size += 1 + size;
+    return 0;
+}
+
+static int
+write_bytes(Buffer *buffer, int major, const char *data, Py_ssize_t length)
+{
+    if (write_head(buffer, major, (uint64_t)length) < 0 || reserve(buffer, length) < 0) {
+        return -1;
+    }
+    memcpy(buffer->data + buffer->size, data, (size_t)length);
+    buffer->size += length;
+    return 0;
+}
+
+static int
+write_int(Buffer *buffer, PyObject *value)
+{
+    int overflow;
+    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow != 0 || (number == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1; /* beyond 64 bits: cbor2 writes a bignum tag */
+    }
+    if (number >= 0) {
+        return write_head(buffer, 0, (uint64_t)number);
+    }
+    return write_head(buffer, 1, (uint64_t)(-1 - number));
+}
+
+static int write_value(Buffer *buffer, PyObject *value, int depth);
+
+static int
+write_container(Buffer *buffer, PyObject *value, int depth)
+{
+    if (PyList_CheckExact(value)) {
+        Py_ssize_t length = PyList_GET_SIZE(value);
+        if (write_head(buffer, 4, (uint64_t)length) < 0) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < length; i++) {
+            if (write_value(buffer, PyList_GET_ITEM(value, i), depth) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    /* A dict: in its own order, as cbor2 writes it outside canonical mode. */
+    if (write_head(buffer, 5, (uint64_t)PyDict_GET_SIZE(value)) < 0) {
+        return -1;
+    }
+    Py_ssize_t position = 0;
+    PyObject *key, *item;
+    while (PyDict_Next(value, &position, &key, &item)) {
+        if (write_value(buffer, key, depth) < 0 || write_value(buffer, item, depth) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+write_value(Buffer *buffer, PyObject *value, int depth)
+{
+    /* Exact types only: a subclass (an enum, a datetime) is cbor2's to write. */
+    if (PyUnicode_CheckExact(value)) {
+        Py_ssize_t length;
+        const char *text = PyUnicode_AsUTF8AndSize(value, &length);
+        if (text == NULL) {
+            PyErr_Clear(); /* a lone surrogate */
+            return -1;
+        }
+        return write_bytes(buffer, 3, text, length);
+    }
+    if (PyLong_CheckExact(value)) {
+        return write_int(buffer, value);
+    }
+    if (PyBytes_CheckExact(value)) {
+        return write_bytes(buffer, 2, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value));
+    }
+    if (value == Py_None || value == Py_True || value == Py_False) {
+        return write_head(buffer, 7, value == Py_None ? 22 : value == Py_True ? 21 : 20);
+    }
+    if ((PyList_CheckExact(value) || PyDict_CheckExact(value)) && depth < 64) {
+        return write_container(buffer, value, depth + 1);
+    }
+    return -1; /* floats, tuples, tags, other types, a deep (or cyclic) nest */
+}
+
+/* dumps(value) -> bytes, or NotImplemented */
+static PyObject *
+cbor_dumps(PyObject *module, PyObject *value)
+{
+    Buffer buffer = {PyMem_Malloc(512), 0, 512};
+    if (buffer.data == NULL) {
+        return PyErr_NoMemory();
+    }
+    int written = write_value(&buffer, value, 0);
+    PyObject *result = written < 0 ? NULL
+                                   : PyBytes_FromStringAndSize(buffer.data, buffer.size);
+    PyMem_Free(buffer.data);
+    if (written < 0 && !PyErr_Occurred()) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"loads", (PyCFunction)(void (*)(void))cbor_loads, METH_FASTCALL,
      "Decode one CBOR item of the JSON-like subset, or return NotImplemented."},
+    {"dumps", (PyCFunction)cbor_dumps, METH_O,
+     "Encode a value of the JSON-like subset as cbor2 does, or return NotImplemented."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_cbor", "CBOR decoding, the fast path.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_cbor", "CBOR decoding and encoding, the fast path.", -1, methods,
 };
 
 PyMODINIT_FUNC
