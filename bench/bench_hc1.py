@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,6 +28,7 @@ from healthcert.issue import issue_hc1, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
+from verify_process import best_seconds
 
 ROUNDS = 2
 
@@ -90,19 +89,6 @@ def _raw_verify_seconds(payloads: list[str], key: ec.EllipticCurvePublicKey) -> 
     return _time(lambda: [key.verify(der, message, algorithm) for der, message in work])
 
 
-def _verify_process(batch: Path, trust: Path, workers: int, at: str) -> float:
-    command = [
-        sys.executable, "-m", "healthcert", "verify", "--batch", str(batch),
-        "--trust", str(trust), "--at", at, "--json", "--workers", str(workers),
-    ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"verify failed ({result.returncode}): {result.stderr.decode()[-500:]}")
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000)
@@ -125,10 +111,10 @@ def main() -> None:
         batch.write_text("\n".join(payloads) + "\n")
         empty.write_text("")
         at = (now + timedelta(hours=1)).isoformat()
-        # The best of a few runs each: on a shared machine a neighbour's burst lands on one run.
-        startup = min(_verify_process(empty, trust, 1, at) for _ in range(3))
-        one = min(_verify_process(batch, trust, 1, at) for _ in range(ROUNDS))
-        two = min(_verify_process(batch, trust, 2, at) for _ in range(ROUNDS))
+        sources = [str(trust)]
+        startup = best_seconds(3, empty, sources, at)
+        one = best_seconds(ROUNDS, batch, sources, at)
+        two = best_seconds(ROUNDS, batch, sources, at, workers=2)
         key = dsc.certificate.public_key()
         raw = min(_raw_verify_seconds(payloads, key) for _ in range(ROUNDS))  # type: ignore[arg-type]
     _report(count, issue_seconds, sign_seconds, startup, one, two, raw)

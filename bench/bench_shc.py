@@ -10,16 +10,21 @@ signature, FHIR mapping to the canonical model, validity, revocation); and
 them over. Each is timed chunk by chunk (CHUNK cards), the three one after the other, and
 each chunk's best of ROUNDS is kept: on a shared machine a burst of other work then spoils
 one chunk of one round, not a whole measurement, and it spoils all three alike.
-Prints the rates and their ratios to the raw rate (the target for verify_into is >= 0.6).
+Then times ``healthcert verify --batch`` over the same cards as a whole process, start-up
+subtracted, against the raw rate over all the cards at once, as bench_hc1.py measures the EU
+DCC: the target, >= 0.6, is for this ratio. Prints the rates and their ratios to the raw rate.
 Not a test: nothing asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -32,6 +37,7 @@ from healthcert.model.certificate import Certificate
 from healthcert.report import Report
 from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import TrustStore
+from verify_process import best_seconds
 
 ISS = "https://health.example.org/shc"
 STAGE_BATCH = 32  # as healthcert verify --batch groups its inputs for verify_many
@@ -158,6 +164,38 @@ def main() -> None:
                 best[name][index] = min(best[name][index], timer(at))
     totals = {name: sum(times) for name, times in best.items()}
     _report(count, sum(len(card) for card in cards) / count, totals)
+    _report_process(cards, jwk, now, key.public_key(), work, arguments.rounds)
+
+
+def _report_process(
+    cards: list[str],
+    jwk: dict[str, str],
+    now: datetime,
+    key: ec.EllipticCurvePublicKey,
+    work: list[tuple[bytes, bytes]],
+    rounds: int,
+) -> None:
+    """``healthcert verify --batch`` over the cards as a whole process, start-up subtracted,
+    against the raw rate over all the cards at once (each the best of a few runs), as
+    bench_hc1.py measures the EU DCC."""
+    with tempfile.TemporaryDirectory() as folder:
+        batch, empty, jwks = (
+            Path(folder, "cards.txt"),
+            Path(folder, "empty.txt"),
+            Path(folder, "jwks.json"),
+        )
+        batch.write_text("\n".join(cards) + "\n")
+        empty.write_text("")
+        jwks.write_text(json.dumps({"keys": [{**jwk, "kid": jws.jwk_thumbprint(jwk)}]}))
+        trust, at = [f"{ISS}={jwks}"], (now + timedelta(hours=1)).isoformat()
+        startup = best_seconds(3, empty, trust, at)
+        whole = best_seconds(min(rounds, 3), batch, trust, at)
+    raw = min(_time_raw(key, work) for _ in range(min(rounds, 3)))
+    rate, raw_rate = len(cards) / (whole - startup), len(cards) / raw
+    print(f"verify --batch process start-up  {startup:10.3f} s")
+    print(f"verify --batch, whole process    {rate:10.0f} /s   ({1e6 / rate:.1f} us)")
+    print(f"  raw over all cards at once     {raw_rate:10.0f} /s   ({1e6 / raw_rate:.1f} us)")
+    print(f"ratio                            {rate / raw_rate:10.2f}   (target >= 0.60)")
 
 
 def _report(count: int, size: float, totals: dict[str, float]) -> None:
@@ -169,7 +207,7 @@ def _report(count: int, size: float, totals: dict[str, float]) -> None:
     print(f"{many:33s}{many_rate:10.0f} /s   ({1e6 / many_rate:.1f} us)")
     print(f"  ratio                          {many_rate / raw_rate:10.2f}")
     print(f"shc.verify_into                  {into_rate:10.0f} /s   ({1e6 / into_rate:.1f} us)")
-    print(f"ratio                            {into_rate / raw_rate:10.2f}   (target >= 0.60)")
+    print(f"  ratio                          {into_rate / raw_rate:10.2f}")
 
 
 if __name__ == "__main__":

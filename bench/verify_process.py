@@ -1,0 +1,31 @@
+"""Timing ``healthcert verify --batch`` as a whole process, for the format benchmarks.
+
+Each measurement is the best of a few runs: on a shared machine a neighbour's burst lands on
+one run, not on all of them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def verify_seconds(batch: Path, trust: list[str], at: str, *, workers: int = 1) -> float:
+    """Wall-clock seconds of one ``healthcert verify --batch BATCH --json`` run; it must
+    exit 0 (every payload valid)."""
+    command = [sys.executable, "-m", "healthcert", "verify", "--batch", str(batch), "--at", at]
+    for source in trust:
+        command += ["--trust", source]
+    command += ["--json", "--workers", str(workers)]
+    start = time.perf_counter()
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"verify failed ({result.returncode}): {result.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def best_seconds(runs: int, batch: Path, trust: list[str], at: str, *, workers: int = 1) -> float:
+    return min(verify_seconds(batch, trust, at, workers=workers) for _ in range(runs))
