@@ -36,6 +36,11 @@ def from_arguments(arguments: Iterable[str]) -> list[Item]:
 
 
 def _join_card_chunks(items: list[Item]) -> list[Item]:
+    from healthcert.codec.shc_numeric import has_prefix
+
+    # The card reader (and the model it brings) loads only when two QR texts could be chunks.
+    if sum(item.payload is not None and has_prefix(item.payload.strip()) for item in items) < 2:
+        return items
     from healthcert.formats.shc import group_chunks, is_chunk
 
     chunks = [item for item in items if item.payload is not None and is_chunk(item.payload)]

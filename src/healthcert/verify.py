@@ -36,12 +36,16 @@ FORMAT_MODULES = (
 
 
 @cache
-def wire_formats() -> tuple[WireFormat, ...]:
-    return tuple(importlib.import_module(name) for name in FORMAT_MODULES)
+def _wire_format(module_name: str) -> WireFormat:
+    return importlib.import_module(module_name)
 
 
 def detect(payload: str) -> WireFormat | None:
-    for wire_format in wire_formats():
+    """The format of a payload. Each format's module is imported only when a payload reaches
+    it: a batch of EU DCCs never loads the SMART Health Card reader, whose FHIR mapping
+    brings the whole model with it (a tenth of a second, before the first report)."""
+    for module_name in FORMAT_MODULES:
+        wire_format = _wire_format(module_name)
         if wire_format.looks_like(payload):
             return wire_format
     return None

@@ -109,3 +109,12 @@ def test_mutated_dccs_map_alike_both_ways(key: str, value: Any, dob: str, fnt: s
     direct = _direct(dcc)
     if direct is not None:
         assert direct == _through_model(dcc)
+
+
+def test_the_direct_mapping_knows_the_models_field_order() -> None:
+    # Written out in dcc_json so that verifying never loads the models; it must not drift.
+    from healthcert.formats.dcc_json import _ENTRY_ORDER
+    from healthcert.model.certificate import Recovery, TestResult, Vaccination
+
+    models = {"v": Vaccination, "t": TestResult, "r": Recovery}
+    assert {group: tuple(model.model_fields) for group, model in models.items()} == _ENTRY_ORDER

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from healthcert.formats import shc_fhir, terminology
 from healthcert.formats.shc_fhir import CardContext, ContentError
-from healthcert.model import certificate as model
+from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, TestResult, Vaccination
 from healthcert.model.names import TransliterationError, transliterate
 
@@ -82,9 +82,9 @@ PINYIN = Certificate(
 TEST = Certificate(
     holder=Holder(family_name="Ng", given_name="Wei", date_of_birth=""),
     entry=TestResult(
-        test_type=model.TEST_TYPE_RAPID_ANTIGEN,
+        test_type=codes.TEST_TYPE_RAPID_ANTIGEN,
         sample_time=dt.datetime(2024, 3, 1, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-        result=model.RESULT_NOT_DETECTED,
+        result=codes.RESULT_NOT_DETECTED,
         centre="Harbourside Test Centre",
         country="DE",
         issuer="Robert Koch-Institut",

@@ -9,6 +9,7 @@ from healthcert import report as codes
 from healthcert.formats import terminology
 from healthcert.formats.shc_fhir import CardContext, ContentError, certificate_from_bundle
 from healthcert.model import certificate as model
+from healthcert.model import codes as model_codes
 
 CONTEXT = CardContext(country="CA", issuer="Example Health", certificate_id="rid-1")
 PATIENT = {
@@ -99,11 +100,16 @@ def test_unknown_vaccine_codes_are_kept_and_claim_no_disease() -> None:
 @pytest.mark.parametrize(
     ("loinc", "result", "test_type", "outcome"),
     [
-        ("94500-6", "260415000", model.TEST_TYPE_NAAT, model.RESULT_NOT_DETECTED),
-        ("94558-4", "260373001", model.TEST_TYPE_RAPID_ANTIGEN, model.RESULT_DETECTED),
-        ("94563-4", "10828004", model.TEST_TYPE_ANTIBODY_IGG, model.RESULT_DETECTED),
-        ("94564-2", "260385009", model.TEST_TYPE_ANTIBODY_IGM, model.RESULT_NOT_DETECTED),
-        ("94309-2", "419984006", model.TEST_TYPE_NAAT, "http://snomed.info/sct|419984006"),
+        ("94500-6", "260415000", model_codes.TEST_TYPE_NAAT, model_codes.RESULT_NOT_DETECTED),
+        ("94558-4", "260373001", model_codes.TEST_TYPE_RAPID_ANTIGEN, model_codes.RESULT_DETECTED),
+        ("94563-4", "10828004", model_codes.TEST_TYPE_ANTIBODY_IGG, model_codes.RESULT_DETECTED),
+        (
+            "94564-2",
+            "260385009",
+            model_codes.TEST_TYPE_ANTIBODY_IGM,
+            model_codes.RESULT_NOT_DETECTED,
+        ),
+        ("94309-2", "419984006", model_codes.TEST_TYPE_NAAT, "http://snomed.info/sct|419984006"),
     ],
 )
 def test_laboratory_results(loinc: str, result: str, test_type: str, outcome: str) -> None:

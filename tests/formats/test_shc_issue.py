@@ -13,7 +13,7 @@ from healthcert.codec import b64, jws, shc_numeric
 from healthcert.errors import RequestError
 from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
-from healthcert.model import certificate as model
+from healthcert.model import codes as model_codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 from healthcert.report import Report
 from healthcert.trust.shc_issuers import ShcIssuers
@@ -43,9 +43,9 @@ VACCINATION = Certificate(
 TEST = Certificate(
     holder=Holder(family_name="Ng", given_name="Wei", date_of_birth="1990"),
     entry=TestResult(
-        test_type=model.TEST_TYPE_RAPID_ANTIGEN,
+        test_type=model_codes.TEST_TYPE_RAPID_ANTIGEN,
         sample_time=dt.datetime(2024, 3, 1, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-        result=model.RESULT_NOT_DETECTED,
+        result=model_codes.RESULT_NOT_DETECTED,
         centre="Harbourside Test Centre",
         country="DE",
         issuer="Robert Koch-Institut",

@@ -17,7 +17,7 @@ from healthcert.errors import RequestError
 from healthcert.formats import vdsnc
 from healthcert.formats.base import VerificationContext
 from healthcert.limits import MAX_INPUT_BYTES
-from healthcert.model import certificate as model
+from healthcert.model import codes as model_codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 from healthcert.report import Report
 from healthcert.trust.store import Anchor, TrustStore
@@ -95,9 +95,9 @@ VACCINATION = Certificate(
 TEST = Certificate(
     holder=Holder(family_name="Smith", given_name="Bill", date_of_birth="1990-01-02"),
     entry=TestResult(
-        test_type=model.TEST_TYPE_NAAT,
+        test_type=model_codes.TEST_TYPE_NAAT,
         sample_time=dt.datetime(2024, 5, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=10))),
-        result=model.RESULT_NOT_DETECTED,
+        result=model_codes.RESULT_NOT_DETECTED,
         centre="Sydney Pathology",
         country="AU",
         issuer="Department of Health",

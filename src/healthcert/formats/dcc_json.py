@@ -12,12 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ValidationError
-
-from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 from healthcert.model.names import STANDARD_NAME
+
+# The models load only when a DCC goes through them (issuing, or a DCC the direct mapping
+# leaves to them): a verifier of plainly written DCCs never loads pydantic.
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from healthcert.model.certificate import Certificate
 
 Kind = Literal["text", "int", "date", "datetime"]
 FieldSpec = tuple[str, str, Kind]  # model field, DCC key, how the value is written
@@ -75,13 +79,23 @@ KIND_OF_GROUP = {group: kind for kind, group in GROUP_OF_KIND.items()}
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ].*)?\Z", re.ASCII | re.DOTALL)
 
 
-# The key order of the model's JSON, so that both ways write the same text.
-_HOLDER_ORDER = tuple(Holder.model_fields)
+# The fields of each entry model in their order (its JSON's key order), so that both ways
+# write the same text. Written out rather than read from the models, which would load them;
+# a test holds the two equal.
 _ENTRY_ORDER = {
-    "v": tuple(Vaccination.model_fields),
-    "t": tuple(TestResult.model_fields),
-    "r": tuple(Recovery.model_fields),
-}
+    "v": (
+        "kind", "disease", "vaccine", "product", "manufacturer", "dose_number", "total_doses",
+        "date", "country", "issuer", "certificate_id",
+    ),
+    "t": (
+        "kind", "disease", "test_type", "test_name", "test_device", "sample_time", "result",
+        "centre", "country", "issuer", "certificate_id",
+    ),
+    "r": (
+        "kind", "disease", "first_positive", "country", "issuer", "valid_from", "valid_until",
+        "certificate_id",
+    ),
+}  # fmt: skip
 
 
 class DccMappingError(ValueError):
@@ -103,6 +117,10 @@ def to_dcc(cert: Certificate) -> dict[str, Any]:
 
 def from_dcc(dcc: object) -> Certificate:
     """The canonical certificate a DCC carries; DccMappingError if it does not fit the model."""
+    from pydantic import ValidationError
+
+    from healthcert.model.certificate import Certificate
+
     if not isinstance(dcc, Mapping):
         raise DccMappingError(f"a DCC is a JSON object, not {type(dcc).__name__}")
     group, entry = _single_entry(dcc)

@@ -34,13 +34,13 @@ from healthcert import report as codes
 from healthcert.errors import RequestError
 from healthcert.formats import terminology
 from healthcert.model.certificate import (
-    COVID_19,
     Certificate,
     Holder,
     Recovery,
     TestResult,
     Vaccination,
 )
+from healthcert.model.codes import COVID_19
 from healthcert.model.names import (
     MAX_LENGTH,
     TransliterationError,

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from healthcert.model import certificate as model
+from healthcert.model import codes
 
 CVX = "http://hl7.org/fhir/sid/cvx"
 SNOMED = "http://snomed.info/sct"
@@ -25,12 +25,12 @@ ICD11 = "http://id.who.int/icd/release/11/mms"
 UNKNOWN = "unknown"
 
 _TEST_TYPES = {
-    "naat": model.TEST_TYPE_NAAT,
-    "rapid-antigen": model.TEST_TYPE_RAPID_ANTIGEN,
-    "antibody-igg": model.TEST_TYPE_ANTIBODY_IGG,
-    "antibody-igm": model.TEST_TYPE_ANTIBODY_IGM,
+    "naat": codes.TEST_TYPE_NAAT,
+    "rapid-antigen": codes.TEST_TYPE_RAPID_ANTIGEN,
+    "antibody-igg": codes.TEST_TYPE_ANTIBODY_IGG,
+    "antibody-igm": codes.TEST_TYPE_ANTIBODY_IGM,
 }
-_RESULTS = {"detected": model.RESULT_DETECTED, "not-detected": model.RESULT_NOT_DETECTED}
+_RESULTS = {"detected": codes.RESULT_DETECTED, "not-detected": codes.RESULT_NOT_DETECTED}
 
 
 @dataclass(frozen=True, slots=True)

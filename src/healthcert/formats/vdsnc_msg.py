@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from healthcert.errors import RequestError
 from healthcert.formats import terminology
-from healthcert.model import certificate as model
+from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 
 TYPE_VACCINATION = "icao.vacc"
@@ -43,24 +43,24 @@ TYPE_TEST = "icao.test"
 VERSION = 1
 
 _TEST_KINDS = {
-    "molecular(pcr)": model.TEST_TYPE_NAAT,
-    "molecular(other)": model.TEST_TYPE_NAAT,
-    "antigen": model.TEST_TYPE_RAPID_ANTIGEN,
-    "antibody": model.TEST_TYPE_ANTIBODY_IGG,
+    "molecular(pcr)": codes.TEST_TYPE_NAAT,
+    "molecular(other)": codes.TEST_TYPE_NAAT,
+    "antigen": codes.TEST_TYPE_RAPID_ANTIGEN,
+    "antibody": codes.TEST_TYPE_ANTIBODY_IGG,
 }
 _TEST_KIND_NAMES = {
-    model.TEST_TYPE_NAAT: "molecular(PCR)",
-    model.TEST_TYPE_RAPID_ANTIGEN: "antigen",
-    model.TEST_TYPE_ANTIBODY_IGG: "antibody",
-    model.TEST_TYPE_ANTIBODY_IGM: "antibody",
+    codes.TEST_TYPE_NAAT: "molecular(PCR)",
+    codes.TEST_TYPE_RAPID_ANTIGEN: "antigen",
+    codes.TEST_TYPE_ANTIBODY_IGG: "antibody",
+    codes.TEST_TYPE_ANTIBODY_IGM: "antibody",
 }
 _RESULTS = {
-    "negative": model.RESULT_NOT_DETECTED,
-    "normal": model.RESULT_NOT_DETECTED,
-    "positive": model.RESULT_DETECTED,
-    "abnormal": model.RESULT_DETECTED,
+    "negative": codes.RESULT_NOT_DETECTED,
+    "normal": codes.RESULT_NOT_DETECTED,
+    "positive": codes.RESULT_DETECTED,
+    "abnormal": codes.RESULT_DETECTED,
 }
-_RESULT_NAMES = {model.RESULT_NOT_DETECTED: "negative", model.RESULT_DETECTED: "positive"}
+_RESULT_NAMES = {codes.RESULT_NOT_DETECTED: "negative", codes.RESULT_DETECTED: "positive"}
 
 
 class MessageError(ValueError):
@@ -151,7 +151,7 @@ def _vaccination(msg: Mapping[str, Any], signer_organisation: str) -> Vaccinatio
 def _disease(dis: str | None, *, covid_vaccine: bool) -> str:
     if dis is not None:
         return terminology.disease_from_icd11(dis) or dis
-    return model.COVID_19 if covid_vaccine else terminology.UNKNOWN
+    return codes.COVID_19 if covid_vaccine else terminology.UNKNOWN
 
 
 def _test(msg: Mapping[str, Any], signer_organisation: str) -> TestResult:

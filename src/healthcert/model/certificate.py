@@ -21,22 +21,15 @@ from pydantic import (
     model_validator,
 )
 
+from healthcert.model.codes import (
+    ANTIBODY_TEST_TYPES,
+    COVID_19,
+    SCHEMA_VERSION,
+    TEST_TYPE_NAAT,
+    TEST_TYPE_RAPID_ANTIGEN,
+)
 from healthcert.model.kinds import EntryKind
 from healthcert.model.names import normalise_standard, transliterate
-
-COVID_19 = "840539006"  # SNOMED CT: COVID-19, the disease the EU DCC value set names
-
-TEST_TYPE_NAAT = "LP6464-4"  # LOINC: nucleic acid amplification with probe detection (PCR)
-TEST_TYPE_RAPID_ANTIGEN = "LP217198-3"  # LOINC: rapid immunoassay
-TEST_TYPE_ANTIBODY_IGG = "94563-4"  # LOINC: SARS-CoV-2 IgG Ab, serum or plasma, immunoassay
-TEST_TYPE_ANTIBODY_IGA = "94562-6"  # LOINC: SARS-CoV-2 IgA Ab, serum or plasma, immunoassay
-TEST_TYPE_ANTIBODY_IGM = "94564-2"  # LOINC: SARS-CoV-2 IgM Ab, serum or plasma, immunoassay
-ANTIBODY_TEST_TYPES = frozenset(
-    {TEST_TYPE_ANTIBODY_IGG, TEST_TYPE_ANTIBODY_IGA, TEST_TYPE_ANTIBODY_IGM}
-)
-
-RESULT_NOT_DETECTED = "260415000"  # SNOMED CT
-RESULT_DETECTED = "260373001"  # SNOMED CT
 
 # The DCC allows a partial date of birth (year, or year and month) or none at all.
 _DOB = re.compile(r"(?:(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?)?", re.ASCII)
@@ -168,7 +161,7 @@ class Certificate(_Model):
 
     holder: Holder
     entry: Entry
-    schema_version: str = Field(default="1.3.0", strict=True, pattern=r"^\d+\.\d+\.\d+$")
+    schema_version: str = Field(default=SCHEMA_VERSION, strict=True, pattern=r"^\d+\.\d+\.\d+$")
 
     @property
     def kind(self) -> EntryKind:
