@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +135,26 @@ def test_a_health_card_file_gives_one_report_per_card() -> None:
     assert [report["valid"] for report in reports] == [True]
     assert reports[0]["input"].endswith("example-00-e-file.smart-health-card#1")
     assert reports[0]["certificate"]["holder"]["family_name"] == "Anyperson"
+
+
+def test_verifying_a_health_card_loads_neither_the_models_nor_the_other_formats() -> None:
+    # A plainly written card maps to the report without the pydantic models: building them
+    # and loading the VDS-NC reader cost a tenth of a second before the first report.
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from healthcert.cli import app\n"
+        "result = CliRunner().invoke(app, sys.argv[1:])\n"
+        "unwanted = ('healthcert.model.certificate', 'healthcert.formats.vdsnc')\n"
+        "print(result.exit_code, sorted(m for m in unwanted if m in sys.modules))\n"
+    )
+    card = (SHC / "example-00-d-jws.txt").read_text().strip()
+    args = ["verify", card, "--json", "--at", "2023-07-01T00:00:00Z"]
+    args += ["--trust", f"{SHC_ISSUER}={SHC / 'issuer'}"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
 
 
 def test_a_vci_directory_is_trust_for_its_issuers(tmp_path: Path) -> None:

@@ -26,27 +26,25 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthcert import report as codes
 from healthcert.errors import RequestError
 from healthcert.formats import terminology
-from healthcert.model.certificate import (
-    Certificate,
-    Holder,
-    Recovery,
-    TestResult,
-    Vaccination,
-)
-from healthcert.model.codes import COVID_19
+from healthcert.model.codes import COVID_19, SCHEMA_VERSION
 from healthcert.model.names import (
     MAX_LENGTH,
     TransliterationError,
     normalise_standard,
     transliterate,
 )
+
+# The models load only for a card the direct way leaves to them, and for issuing: a verifier
+# of plainly written cards never builds them (a tenth of a second before the first report).
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from healthcert.model.certificate import Certificate, Holder, TestResult, Vaccination
 
 FHIR_VERSION = "4.0.1"
 _FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -71,12 +69,7 @@ class CardContext(NamedTuple):
 
 def certificate_from_bundle(bundle: Any, context: CardContext) -> Certificate:
     """The canonical certificate of an SHC FHIR Bundle; ContentError when there is none."""
-    holder, entry = _mapped(bundle, context)
-    try:
-        # One validation of the whole document: a third cheaper than validating its parts.
-        return Certificate.model_validate({"holder": holder, "entry": entry})
-    except (ValidationError, ValueError, TypeError, KeyError) as error:
-        raise ContentError(codes.SCHEMA_INVALID, _first_line(error)) from None
+    return _validated(*_mapped(bundle, context))
 
 
 def certificate_json(bundle: Any, context: CardContext) -> dict[str, Any]:
@@ -90,12 +83,22 @@ def certificate_json(bundle: Any, context: CardContext) -> dict[str, Any]:
     direct = _direct_json(bundle, context)
     if direct is not None:
         return direct
-    holder, entry = _mapped(bundle, context)
+    return _validated(*_mapped(bundle, context)).model_dump(mode="json")
+
+
+def _validated(holder: dict[str, Any], entry: dict[str, Any]) -> Certificate:
+    """The model of a mapped card: one validation of the whole document, a third cheaper
+    than validating its parts."""
+    from pydantic import ValidationError
+
+    from healthcert.model.certificate import Certificate
+
     try:
-        certificate = Certificate.model_validate({"holder": holder, "entry": entry})
-    except (ValidationError, ValueError, TypeError, KeyError) as error:
+        return Certificate.model_validate({"holder": holder, "entry": entry})
+    except ValidationError as error:
+        raise ContentError(codes.SCHEMA_INVALID, _validation_message(error)) from None
+    except (ValueError, TypeError, KeyError) as error:
         raise ContentError(codes.SCHEMA_INVALID, _first_line(error)) from None
-    return certificate.model_dump(mode="json")
 
 
 def _mapped(bundle: Any, context: CardContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -434,11 +437,13 @@ def _datetime(value: Any) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
 def _first_line(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"{where}: {first['msg']}" if where else str(first["msg"])
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
@@ -456,7 +461,6 @@ _CENTURIES = frozenset({"19", "20"})
 # Every country code the model takes (two of A-Z): a set lookup, where a regular expression
 # would bring its engine into every card's path.
 _COUNTRIES = frozenset(chr(a) + chr(b) for a in range(65, 91) for b in range(65, 91))
-_SCHEMA_VERSION: str = Certificate.model_fields["schema_version"].default
 _MAX_TEXT = 80
 
 
@@ -487,7 +491,7 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
         return None
     if holder is None:
         return None
-    return {"holder": holder, "entry": entry, "schema_version": _SCHEMA_VERSION}
+    return {"holder": holder, "entry": entry, "schema_version": SCHEMA_VERSION}
 
 
 def _resource(entry: Any) -> dict[str, Any] | None:
@@ -693,6 +697,8 @@ def _optional_text(value: object) -> bool:
 
 def bundle_from_certificate(cert: Certificate) -> dict[str, Any]:
     """The minimised FHIR Bundle of a canonical vaccination or test certificate."""
+    from healthcert.model.certificate import Recovery, Vaccination
+
     entry = cert.entry
     if isinstance(entry, Recovery):
         raise RequestError(
