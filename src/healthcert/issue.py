@@ -6,6 +6,7 @@ here: a QR code or a PDF is rendered from the payload on request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -111,20 +112,42 @@ def _check_signer_may_sign(certificate: Certificate, signer: Signer) -> None:
 
 def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = None) -> str:
     """Sign the request as an EU DCC ``HC1:`` payload."""
+    (outcome,) = issue_hc1_many([request], signer, now=now)
+    if isinstance(outcome, RequestError):
+        raise outcome
+    return outcome
+
+
+def issue_hc1_many(
+    requests: Sequence[IssueRequest], signer: Signer, *, now: datetime | None = None
+) -> list[str | RequestError]:
+    """Sign requests as EU DCC payloads, one outcome each, in order: the payload, or the
+    RequestError that kept it from being signed. Signing runs over the requests together
+    (see ``hcert.encode_many``), faster than one by one."""
     from healthcert.formats import hcert
     from healthcert.formats.dcc_json import to_dcc
 
-    # The request is a certificate, and the DCC is written from its fields alone: no copy
-    # without valid_days is made, which cost a fifth of a signature on every issuance.
-    _check_signer_may_sign(request, signer)
+    country = issuer_country(signer)
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    return hcert.encode(
-        to_dcc(request),
-        issuer_country=issuer_country(signer),
-        issued_at=issued_at,
-        expires=expiry(request, issued_at, signer.not_after),
-        signer=signer,
+    outcomes: list[str | RequestError] = []
+    signable: list[tuple[int, tuple[dict[str, Any], datetime, datetime]]] = []
+    for request in requests:
+        try:
+            _check_signer_may_sign(request, signer)
+        except RequestError as error:
+            outcomes.append(error)
+            continue
+        # The request is a certificate, and the DCC is written from its fields alone: no
+        # copy without valid_days is made, which cost a fifth of a signature.
+        dcc = (to_dcc(request), issued_at, expiry(request, issued_at, signer.not_after))
+        signable.append((len(outcomes), dcc))
+        outcomes.append("")
+    payloads = hcert.encode_many(
+        [dcc for _, dcc in signable], issuer_country=country, signer=signer
     )
+    for (index, _), payload in zip(signable, payloads, strict=True):
+        outcomes[index] = payload
+    return outcomes
 
 
 def issuer_country(signer: Signer) -> str:

@@ -240,6 +240,23 @@ def test_dsc_limited_to_tests_refuses_a_vaccination(tmp_path: Path) -> None:
     assert verified(home, payload).valid
 
 
+def test_a_batch_line_the_dsc_may_not_sign_is_refused_alone(tmp_path: Path) -> None:
+    home = tmp_path / "tests-only"
+    ok(home, "keys", "init", "--country", "DE")
+    ok(home, "keys", "dsc", "--types", "test")
+    lines = numbered_requests(3)
+    lines.insert(1, json.dumps(request("request-vaccination.json"), ensure_ascii=False))
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke(home, "issue", "--batch", str(batch))
+    assert result.exit_code == 1
+    out = result.stdout.splitlines()
+    assert out[1] == "" and "line 2:" in result.stderr and "vaccination" in result.stderr
+    assert "1 of 4" in result.stderr
+    for payload in (out[0], out[2], out[3]):
+        assert verified(home, payload).valid
+
+
 def test_private_keys_are_encrypted_and_never_printed(issuer: Path) -> None:
     for key_file in (issuer / "keys").glob("*.key.pem"):
         text = key_file.read_text(encoding="ascii")
