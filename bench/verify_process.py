@@ -1,6 +1,6 @@
 """Timing ``healthcert verify --batch`` as a whole process, for the format benchmarks.
 
-Each measurement is the best of a few runs: on a shared machine a neighbour's burst lands on
+The benchmarks keep the best of a few runs: on a shared machine a neighbour's burst lands on
 one run, not on all of them. The runs may write bytecode (PYTHONDONTWRITEBYTECODE is dropped
 for them), as an installed verifier has it: else every run compiles healthcert's modules
 again, and those loaded at the first payload count against the batch.
@@ -31,7 +31,3 @@ def verify_seconds(batch: Path, trust: list[str], at: str, *, workers: int = 1) 
     if result.returncode != 0:
         raise SystemExit(f"verify failed ({result.returncode}): {result.stderr.decode()[-500:]}")
     return elapsed
-
-
-def best_seconds(runs: int, batch: Path, trust: list[str], at: str, *, workers: int = 1) -> float:
-    return min(verify_seconds(batch, trust, at, workers=workers) for _ in range(runs))
