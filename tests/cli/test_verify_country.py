@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from healthcert.cli import app
 from healthcert.issue import IssueRequest, issue_hc1
 
 from ..rules.certs import CLOCK, Issuer, lab_test, vaccination
+from .fresh_process import loaded_by
 
 runner = CliRunner()
 AT = CLOCK.isoformat()
@@ -127,19 +126,8 @@ def test_usage_errors(tmp_path: Path) -> None:
 def test_verify_without_country_does_not_load_the_rules_engine(
     issuer: Issuer, dsc_file: Path
 ) -> None:
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from healthcert.cli import app\n"
-        "result = CliRunner().invoke(app, sys.argv[1:])\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('healthcert.rules'))\n"
-        "print(result.exit_code, loaded)\n"
-    )
     args = ["verify", "--at", AT, "--trust", str(dsc_file), issuer.issue(vaccination())]
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+    assert loaded_by(args, ["healthcert.rules"]) == "0 []"
 
 
 def test_verifying_eu_dccs_loads_neither_the_models_nor_the_other_formats(
@@ -148,24 +136,17 @@ def test_verifying_eu_dccs_loads_neither_the_models_nor_the_other_formats(
     # A plainly written DCC (a Latin-script name, a full date of birth) maps to the report
     # without the pydantic models: building them and loading the other formats' readers cost
     # a tenth of a second before the first report. (typer itself may load pydantic.)
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from healthcert.cli import app\n"
-        "result = CliRunner().invoke(app, sys.argv[1:])\n"
-        "unwanted = ('healthcert.model.certificate', 'healthcert.formats.shc', "
-        "'healthcert.formats.vdsnc')\n"
-        "print(result.exit_code, sorted(m for m in unwanted if m in sys.modules))\n"
-    )
     request = IssueRequest.model_validate(
         {"holder": LATIN_HOLDER, "entry": vaccination(), "valid_days": 30}
     )
     payload = issue_hc1(request, issuer.signer, now=CLOCK - timedelta(hours=1))
     args = ["verify", "--json", "--at", AT, "--trust", str(dsc_file), payload]
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+    unwanted = [
+        "healthcert.model.certificate",
+        "healthcert.formats.shc",
+        "healthcert.formats.vdsnc",
+    ]
+    assert loaded_by(args, unwanted) == "0 []"
 
 
 def test_help_names_the_entry_options() -> None:
