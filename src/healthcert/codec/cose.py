@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcert.codec import cbor
-from healthcert.codec.ecdsa import der_signature, is_ec_key
+from healthcert.codec.ecdsa import ECDSA_SHA256, der_signature, is_ec_key
 
 TAG_SIGN1 = 18
 TAG_CWT = 61
@@ -216,18 +216,13 @@ def verify(sign1: Sign1, public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKe
     return False
 
 
-# Built once: an ECDSA(SHA256()) object costs two microseconds, and would otherwise be built
-# for every payload.
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-
-
 def _verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
     """ECDSA with SHA-256 over r||s. RFC 9053 ties ES256 to the hash, not the curve, and some
     countries sign with P-384 keys; the signature must be exactly two scalars of the curve."""
     half = (key.curve.key_size + 7) // 8
     if len(signature) != 2 * half:
         return False
-    key.verify(der_signature(signature, half), message, _ECDSA_SHA256)
+    key.verify(der_signature(signature, half), message, ECDSA_SHA256)
     return True
 
 

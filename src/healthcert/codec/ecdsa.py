@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePublicKey
+
+# Built once and shared: an ECDSA(SHA256()) object costs a few microseconds, and every ES256
+# signature made or checked would otherwise build one.
+ECDSA_SHA256 = ECDSA(hashes.SHA256())
 
 # The classes of EC public keys met so far: an isinstance check against the ABC costs almost a
 # microsecond, and every verification asks it.

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from healthcert.codec.ecdsa import raw_signature
+from healthcert.codec.ecdsa import ECDSA_SHA256, raw_signature
 from healthcert.errors import KeyStoreError
 from healthcert.keys.eku import kinds_from_certificate
 from healthcert.keys.kid import kid_of
@@ -22,8 +22,6 @@ from healthcert.keys.subject import subject_country
 from healthcert.model.kinds import EntryKind
 
 _P256_BYTES = 32
-# Built once: an ECDSA(SHA256()) object costs a few microseconds, on every issuance.
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +41,7 @@ class Signer:
         """ES256: the 64-byte r||s; PS256: RSASSA-PSS, SHA-256, MGF1 SHA-256, 32-byte salt."""
         key = self.private_key
         if isinstance(key, ec.EllipticCurvePrivateKey):
-            return raw_signature(key.sign(message, _ECDSA_SHA256), _P256_BYTES)
+            return raw_signature(key.sign(message, ECDSA_SHA256), _P256_BYTES)
         # RFC 8230 and RFC 7518 both fix the PSS salt to the hash length.
         pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
         return key.sign(message, pss, hashes.SHA256())
