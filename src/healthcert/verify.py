@@ -42,8 +42,8 @@ def _wire_format(module_name: str) -> WireFormat:
 
 def detect(payload: str) -> WireFormat | None:
     """The format of a payload. Each format's module is imported only when a payload reaches
-    it: a batch of EU DCCs never loads the SMART Health Card reader, whose FHIR mapping
-    brings the whole model with it (a tenth of a second, before the first report)."""
+    it: a batch of EU DCCs never loads the SMART Health Card and VDS-NC readers, which with
+    what they import cost a tenth of a second before the first report."""
     for module_name in FORMAT_MODULES:
         wire_format = _wire_format(module_name)
         if wire_format.looks_like(payload):

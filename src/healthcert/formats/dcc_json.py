@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from healthcert.model.names import STANDARD_NAME
 
 # The models load only when a DCC goes through them (issuing, or a DCC the direct mapping
-# leaves to them): a verifier of plainly written DCCs never loads pydantic.
+# leaves to them): a verifier of plainly written DCCs never builds them.
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
