@@ -1,8 +1,10 @@
-/* CBOR decoding in C: the optional fast path of healthcert.codec.cbor.
+/* CBOR decoding and encoding in C: the optional fast path of healthcert.codec.cbor.
  *
  * Every EU DCC payload carries its claims as a small CBOR map of JSON-like values. Decoding it
  * with the general decoder cost about a tenth of a verification, more than everything else
- * in decoding together. This decoder reads only that JSON-like subset, definite lengths only:
+ * in decoding together; encoding it, a tenth of an issuance. Both handle only that subset
+ * (encoding: exact dicts, lists, texts, bytes, 64-bit ints, booleans and null, written as
+ * cbor2 writes them) and leave everything else to cbor2. The decoder reads definite lengths only:
  * integers, byte and text strings, arrays, maps, false, true, null, floats, and the date tags
  * healthcert keeps as the value they wrap (0, 1, 100, 1004). For anything else -- another tag
  * or simple value, an indefinite length, a duplicate or container map key, bad UTF-8, nesting
