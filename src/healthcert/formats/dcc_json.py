@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from healthcert.model.names import STANDARD_NAME
+from healthcert.model.values import COUNTRY_CODES, is_date_of_birth
 
 # The models load only when a DCC goes through them (issuing, or a DCC the direct mapping
 # leaves to them): a verifier of plainly written DCCs never builds them.
@@ -177,7 +178,6 @@ _DIRECT_SPECS: dict[str, tuple[tuple[str, str, int, bool], ...]] = {
 }
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
-_COUNTRY_CODE = re.compile(r"[A-Z]{2}", re.ASCII)
 _VERSION = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
 
 
@@ -202,7 +202,7 @@ def _direct_canonical(dcc: object) -> dict[str, Any] | None:
 
 def _direct_holder(dcc: dict[str, Any]) -> dict[str, Any] | None:
     names, birth = dcc.get("nam"), dcc.get("dob")
-    if names.__class__ is not dict or birth.__class__ is not str or not _plain_birth(birth):
+    if names.__class__ is not dict or birth.__class__ is not str or not is_date_of_birth(birth):
         return None
     family, family_latin = names.get("fn"), names.get("fnt")
     given, given_latin = names.get("gn"), names.get("gnt")
@@ -227,10 +227,6 @@ def _plain_name(name: object, latin: object) -> bool:
     if name is not None and (name.__class__ is not str or len(name) > 80 or latin is None):
         return False
     return latin is None or _standard_name(latin)
-
-
-def _plain_birth(birth: str) -> bool:
-    return birth == "" or (_PLAIN_DATE.fullmatch(birth) is not None and _valid_date(birth, True))
 
 
 def _standard_name(value: object) -> bool:
@@ -268,9 +264,9 @@ def _direct_value(kind: int, value: object) -> object:
     if not isinstance(value, str):
         return None
     if kind == _COUNTRY:
-        return value if _COUNTRY_CODE.fullmatch(value) else None
+        return value if value in COUNTRY_CODES else None
     if kind == _DATE:
-        return value if _PLAIN_DATE.fullmatch(value) and _valid_date(value, False) else None
+        return value if _PLAIN_DATE.fullmatch(value) and _valid_date(value) else None
     if kind == _TIME:
         return _direct_time(value)
     return value
@@ -287,12 +283,12 @@ def _direct_time(value: str) -> str | None:
     return value
 
 
-def _valid_date(value: str, birth: bool) -> bool:
+def _valid_date(value: str) -> bool:
     try:
-        day = dt.date.fromisoformat(value)
+        dt.date.fromisoformat(value)
     except ValueError:
         return False
-    return 1900 <= day.year <= 2099 if birth else True
+    return True
 
 
 def _single_entry(dcc: Mapping[Any, Any]) -> tuple[str, Mapping[str, Any]]:

@@ -22,7 +22,6 @@ the framework asks for QR codes (no ids, no text, no displays, ``resource:n`` re
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +37,7 @@ from healthcert.model.names import (
     normalise_standard,
     transliterate,
 )
+from healthcert.model.values import COUNTRY_CODES, is_date_of_birth
 
 # The models load only for a card the direct way leaves to them, and for issuing: a verifier
 # of plainly written cards never builds them (a tenth of a second before the first report).
@@ -453,14 +453,6 @@ def _first_line(error: BaseException) -> str:
 # final SARS-CoV-2 Observations; names in Latin script or with their Doc 9303 form; codes and
 # texts within the model's limits. Anything else returns None and goes through the model.
 
-# The model's rules for a date of birth (empty, YYYY, YYYY-MM or YYYY-MM-DD, 1900-2099, a
-# calendar date), for a country, and the schema version it writes by default.
-_BIRTH = re.compile(r"(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?", re.ASCII)
-_BIRTH_PADDING = {4: "-01-01", 7: "-01", 10: ""}
-_CENTURIES = frozenset({"19", "20"})
-# Every country code the model takes (two of A-Z): a set lookup, where a regular expression
-# would bring its engine into every card's path.
-_COUNTRIES = frozenset(chr(a) + chr(b) for a in range(65, 91) for b in range(65, 91))
 _MAX_TEXT = 80
 
 
@@ -476,7 +468,7 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
         return None
     kind = first.get("resourceType")
     country, issuer, _ = context
-    if type(country) is not str or country not in _COUNTRIES or not _text(issuer):
+    if type(country) is not str or country not in COUNTRY_CODES or not _text(issuer):
         return None
     # What the mapping raises on, it raises again on the model's way, with its message.
     try:
@@ -501,7 +493,7 @@ def _resource(entry: Any) -> dict[str, Any] | None:
 
 def _direct_holder(patient: dict[str, Any]) -> dict[str, Any] | None:
     birth = patient.get("birthDate") or ""
-    if type(birth) is not str or (birth and not _plain_birth(birth)):
+    if type(birth) is not str or not is_date_of_birth(birth):
         return None
     names = patient.get("name")
     name = names[0] if type(names) is list and len(names) == 1 else None
@@ -565,23 +557,6 @@ def _plain_latin(written: object, latin: object, field: str) -> str | _ToModel |
         return normalise_standard(latin, field)
     except ValueError:
         return _TO_MODEL
-
-
-def _plain_birth(birth: str) -> bool:
-    if len(birth) == 10 and birth[4] == "-" == birth[7] and birth[:2] in _CENTURIES:
-        # YYYY-MM-DD in the model's centuries: fromisoformat checks the digits and the day.
-        try:
-            dt.date.fromisoformat(birth)
-        except ValueError:
-            return False
-        return True
-    if _BIRTH.fullmatch(birth) is None:
-        return False
-    try:
-        dt.date.fromisoformat(birth + _BIRTH_PADDING[len(birth)])
-    except ValueError:
-        return False
-    return True
 
 
 def _direct_vaccination(

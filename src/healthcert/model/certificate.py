@@ -8,7 +8,6 @@ known is for the value sets and the rules to judge, not for the model to refuse.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
@@ -30,10 +29,7 @@ from healthcert.model.codes import (
 )
 from healthcert.model.kinds import EntryKind
 from healthcert.model.names import normalise_standard, transliterate
-
-# The DCC allows a partial date of birth (year, or year and month) or none at all.
-_DOB = re.compile(r"(?:(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?)?", re.ASCII)
-_DOB_PADDING = {0: "2000-01-01", 4: "-01-01", 7: "-01", 10: ""}
+from healthcert.model.values import DATE_OF_BIRTH, has_first_day
 
 # Strict strings: a payload's bytes or numbers are not silently turned into text.
 Text = Annotated[str, Field(strict=True)]
@@ -69,14 +65,12 @@ class Holder(_Model):
     @field_validator("date_of_birth")
     @classmethod
     def _check_date_of_birth(cls, value: str) -> str:
-        if not _DOB.fullmatch(value):
+        if not DATE_OF_BIRTH.fullmatch(value):
             raise ValueError(
                 f"date_of_birth {value!r} must be empty, YYYY, YYYY-MM or YYYY-MM-DD (1900-2099)"
             )
-        try:  # a partial date is complete enough if its first day exists
-            dt.date.fromisoformat(value + _DOB_PADDING[len(value)])
-        except ValueError:
-            raise ValueError(f"date_of_birth {value!r} is not a calendar date") from None
+        if not has_first_day(value):  # a partial date is complete enough if its first day exists
+            raise ValueError(f"date_of_birth {value!r} is not a calendar date")
         return value
 
     @model_validator(mode="after")
