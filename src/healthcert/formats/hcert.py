@@ -12,7 +12,6 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthcert import report as codes
@@ -26,6 +25,10 @@ from healthcert.formats.base import (
     check_validity_period,
     utc_text,
 )
+
+# Neither loads the models or compiles the schema at import: both wait for a DCC that needs it.
+from healthcert.formats.dcc_json import DccMappingError, canonical_json
+from healthcert.formats.dcc_schema import schema_errors
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
@@ -138,10 +141,6 @@ def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext
     the next starts: their code and tables then stay in the CPU caches. Run payload by payload,
     each stage evicted the last one's, and verification took half as long again.
     """
-    # Imported here, once a batch: the schema and the model load only when first needed.
-    from healthcert.formats import dcc_json
-    from healthcert.formats.dcc_schema import schema_errors
-
     decoded = [_decode_into(report, payload) for report, payload in work]
     readable = [
         (report, found)
@@ -154,7 +153,7 @@ def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext
     for (report, found), key in zip(readable, keys, strict=True):
         _check_claims(report, found, key, context)
     for report, found in readable:
-        report.certificate = _canonical(found.dcc, dcc_json)
+        report.certificate = _canonical(found.dcc)
 
 
 def _decode_into(report: Report, payload: str) -> DecodedHcert | None:
@@ -258,11 +257,11 @@ def _check_signature(
     return candidates[0] if candidates else None
 
 
-def _canonical(dcc: Any, dcc_json: ModuleType) -> dict[str, Any] | None:
+def _canonical(dcc: Any) -> dict[str, Any] | None:
     """The certificate as the canonical model's JSON; None when the DCC does not map to it."""
     try:
-        return dcc_json.canonical_json(dcc)  # type: ignore[no-any-return]
-    except dcc_json.DccMappingError:
+        return canonical_json(dcc)
+    except DccMappingError:
         return None
 
 
