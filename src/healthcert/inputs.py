@@ -7,10 +7,9 @@ yields an item, so it still gets its report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from healthcert import report as codes
 from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
@@ -124,14 +123,10 @@ def _too_large(label: str, limit: int) -> Item:
     return Item(label, error_code=codes.INPUT_TOO_LARGE, error_message=f"larger than {limit} bytes")
 
 
-def from_lines(stream: BinaryIO) -> Iterator[Item]:
-    """One item per line of a batch, labelled by its own text; a blank or undecodable line
-    still gets its item, so the answers stay line for line with the batch."""
-    return map(from_line, stream)
-
-
 def from_line(raw: bytes) -> Item:
-    """The item of one line of a batch (with or without its line break)."""
+    """The item of one line of a batch (with or without its line break), labelled by its own
+    text; a blank or undecodable line still gets its item, so the answers stay line for line
+    with the batch."""
     if len(raw) > MAX_INPUT_BYTES + 2:
         return _too_large(raw[:64].decode("utf-8", "replace") + "...", MAX_INPUT_BYTES)
     try:
