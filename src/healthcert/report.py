@@ -130,15 +130,15 @@ class Report:
 
     def json_line(self) -> str:
         """The report as one line of strict JSON (UTF-8 text, no NaN, no trailing newline)."""
-        return self.json_bytes().decode("utf-8")
+        return self.json_bytes()[:-1].decode("utf-8")
 
     def json_bytes(self) -> bytes:
-        """``json_line`` encoded as UTF-8, as it is written out."""
+        """``json_line`` encoded as UTF-8 with its newline, as a JSON Lines stream holds it."""
         # orjson: 5 us against json's 30 us for a report, on a path that runs per payload. The
         # document shares the report's dicts: it is serialised at once and never kept.
         document = self._document(self.checks, self.issuer)
         try:
-            return orjson.dumps(document)
+            return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:
             # orjson refuses lone surrogates (what Python makes of a command-line argument that
             # is not UTF-8, or of a JSON "\ud800" escape) and integers beyond 64 bits (a DCC may
@@ -146,13 +146,14 @@ class Report:
             # surrogates shown as U+FFFD, so that no input costs the operator an answer.
             import json
 
-            return json.dumps(
+            text = json.dumps(
                 _json_safe(document),
                 ensure_ascii=False,
                 allow_nan=False,
                 separators=(",", ":"),
                 default=str,
-            ).encode("utf-8")
+            )
+            return (text + "\n").encode("utf-8")
 
     def as_json(self) -> dict[str, Any]:
         return self._document(dict(self.checks), dict(self.issuer))

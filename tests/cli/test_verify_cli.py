@@ -7,6 +7,7 @@ arguments that are not UTF-8), through a real ``python -m healthcert``.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -252,6 +253,17 @@ def test_all_valid_batch_exits_zero(world: World) -> None:
     data = ((world.vaccination + "\n") * 3).encode()
     found = json_reports(world, *at(world), "--batch", "-", stdin=data, code=0)
     assert [report["valid"] for report in found] == [True] * 3
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_batch_leaves_the_collector_as_it_found_it(world: World, workers: str) -> None:
+    """The batch freezes what was loaded and collects less often while it runs; a program that
+    calls the command (these tests, say) gets its collector back as it was, nothing frozen."""
+    before = gc.get_threshold()
+    data = ((world.vaccination + "\n") * 3).encode()
+    json_reports(world, *at(world), "--batch", "-", "--workers", workers, stdin=data, code=0)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 def test_workers_give_the_same_output(world: World, tmp_path: Path) -> None:

@@ -73,9 +73,6 @@ class Job:
             return "", str(error)
 
 
-_worker_job: Job | None = None
-
-
 def issue(
     request_file: Annotated[
         Path | None,
@@ -186,11 +183,6 @@ def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str | None) ->
     sys.stdout.write(payload + "\n")
 
 
-def _issue_chunk(lines: list[str]) -> list[Outcome]:
-    assert _worker_job is not None
-    return _worker_job.issue_lines(lines)
-
-
 def _read_lines(batch: Path) -> list[str]:
     try:
         return batch.read_text(encoding="utf-8").splitlines()
@@ -198,17 +190,17 @@ def _read_lines(batch: Path) -> list[str]:
         fail(f"cannot read --batch {batch}: {error}")
 
 
-def _results(lines: list[str], workers: int) -> Iterator[Outcome]:
+def _results(lines: list[str], job: Job, workers: int) -> Iterator[Outcome]:
     chunks = [lines[start : start + _CHUNK] for start in range(0, len(lines), _CHUNK)]
     if workers == 1:
         for chunk in chunks:
-            yield from _issue_chunk(chunk)
+            yield from job.issue_lines(chunk)
         return
-    import multiprocessing
+    from healthcert.fanout import in_order
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for outcomes in pool.imap(_issue_chunk, chunks):
-            yield from outcomes
+    # Forked workers inherit the job: its signing key is never pickled or sent.
+    for outcomes in in_order(job.issue_lines, chunks, workers):
+        yield from outcomes
 
 
 def _issue_batch(batch: Path, job: Job, workers: int) -> None:
@@ -216,14 +208,12 @@ def _issue_batch(batch: Path, job: Job, workers: int) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    global _worker_job
-    _worker_job = job
     lines = _read_lines(batch)
     errors = Console(stderr=True, highlight=False)
     failed = 0
     with Progress(console=errors, transient=True) as progress:
         task = progress.add_task("issuing", total=len(lines))
-        for number, (payload, error) in enumerate(_results(lines, workers), 1):
+        for number, (payload, error) in enumerate(_results(lines, job, workers), 1):
             sys.stdout.write(payload + "\n")
             if error:
                 failed += 1

@@ -118,10 +118,9 @@ def prepared(
     if workers <= 1:
         yield from map(prepare_chunk, chunks)
         return
-    import multiprocessing
+    from healthcert.fanout import in_order
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(prepare_chunk, chunks)
+    yield from in_order(prepare_chunk, chunks, workers)  # forked: they inherit _signing
 
 
 def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], sender: str, actor: Actor) -> int:
