@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
     from healthcert.inputs import Item
 
-_CHUNK = 256  # units per task of a worker process
+_CHUNK = 64  # units per task of a worker process
 _FIRST_CHUNK = 16
 # Items verified together, stage by stage: small enough that a stage's data stays in the CPU
 # caches (measured best between 16 and 64).
