@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run demo test lint bench clean
 
 # setup.py builds the optional C extensions (fast paths of Base45 and CBOR) next to their sources.
-$(STAMP): pyproject.toml setup.py src/healthcert/codec/_base45.c src/healthcert/codec/_cbor.c
+$(STAMP): pyproject.toml setup.py src/healthcert/codec/_base45.c src/healthcert/codec/_cbor.c src/healthcert/codec/_jose.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

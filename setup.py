@@ -1,8 +1,8 @@
-"""The one thing pyproject.toml cannot say: the optional C extensions (fast paths of Base45
-and of CBOR decoding).
+"""The one thing pyproject.toml cannot say: the optional C extensions (fast paths of Base45,
+of CBOR decoding and of a SMART Health Card's digits and base64url).
 
 ``optional=True``: where no C compiler is found the build goes on without them, and
-healthcert.codec.base45 and healthcert.codec.cbor use their Python implementations.
+healthcert.codec.base45, cbor, b64 and shc_numeric use their Python implementations.
 """
 
 from setuptools import Extension, setup
@@ -17,6 +17,11 @@ setup(
         Extension(
             "healthcert.codec._cbor",
             ["src/healthcert/codec/_cbor.c"],
+            optional=True,
+        ),
+        Extension(
+            "healthcert.codec._jose",
+            ["src/healthcert/codec/_jose.c"],
             optional=True,
         ),
     ]

@@ -11,6 +11,13 @@ import base64
 import binascii
 import re
 
+try:  # the C fast path (healthcert/codec/_jose.c), built where a compiler was found
+    from healthcert.codec import _jose
+
+    HAVE_C_EXTENSION = True
+except ImportError:  # pragma: no cover - only without a compiler
+    HAVE_C_EXTENSION = False
+
 _URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _STD_ALPHABET = re.compile(r"[A-Za-z0-9+/]*")
 # bytes.translate runs in C; str.translate goes character by character through a mapping.
@@ -37,6 +44,15 @@ def urlsafe_decode(text: str) -> bytes:
 
 def urlsafe_decode_checked(data: bytes) -> bytes:
     """Base64url bytes already known to hold only the alphabet and '=' (a checked JWS part)."""
+    if HAVE_C_EXTENSION:
+        decoded = _jose.b64url(data)
+        if decoded is not None:
+            return decoded
+    return checked_decode_in_python(data)
+
+
+def checked_decode_in_python(data: bytes) -> bytes:
+    """``urlsafe_decode_checked`` without the C fast path (the tests hold the two equal)."""
     bare = data.rstrip(b"=")
     # Searched for as a byte value: a bytes needle costs an internal TypeError first.
     if _PAD in bare or (bare is not data and (len(data) - len(bare) > 2 or len(data) % 4)):
