@@ -191,12 +191,12 @@ def _print_results(results: Iterable[ChunkResult], as_json: bool) -> bool:
     sys.stdout.flush()  # the JSON lines go to the byte stream beneath
     write = sys.stdout.buffer.write
     all_accepted = True
-    for accepted, lines in results:
+    for accepted, json_lines in results:
         all_accepted = all_accepted and accepted
         if printer is None:
-            write(lines)
+            write(json_lines)
         else:
-            for line in lines.splitlines():
+            for line in json_lines.splitlines():
                 printer.show(json.loads(line))
     sys.stdout.flush()
     return all_accepted
