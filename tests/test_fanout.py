@@ -12,12 +12,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from healthcert.fanout import WorkerError, in_order
+from healthcert.fanout import WorkerError, in_order, written_in_order
 
 SRC = Path(__file__).parent.parent / "src"
 
@@ -122,3 +124,56 @@ def test_output_written_before_the_workers_start_is_written_once() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True
     )
     assert result.stdout == "before\n6\n"
+
+
+# -- workers that write their own output ---------------------------------------------------------
+
+
+def line_after_a_while(task: int) -> tuple[int, bytes]:
+    """Later tasks finish first: writing in task order must wait for the turn."""
+    time.sleep(0.002 * (5 - task % 6))
+    return task, f"line {task}\n".encode() * (task % 4)
+
+
+def test_workers_write_their_output_in_task_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    with path.open("wb") as out:
+        results = list(written_in_order(line_after_a_while, range(60), 3, out.fileno()))
+    assert results == [(task, b"") for task in range(60)]
+    expected = b"".join(f"line {task}\n".encode() * (task % 4) for task in range(60))
+    assert path.read_bytes() == expected
+    assert no_workers_left()
+
+
+def test_large_outputs_are_written_whole_through_a_pipe() -> None:
+    """2 MB through a pipe another thread drains: partial writes are carried on."""
+    reader, writer = os.pipe()
+    received = bytearray()
+
+    def drain() -> None:
+        while chunk := os.read(reader, 1 << 16):
+            received.extend(chunk)
+
+    draining = threading.Thread(target=drain)
+    draining.start()
+    results = list(written_in_order(lambda n: (n, bytes([n]) * 500_000), range(4), 2, writer))
+    os.close(writer)
+    draining.join()
+    os.close(reader)
+    assert [result for result, _ in results] == [0, 1, 2, 3]
+    assert bytes(received) == b"".join(bytes([n]) * 500_000 for n in range(4))
+
+
+def fail_on_five_with_output(task: int) -> tuple[int, bytes]:
+    return fail_on_seven(task + 2), b"."
+
+
+def test_a_failing_writer_raises_at_once_and_stops_the_others(tmp_path: Path) -> None:
+    """The others wait for a turn to write that will never come: they are stopped, not
+    waited for."""
+    started = time.monotonic()
+    with (tmp_path / "out.txt").open("wb") as out, pytest.raises(WorkerError, match="seven"):
+        list(written_in_order(fail_on_five_with_output, range(30), 3, out.fileno()))
+    assert time.monotonic() - started < 4
+    assert (tmp_path / "out.txt").read_bytes() == b"....."  # the tasks before it, written
+    assert no_workers_left()

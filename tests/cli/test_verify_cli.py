@@ -520,3 +520,33 @@ def test_real_process_batch_from_stdin(world: World) -> None:
     assert done.returncode == 1
     assert b"Traceback" not in done.stderr
     _check_batch([json.loads(line) for line in done.stdout.decode().splitlines()], expected)
+
+
+@pytest.mark.parametrize("destination", ["pipe", "file"])
+def test_real_process_workers_write_the_same_output_in_order(
+    world: World, tmp_path: Path, destination: str
+) -> None:
+    """In a real process the workers write their reports to standard output themselves, in
+    turn; whether it is a pipe or a file, the bytes are those one worker writes."""
+    data, _ = batch_bytes(world)
+    batch = tmp_path / "batch.txt"
+    batch.write_bytes(data * 60)  # 420 lines: the parent's first 16, then chunks of 64 each
+    outputs = []
+    for workers in ("1", "2", "3"):
+        args = ["verify", "--json", *world.trust, *at(world), "--batch", str(batch)]
+        args += ["--workers", workers]
+        if destination == "pipe":
+            done = run_process(world, args)
+            outputs.append(done.stdout)
+        else:
+            with (tmp_path / f"out{workers}.txt").open("wb") as out:
+                env = {k: v for k, v in os.environ.items() if k != PASSPHRASE_ENV}
+                env[HOME_ENV] = str(world.home)
+                command = [sys.executable, "-m", "healthcert", *args]
+                done = subprocess.run(command, stdout=out, env=env, timeout=120, check=False)
+            outputs.append((tmp_path / f"out{workers}.txt").read_text(encoding="utf-8"))
+        assert done.returncode == 1
+    assert outputs[0] == outputs[1] == outputs[2]
+    found = [json.loads(line) for line in outputs[0].splitlines()]
+    assert len(found) == 420
+    assert [report["input"] for report in found[:7]] == [report["input"] for report in found[7:14]]

@@ -80,7 +80,8 @@ def verify(
     ctx = verification_context(trust, at)
     batch_stream = _open_batch(batch) if batch is not None else None
     units = _units(inputs or [], batch_stream)
-    results = _verify_all(units, ctx, workers, judge)
+    output = _standard_output_descriptor() if json_output else None
+    results = _verify_all(units, ctx, workers, judge, output)
     all_accepted = _print_results(results, json_output)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
@@ -141,9 +142,15 @@ def _chunks(units: Iterable[Unit]) -> Iterator[list[Unit]]:
 
 
 def _verify_all(
-    units: Iterable[Unit], ctx: VerificationContext, workers: int, judge: Judge | None = None
+    units: Iterable[Unit],
+    ctx: VerificationContext,
+    workers: int,
+    judge: Judge | None = None,
+    output: int | None = None,
 ) -> Iterator[ChunkResult]:
-    """The outcome of every chunk of units, in input order."""
+    """The outcome of every chunk of units, in input order. With ``output`` (a file
+    descriptor) and several workers, the workers write their JSON lines there themselves, in
+    order, and their outcomes come back without them."""
     chunks = _chunks(units)
     first = next(chunks, None)
     if first is None:
@@ -157,11 +164,14 @@ def _verify_all(
             yield from map(verify_chunk, chunks)
         else:
             # Forked workers inherit the trust store and policies (and the judge that holds
-            # them). They get raw lines and send back text, so that the parent, which shares
-            # the CPUs with them, only reads and writes.
-            from healthcert.fanout import in_order
+            # them). They get raw lines and write or send back text, so that the parent, which
+            # shares the CPUs with them, does next to nothing.
+            from healthcert import fanout
 
-            yield from in_order(verify_chunk, chunks, workers)
+            if output is None:
+                yield from fanout.in_order(verify_chunk, chunks, workers)
+            else:
+                yield from fanout.written_in_order(verify_chunk, chunks, workers, output)
 
 
 @contextmanager
@@ -182,6 +192,15 @@ def _collector_spares_the_loaded_program() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def _standard_output_descriptor() -> int | None:
+    """The file descriptor beneath standard output; None where there is none (output
+    captured in memory, as a program calling the command may do)."""
+    try:
+        return sys.stdout.buffer.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _print_results(results: Iterable[ChunkResult], as_json: bool) -> bool:
