@@ -3,7 +3,8 @@
 Each JWS character c becomes the two decimal digits of ord(c) - 45 ('-' is the lowest character
 a compact JWS uses, 'z' the highest: 00..77). Numeric QR mode packs digits densely, so the card
 fits a smaller code than its text would. The deprecated chunked form ``shc:/i/n/<digits>``
-splits one JWS over n codes; ``join`` puts the chunks back together, in any order given.
+splits one JWS over n codes (at most ``MAX_QR_CHUNKS``, the most one input can hold);
+``join`` puts the chunks back together, in any order given.
 """
 
 from __future__ import annotations
@@ -143,10 +144,16 @@ def parse_chunk(text: str) -> Chunk:
         return Chunk(1, 1, rest)
     index, total = int(match.group(1)), int(match.group(2))
     if total > MAX_QR_CHUNKS:
-        raise PayloadError(codes.CHUNKS_INVALID, f"more than {MAX_QR_CHUNKS} chunks")
+        raise PayloadError(
+            codes.CHUNKS_INVALID,
+            f"a card in {total} chunks: no more than {MAX_QR_CHUNKS} fit in one input",
+        )
     if not 1 <= index <= total:
         raise PayloadError(codes.CHUNKS_INVALID, f"chunk {index} of {total} cannot exist")
-    return Chunk(index, total, rest[match.end() :])
+    digits = rest[match.end() :]
+    if not digits:  # MAX_QR_CHUNKS counts on every chunk holding a part of the card
+        raise PayloadError(codes.CHUNKS_INVALID, f"chunk {index} of {total} holds no digits")
+    return Chunk(index, total, digits)
 
 
 def join(texts: Iterable[str]) -> str:
