@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,14 +195,38 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
     if jwk.get("kty") != "EC" or known is None:
         raise ValueError("only EC keys on P-256, P-384 or P-521 are supported")
     curve, size = known
-    try:
-        x, y = (b64.urlsafe_decode(str(jwk.get(name, ""))) for name in ("x", "y"))
-    except b64.Base64Error as error:
-        raise ValueError(f"JWK coordinates: {error}") from None
-    if len(x) != size or len(y) != size:
-        raise ValueError(f"JWK coordinates of {jwk['crv']} must be {size} bytes each")
+    x, y = (jwk_coordinate(jwk, name, size) for name in ("x", "y"))
     # from_encoded_point checks that the point lies on the curve.
     return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
+
+
+def jwk_coordinate(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
+    """The coordinate ``name`` of an EC JWK as exactly ``size`` bytes; ValueError otherwise.
+
+    RFC 7518 wants the full size, but real issuers publish coordinates one byte short (the
+    leading zero byte dropped, as an integer encoder does) or one byte long (a zero byte put
+    in front, as for a signed integer). Both name the same number, so both are read as it;
+    the point is still checked on the curve. Any other length is not the key it claims.
+    """
+    value = jwk.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"the JWK has no coordinate {name!r}")
+    try:
+        data = b64.urlsafe_decode(value)
+    except b64.Base64Error as error:
+        raise ValueError(f"JWK coordinate {name!r}: {error}") from None
+    if len(data) == size - 1:
+        return b"\x00" + data
+    if len(data) == size + 1 and data[0] == 0:
+        return data[1:]
+    if len(data) != size:
+        extra = " and does not start with a zero byte" if len(data) == size + 1 else ""
+        raise ValueError(
+            f"JWK coordinate {name!r} is {len(data)} byte{'s' if len(data) != 1 else ''}{extra}; "
+            f"{jwk.get('crv')} coordinates are {size} bytes ({size - 1} with the leading zero "
+            f"byte dropped, {size + 1} with one added)"
+        )
+    return data
 
 
 def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:

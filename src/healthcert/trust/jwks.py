@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from healthcert.codec.jws import jwk_coordinate
 from healthcert.errors import TrustStoreError
 from healthcert.keys.kid import kid_from_text
 from healthcert.model.kinds import ALL_KINDS
@@ -110,9 +111,7 @@ def _ec_key(jwk: Mapping[str, object]) -> ec.EllipticCurvePublicKey:
     if not isinstance(crv, str) or crv not in _CURVES:
         raise UnusableCertificate(f"unsupported curve {crv!r}")
     curve, size = _CURVES[crv]
-    x, y = _b64url(jwk, "x"), _b64url(jwk, "y")
-    if len(x) != size or len(y) != size:
-        raise ValueError(f"coordinates must be {size} bytes")
+    x, y = (jwk_coordinate(jwk, name, size) for name in ("x", "y"))
     numbers = ec.EllipticCurvePublicNumbers(_int(x), _int(y), curve)
     return numbers.public_key()  # raises ValueError for a point off the curve
 
