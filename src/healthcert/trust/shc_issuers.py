@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 MAX_TRUST_FILE_BYTES = 16 * 1024 * 1024
 _RID = re.compile(r"[A-Za-z0-9_-]{1,24}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
+# A version or counter written as text: ASCII digits only (str.isdigit also takes "²" and "١").
+_DIGITS = re.compile(r"[0-9]{1,15}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 _URL = re.compile(r"https?://[^\s=]+", re.IGNORECASE)
 
 
@@ -125,7 +128,7 @@ class ShcIssuers:
             raise TrustStoreError(f"{iss!r} is not an http(s) issuer URL")
         issuer = self._issuers.setdefault(iss, ShcIssuer(iss))
         issuer.name = name or issuer.name
-        issuer.country = country or issuer.country
+        issuer.country = issuer_country(country) if country else issuer.country
         return issuer
 
     def add_jwks(
@@ -145,6 +148,21 @@ class ShcIssuers:
         for jwk in keys:
             self._add_key(issuer, jwk, source)
         return issuer
+
+    def add_trusted_key(self, key: TrustedKey, *, country: str | None = None) -> bool:
+        """Trust a key of a trust store for its ``issuer_url``; False for a key that cannot
+        sign a card (not EC, or bound to no issuer)."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from healthcert.codec import b64
+
+        if key.issuer_url is None or not isinstance(key.public_key, ec.EllipticCurvePublicKey):
+            return False
+        issuer = self.add_issuer(key.issuer_url, country=country)
+        trusted = dataclasses.replace(key, country=issuer.country or key.country)
+        kid = b64.urlsafe_encode(key.kid)
+        issuer.keys[kid] = ShcKey(kid, key.public_key, None, (), trusted)
+        return True
 
     def add_crl(self, iss: str, crl: Any, *, source: str = "crl") -> None:
         """Add an issuer's revocation list; of two for one kid, the higher ``ctr`` wins."""
@@ -173,10 +191,30 @@ class ShcIssuers:
             return 0
         iss = str(info["iss"])
         name = info.get("name") if isinstance(info.get("name"), str) else None
-        self.add_jwks(iss, {"keys": entry.get("keys") or []}, name=name, source=source)
-        for crl in entry.get("crls") or []:
+        country = self._entry_country(info.get("country"), source)
+        keys = self._entry_list(entry, "keys", source)
+        self.add_jwks(iss, {"keys": keys}, name=name, country=country, source=source)
+        for crl in self._entry_list(entry, "crls", source):
             self.add_crl(iss, crl, source=source)
         return 1
+
+    def _entry_list(self, entry: Mapping[str, Any], name: str, source: str) -> list[Any]:
+        """A directory entry's ``keys`` or ``crls``: absent or null is none, else an array."""
+        value = entry.get(name)
+        if value is None or isinstance(value, list):
+            return value or []
+        self.skipped.append(f"{source}: '{name}' is not an array; none of it was read")
+        return []
+
+    def _entry_country(self, value: Any, source: str) -> str | None:
+        """The country a directory entry may add to its issuer (the VCI format names none)."""
+        if value is None:
+            return None
+        try:
+            return issuer_country(value)
+        except TrustStoreError as error:
+            self.skipped.append(f"{source}: {error}; the issuer is kept without a country")
+            return None
 
     def _add_key(self, issuer: ShcIssuer, jwk: Any, source: str) -> None:
         try:
@@ -188,6 +226,14 @@ class ShcIssuers:
         issuer.keys[key.kid] = key
 
 
+def issuer_country(value: object) -> str:
+    """An issuer's ISO 3166-1 alpha-2 country, upper case; TrustStoreError otherwise."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not _COUNTRY.fullmatch(code):
+        raise TrustStoreError(f"country {value!r} is not a two-letter ISO 3166 code")
+    return code
+
+
 def _parse_key(issuer: ShcIssuer, jwk: Any, source: str) -> ShcKey:
     from healthcert.codec import b64, jws
     from healthcert.trust.entry import TrustedKey
@@ -195,13 +241,15 @@ def _parse_key(issuer: ShcIssuer, jwk: Any, source: str) -> ShcKey:
     if not isinstance(jwk, Mapping):
         raise ValueError("not a JSON object")
     _check_signing_jwk(jwk)
+    public_key = jws.public_key_from_jwk(dict(jwk))
     kid = jwk.get("kid")
     thumbprint = jws.jwk_thumbprint(dict(jwk))
-    if kid != thumbprint:
+    # A key published with a short or long coordinate has two thumbprints: of the members as
+    # written (what RFC 7638 hashes) and of the full-size form; issuers have used either.
+    if kid not in (thumbprint, jws.jwk_thumbprint(jws.public_jwk(public_key))):
         raise ValueError(f"its kid is not its RFC 7638 thumbprint {thumbprint}")
-    public_key = jws.public_key_from_jwk(dict(jwk))
     trusted = TrustedKey(
-        kid=b64.urlsafe_decode(thumbprint),
+        kid=b64.urlsafe_decode(kid),
         public_key=public_key,
         source=source,
         types=ALL_KINDS,
@@ -209,7 +257,7 @@ def _parse_key(issuer: ShcIssuer, jwk: Any, source: str) -> ShcKey:
         subject=issuer.name,
         issuer_url=issuer.iss,
     )
-    return ShcKey(thumbprint, public_key, _crl_version(jwk), _x5c(jwk), trusted)
+    return ShcKey(kid, public_key, _crl_version(jwk), _x5c(jwk), trusted)
 
 
 def _check_signing_jwk(jwk: Mapping[str, Any]) -> None:
@@ -225,9 +273,20 @@ def _crl_version(jwk: Mapping[str, Any]) -> int | None:
     version = jwk.get("crlVersion")
     if version is None:
         return None
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError("crlVersion must be a positive integer")
-    return version
+    number = whole_number(version, "crlVersion")
+    if number < 1:
+        raise ValueError(f"crlVersion must be a positive integer, not {version!r}")
+    return number
+
+
+def whole_number(value: Any, name: str) -> int:
+    """A count that a key set or CRL gives as a JSON integer or as numeric text (``"1"``, as
+    real issuers publish ``crlVersion``); ValueError naming ``name`` for anything else."""
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer or ASCII digits, not {value!r}")
+    return value
 
 
 def _x5c(jwk: Mapping[str, Any]) -> tuple[bytes, ...]:
@@ -253,10 +312,12 @@ def _parse_crl(crl: Any, source: str, skipped: list[str]) -> RevocationList | No
     if method != "rid":
         skipped.append(f"{source}: CRL method {method!r} is not supported (only 'rid')")
         return None
-    if isinstance(ctr, bool) or not isinstance(ctr, int):
-        skipped.append(f"{source}: CRL 'ctr' must be an integer")
+    try:
+        counter = whole_number(ctr, "ctr")
+    except ValueError as error:
+        skipped.append(f"{source}: CRL {error}")
         return None
-    return RevocationList(kid, method, ctr, _parse_rids(rids, source, skipped))
+    return RevocationList(kid, method, counter, _parse_rids(rids, source, skipped))
 
 
 def _parse_rids(entries: list[Any], source: str, skipped: list[str]) -> dict[str, float | None]:

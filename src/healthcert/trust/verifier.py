@@ -8,7 +8,7 @@ JWKS, directories). With no sources, the local trust store is used.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,14 +29,42 @@ class VerifierTrust:
     shc_issuers: ShcIssuers | None = None
 
 
-def load_verifier_trust(specs: Iterable[str]) -> VerifierTrust:
-    """Sort the sources by kind and load each; TrustStoreError names a source that fails."""
+def load_verifier_trust(
+    specs: Iterable[str], countries: Mapping[str, str] | None = None
+) -> VerifierTrust:
+    """Sort the sources by kind and load each; TrustStoreError names a source that fails.
+
+    ``countries`` gives SMART Health Card issuers (by exact URL) the country their cards do
+    not carry; each issuer must be among the trusted ones, bound or in the trust store.
+    """
     from healthcert.trust.store import load_local_trust, load_trust
 
     bindings, directories, paths = _sort(list(specs))
     store = load_trust(paths) if paths or bindings or directories else load_local_trust()
     issuers = _load_issuers(bindings, directories) if bindings or directories else None
+    if countries:
+        issuers = _set_countries(countries, issuers, store)
     return VerifierTrust(store, issuers)
+
+
+def _set_countries(
+    countries: Mapping[str, str], issuers: ShcIssuers | None, store: TrustStore
+) -> ShcIssuers:
+    """Give each issuer its country. An issuer whose keys a trust store holds becomes a bound
+    issuer with those keys (the store's keys carry no country of their own to change)."""
+    from healthcert.trust.shc_issuers import ShcIssuers
+
+    target = issuers if issuers is not None else ShcIssuers()
+    for iss, country in countries.items():
+        if iss in target:
+            target.add_issuer(iss, country=country)
+            continue
+        held = [key for key in store if key.issuer_url == iss]
+        if not any([target.add_trusted_key(key, country=country) for key in held]):
+            raise TrustStoreError(
+                f"a country is given for {iss}, but no trusted source holds a key of it"
+            )
+    return target
 
 
 def _sort(specs: list[str]) -> tuple[list[str], list[Path], list[Path]]:
