@@ -151,6 +151,38 @@ def list_command(json_output: JsonOption = False) -> None:
             _print_table(csca_row, rows, str(directory.root))
 
 
+@app.command("jwks")
+def jwks_command(
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write the JWKS to this file instead of standard output."
+        ),
+    ] = None,
+) -> None:
+    """Print the public keys of this issuer's signers as a JWKS (JSON Web Key Set).
+
+    This is what a SMART Health Card issuer publishes at <iss>/.well-known/jwks.json: one key
+    per EC P-256 DSC (RSA DSCs sign no card), kid = the key's RFC 7638 thumbprint, use sig,
+    alg ES256. Verify cards issued with `issue --format shc --iss ISS` with
+    `verify --trust ISS=jwks.json`.
+    """
+    with reported_errors():
+        from healthcert.keys.directory import KeyDirectory
+        from healthcert.keys.jwks import signer_jwks
+
+        text = json.dumps(signer_jwks(KeyDirectory()), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail_plain(f"cannot write {output}: {error.strerror or error}", EXIT_INVALID)
+
+
 def _describe(cert: x509.Certificate, role: str) -> dict[str, Any]:
     """The public facts of a CSCA or DSC, for people and for ``--json``."""
     import base64
