@@ -20,6 +20,16 @@ TrustOption = Annotated[
         "Repeatable. Default: the local trust store ('healthcert trust add').",
     ),
 ]
+TrustCountryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trust-country",
+        metavar="ISS=CC",
+        help="The country (ISO 3166-1 alpha-2) of a trusted SMART Health Card issuer, which its "
+        "cards do not name: the report shows it and the entry rules use it. Repeatable. "
+        "Without it an issuer's country is unknown (null).",
+    ),
+]
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -46,21 +56,41 @@ def parse_time(text: str | None) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def load_trust_store(specs: list[str]) -> VerifierTrust:
+def load_trust_store(specs: list[str], countries: list[str] | None = None) -> VerifierTrust:
     """The trust sources named on the command line, or else the local trust store."""
     from healthcert.errors import HealthcertError
     from healthcert.trust.verifier import load_verifier_trust
 
+    by_issuer = parse_trust_countries(countries or [])
     try:
-        return load_verifier_trust(specs)
+        return load_verifier_trust(specs, by_issuer)
     except HealthcertError as error:
         fail(str(error))
 
 
-def verification_context(trust: list[str] | None, at: str | None) -> VerificationContext:
+def parse_trust_countries(values: list[str]) -> dict[str, str]:
+    """``--trust-country ISS=CC`` values by issuer URL; a usage error for a malformed one."""
+    from healthcert.errors import TrustStoreError
+    from healthcert.trust.shc_issuers import is_issuer_binding, issuer_country
+
+    countries = {}
+    for value in values:
+        iss, _, country = value.rpartition("=")
+        if not is_issuer_binding(value):
+            fail(f"--trust-country {value!r} is not of the form https://issuer.example=CC")
+        try:
+            countries[iss] = issuer_country(country)
+        except TrustStoreError as error:
+            fail(f"--trust-country {value!r}: {error}")
+    return countries
+
+
+def verification_context(
+    trust: list[str] | None, at: str | None, countries: list[str] | None = None
+) -> VerificationContext:
     """The context the verify commands share: the trust named (or the local store), the clock."""
     from healthcert import verify as pipeline
 
     clock = parse_time(at)
-    sources = load_trust_store(trust or [])
+    sources = load_trust_store(trust or [], countries)
     return pipeline.context(sources.store, clock, shc_issuers=sources.shc_issuers)

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
+from healthcert.cli.common import (
+    EXIT_INVALID,
+    TrustCountryOption,
+    TrustOption,
+    fail,
+    verification_context,
+)
 from healthcert.cli.verdict import (
     GREEN,
     LanguageOption,
@@ -92,6 +98,7 @@ def check_command(
         ),
     ] = False,
     trust: TrustOption = None,
+    trust_country: TrustCountryOption = None,
     policies: PoliciesOption = None,
 ) -> None:
     """Verify certificates and show each rule of the destination with its outcome.
@@ -108,7 +115,7 @@ def check_command(
     from healthcert.cli.render import ReportPrinter
     from healthcert.inputs import from_arguments
 
-    ctx = verification_context(trust, at)
+    ctx = verification_context(trust, at, trust_country)
     printer = ReportPrinter()
     all_green = True
     for item in from_arguments(inputs):

@@ -46,13 +46,21 @@ def add_command(
         str | None,
         typer.Option("--issuer-url", help="Issuer URL to record on the keys of a JWKS."),
     ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country",
+            help="ISO 3166-1 alpha-2 country to record on the keys that name none (a SMART "
+            "Health Card issuer's JWKS): reports show it as the issuer's country.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Import trust sources; adding a source again replaces its earlier keys."""
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
 
-        results = add_to_local_trust(paths, issuer_url=issuer_url)
+        results = add_to_local_trust(paths, issuer_url=issuer_url, country=country)
     if json_output:
         for result in results:
             typer.echo(json.dumps(_result_json(result)))

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO, Union
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
+from healthcert.cli.common import (
+    EXIT_INVALID,
+    TrustCountryOption,
+    TrustOption,
+    fail,
+    verification_context,
+)
 from healthcert.cli.verdict import (
     GREEN,
     CountryOption,
@@ -50,6 +56,7 @@ def verify(
         typer.Option("--batch", help="A file of payloads, one per line; '-' reads standard input."),
     ] = None,
     trust: TrustOption = None,
+    trust_country: TrustCountryOption = None,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
@@ -77,7 +84,7 @@ def verify(
     if not inputs and batch is None:
         fail("nothing to verify: give INPUT arguments or --batch FILE")
     judge = build_judge(country, origin, lang, policies)
-    ctx = verification_context(trust, at)
+    ctx = verification_context(trust, at, trust_country)
     batch_stream = _open_batch(batch) if batch is not None else None
     units = _units(inputs or [], batch_stream)
     output = _standard_output_descriptor() if json_output else None

@@ -9,6 +9,7 @@ store of every country's keys.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import json
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from healthcert.errors import TrustStoreError
 from healthcert.model.kinds import EntryKind
 from healthcert.trust.entry import TrustedKey
-from healthcert.trust.store import Anchor, ImportResult, TrustStore
+from healthcert.trust.store import Anchor, ImportBatch, ImportResult, TrustStore
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = "healthcert-trust-index"
@@ -64,15 +65,24 @@ def save_local_trust(store: TrustStore, home: Path | None = None) -> Path:
 
 
 def add_to_local_trust(
-    paths: Iterable[str | Path], *, home: Path | None = None, issuer_url: str | None = None
+    paths: Iterable[str | Path],
+    *,
+    home: Path | None = None,
+    issuer_url: str | None = None,
+    country: str | None = None,
 ) -> list[ImportResult]:
     """Import sources into the persisted store; a source added again replaces its old keys.
 
-    Every source is read before the store changes, so a bad path leaves the store untouched.
+    ``country`` is recorded on the keys that name none (a SMART Health Card issuer's JWKS: its
+    cards carry no country either). Every source is read before the store changes, so a bad
+    path leaves the store untouched.
     """
     from healthcert.trust.sources import import_path, source_name
 
-    batches = [(source_name(p), import_path(p, issuer_url=issuer_url)) for p in paths]
+    code = _country(country)
+    batches = [
+        (source_name(p), _with_country(import_path(p, issuer_url=issuer_url), code)) for p in paths
+    ]
     store = load_local_trust(home)
     results = []
     for name, batch in batches:
@@ -81,6 +91,20 @@ def add_to_local_trust(
         results.append(_with_replaced(result, replaced))
     save_local_trust(store, home)
     return results
+
+
+def _country(country: str | None) -> str | None:
+    from healthcert.trust.shc_issuers import issuer_country
+
+    return None if country is None else issuer_country(country)
+
+
+def _with_country(batch: ImportBatch, country: str | None) -> ImportBatch:
+    if country is not None:
+        batch.keys = [
+            key if key.country else dataclasses.replace(key, country=country) for key in batch.keys
+        ]
+    return batch
 
 
 def remove_from_local_trust(
