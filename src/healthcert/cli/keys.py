@@ -156,7 +156,10 @@ def jwks_command(
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="Write the JWKS to this file instead of standard output."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the JWKS to this file instead of standard output.",
         ),
     ] = None,
 ) -> None:

@@ -10,6 +10,14 @@ http/https leniency). Trust comes in two shapes:
 - a VCI directory snapshot: ``{"issuerInfo": [{"issuer": {"iss", "name"}, "keys": [...],
   "crls": [...]}]}``.
 
+Cards name no country: an issuer's comes from the one who trusts it (``load_verifier_trust``'s
+``countries``, the CLI's ``--trust-country ISS=CC``) or from a directory entry's
+``issuer.country``, which the VCI format does not define but a curated snapshot may add.
+
+Counts that real key sets write as text (``"crlVersion": "1"``, a CRL's ``ctr``) are read as
+numbers when they are ASCII digits; coordinates one byte short or long are read as the number
+they name (``codec.jws.jwk_coordinate``).
+
 A key that breaks the framework's rules (not EC P-256 ES256 signing key, a private part, a
 ``kid`` that is not its RFC 7638 thumbprint) is skipped and the reason kept in ``skipped``;
 a file that cannot be read at all raises TrustStoreError.
@@ -273,13 +281,13 @@ def _crl_version(jwk: Mapping[str, Any]) -> int | None:
     version = jwk.get("crlVersion")
     if version is None:
         return None
-    number = whole_number(version, "crlVersion")
+    number = _whole_number(version, "crlVersion")
     if number < 1:
         raise ValueError(f"crlVersion must be a positive integer, not {version!r}")
     return number
 
 
-def whole_number(value: Any, name: str) -> int:
+def _whole_number(value: Any, name: str) -> int:
     """A count that a key set or CRL gives as a JSON integer or as numeric text (``"1"``, as
     real issuers publish ``crlVersion``); ValueError naming ``name`` for anything else."""
     if isinstance(value, str) and _DIGITS.fullmatch(value):
@@ -313,7 +321,7 @@ def _parse_crl(crl: Any, source: str, skipped: list[str]) -> RevocationList | No
         skipped.append(f"{source}: CRL method {method!r} is not supported (only 'rid')")
         return None
     try:
-        counter = whole_number(ctr, "ctr")
+        counter = _whole_number(ctr, "ctr")
     except ValueError as error:
         skipped.append(f"{source}: CRL {error}")
         return None

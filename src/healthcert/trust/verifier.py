@@ -50,17 +50,21 @@ def load_verifier_trust(
 def _set_countries(
     countries: Mapping[str, str], issuers: ShcIssuers | None, store: TrustStore
 ) -> ShcIssuers:
-    """Give each issuer its country. An issuer whose keys a trust store holds becomes a bound
-    issuer with those keys (the store's keys carry no country of their own to change)."""
+    """Give each issuer its country. An issuer known only by keys of the trust store (their
+    ``issuer_url``) becomes a bound issuer with those keys, which then carry its country."""
     from healthcert.trust.shc_issuers import ShcIssuers
 
     target = issuers if issuers is not None else ShcIssuers()
+    unbound = [iss for iss in countries if iss not in target]
+    held = [key for key in store if key.issuer_url in unbound] if unbound else []
     for iss, country in countries.items():
-        if iss in target:
+        if iss not in unbound:
             target.add_issuer(iss, country=country)
             continue
-        held = [key for key in store if key.issuer_url == iss]
-        if not any([target.add_trusted_key(key, country=country) for key in held]):
+        added = [
+            target.add_trusted_key(key, country=country) for key in held if key.issuer_url == iss
+        ]
+        if not any(added):
             raise TrustStoreError(
                 f"a country is given for {iss}, but no trusted source holds a key of it"
             )
