@@ -31,12 +31,12 @@ def test_directory_of_mixed_sources(tmp_path: Path) -> None:
     (root / ".hidden.pem").write_text("ignored")
     (root / "nameless").write_bytes(pki.pem(pki.dsc(pki.csca("BE")).certificate))
     store = load_trust([root])
-    assert len(store) == 826 + 1 + 1  # the list, the AT DSC, the sniffed file without suffix
+    assert len(store) == 832 + 1 + 1  # the list, the AT DSC, the sniffed file without suffix
     assert store.cscas_for("XA") == (csca.certificate,)
     reasons = {s.source.split(" ")[0]: s.reason for s in store.skipped}
     assert reasons["trust/broken.json"].startswith("invalid JSON")
     assert reasons["trust/at/foreign.pem"] == "not signed by any trusted CSCA of XA"
-    assert len(store.skipped) == 6 + 2  # the list's own six, and these two
+    assert len(store.skipped) == 2
     assert store.ignored == 1  # README.md
     assert {key.source for key in store} == {"trust/eu.json", "trust/at/dsc.der", "trust/nameless"}
 

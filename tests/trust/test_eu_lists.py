@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from healthcert.errors import TrustStoreError
-from healthcert.keys.kid import kid_of
+from healthcert.keys.kid import kid_of, kid_of_der
 from healthcert.model.kinds import ALL_KINDS, EntryKind
 from healthcert.trust.eulist import import_eu_list
 from healthcert.trust.sources import import_document
@@ -32,27 +32,40 @@ def de_store() -> TrustStore:
 
 def test_de_mirror_counts(de_store: TrustStore) -> None:
     assert len(json.loads(DE_LIST.read_text())["certificates"]) == 832
-    assert len(de_store) == 826
-    assert len(de_store.skipped) == 6 and de_store.ignored == 0
-    assert len({key.kid for key in de_store}) == 826
+    assert len(de_store) == 832
+    assert de_store.skipped == [] and de_store.ignored == 0
+    assert len({key.kid for key in de_store}) == 832
     assert de_store.anchors == ()
 
 
-def test_de_mirror_skips_say_why(de_store: TrustStore) -> None:
-    reasons = Counter(
-        (skipped.source.split()[2], "EncodedDefault" in skipped.reason)
-        for skipped in de_store.skipped
-    )
-    assert reasons == {("FI", True): 5, ("ES", False): 1}
-    spanish = next(s for s in de_store.skipped if " ES " in s.source)
-    assert spanish.source == "eu-national-mirror-de.json [488] ES ROHJQ9RSS/o="
-    assert "path_length" in spanish.reason
+def test_de_mirror_tolerated_certificates_say_why(de_store: TrustStore) -> None:
+    # Six DSCs that cryptography refuses, read by the tolerant reader: each names its defect.
+    tolerated = [key for key in de_store if key.warning is not None]
+    assert Counter((key.country, key.warning) for key in tolerated) == {
+        (
+            "FI",
+            "not strict DER, read tolerantly: "
+            "BasicConstraints encodes its DEFAULT cA FALSE explicitly",
+        ): 5,
+        (
+            "ES",
+            "not strict DER, read tolerantly: "
+            "BasicConstraints has a pathLenConstraint with cA FALSE",
+        ): 1,
+    }
+    assert all(key.certificate is None and key.der is not None for key in tolerated)
+    [spanish] = de_store.keys_for(base64.b64decode("ROHJQ9RSS/o="))
+    assert spanish.subject is not None and "CVS-PRODUCCION-XUNTADEGALICIA" in spanish.subject
+    assert spanish.types == frozenset()  # its EKU names only TLS client auth and e-mail
+    finnish = [key for key in tolerated if key.country == "FI"]
+    assert all(key.types == ALL_KINDS for key in finnish)
+    assert all(key.der is not None and kid_of_der(key.der) == key.kid for key in tolerated)
 
 
 def test_de_mirror_kinds_from_eku(de_store: TrustStore) -> None:
     sizes = Counter(len(key.types) for key in de_store)
-    # 334 DSCs without EKU, 125 naming all three kinds; 51 only name non-DCC purposes.
-    assert sizes == {3: 459, 1: 315, 2: 1, 0: 51}
+    # 334 DSCs without EKU, 130 naming all three kinds; 52 only name non-DCC purposes.
+    assert sizes == {3: 464, 1: 315, 2: 1, 0: 52}
     assert sum(1 for key in de_store if key.types == {EntryKind.VACCINATION}) == 146
 
 
@@ -81,7 +94,7 @@ def test_a_foreign_de_csca_drops_every_de_dsc(tmp_path: Path) -> None:
     store = load_trust([DE_LIST, anchor])
     german = sum(1 for e in json.loads(DE_LIST.read_text())["certificates"] if e["country"] == "DE")
     assert german == 214
-    assert len(store) == 826 - german
+    assert len(store) == 832 - german
     assert sum("not signed by any trusted CSCA of DE" in s.reason for s in store.skipped) == german
 
 

@@ -33,9 +33,9 @@ def test_empty_until_something_is_added(tmp_path: Path) -> None:
 
 def test_round_trip_keeps_every_fact(tmp_path: Path) -> None:
     [result] = add_to_local_trust([DE_LIST], home=tmp_path)
-    assert (result.added, len(result.skipped)) == (826, 6)
+    assert (result.added, len(result.skipped), len(result.tolerated)) == (832, 0, 6)
     reloaded = load_local_trust(tmp_path)
-    assert len(reloaded) == 826
+    assert len(reloaded) == 832
     [key] = reloaded.keys_for(NL_KID)
     assert key.country == "NL" and key.certificate is not None
     assert key.source == "eu-national-mirror-de.json"
@@ -55,7 +55,7 @@ def test_loading_parses_no_certificate_until_a_lookup(
 
     monkeypatch.setattr(certificates, "parse_der", counting)
     store = load_local_trust(tmp_path)
-    assert len(store) == 826 and parsed == []
+    assert len(store) == 832 and parsed == []
     assert len(store.keys_for(NL_KID)) == 1 and len(parsed) == 1
 
 
@@ -63,7 +63,7 @@ def test_the_environment_names_the_home(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     add_to_local_trust([DE_LIST])
     assert (tmp_path / "trust" / "index.json").exists()
-    assert len(load_via_store()) == 826
+    assert len(load_via_store()) == 832
 
 
 def test_adding_a_source_again_replaces_its_keys(tmp_path: Path) -> None:
@@ -94,15 +94,15 @@ def test_a_bad_path_leaves_the_store_untouched(tmp_path: Path) -> None:
     add_to_local_trust([DE_LIST], home=tmp_path)
     with pytest.raises(TrustStoreError):
         add_to_local_trust([DE_LIST, tmp_path / "absent.json"], home=tmp_path)
-    assert len(load_local_trust(tmp_path)) == 826
+    assert len(load_local_trust(tmp_path)) == 832
 
 
 def test_remove_by_kid_spellings_and_by_source(tmp_path: Path) -> None:
     add_to_local_trust([DE_LIST], home=tmp_path)
     assert remove_from_local_trust(kid="+7gPaASOAJY=", home=tmp_path) == 1
     assert remove_from_local_trust(kid=NL_KID.hex(), home=tmp_path) == 0
-    assert len(load_local_trust(tmp_path)) == 825
-    assert remove_from_local_trust(source="eu-national-mirror-de.json", home=tmp_path) == 825
+    assert len(load_local_trust(tmp_path)) == 831
+    assert remove_from_local_trust(source="eu-national-mirror-de.json", home=tmp_path) == 831
     assert len(load_local_trust(tmp_path)) == 0
     with pytest.raises(TrustStoreError, match="name a kid or a source"):
         remove_from_local_trust(home=tmp_path)

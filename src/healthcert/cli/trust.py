@@ -16,6 +16,8 @@ from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE
 from healthcert.cli.keys import fail_plain, reported_errors
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from healthcert.trust.entry import TrustedKey
     from healthcert.trust.store import ImportResult, TrustStore
 
@@ -130,6 +132,7 @@ def _result_json(result: ImportResult) -> dict[str, object]:
         "ignored": result.ignored,
         "skipped": [{"entry": s.source, "reason": s.reason} for s in result.skipped],
         "dropped": [{"entry": s.source, "reason": s.reason} for s in result.dropped],
+        "tolerated": [{"entry": s.source, "warning": s.reason} for s in result.tolerated],
     }
 
 
@@ -148,6 +151,18 @@ def _print_result(result: ImportResult) -> None:
     if len(warnings) > MAX_WARNING_LINES:
         rest = len(warnings) - MAX_WARNING_LINES
         console.print(f"  ... and {rest} more (--json lists every one)")
+    _print_tolerated(console, [(s.source, s.reason) for s in result.tolerated])
+
+
+def _print_tolerated(console: Console, warnings: list[tuple[str, str]]) -> None:
+    """Keys trusted despite a defect: each is named, as the operator may want to ask why."""
+    from rich.markup import escape
+
+    for entry, warning in warnings[:MAX_WARNING_LINES]:
+        console.print(f"  [yellow]warning[/] {escape(entry)}: {escape(warning)}", soft_wrap=True)
+    if len(warnings) > MAX_WARNING_LINES:
+        rest = len(warnings) - MAX_WARNING_LINES
+        console.print(f"  ... and {rest} more warnings (--json lists every one)")
 
 
 def _extras(result: ImportResult) -> list[tuple[int, str]]:
@@ -185,6 +200,8 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
             escape(key.source),
         )
     console.print(table)
+    tolerated = [(base64.b64encode(key.kid).decode(), key.warning) for key in keys if key.warning]
+    _print_tolerated(console, [(f"kid {kid}", warning) for kid, warning in tolerated])
     countries = sorted({anchor.country for anchor in store.anchors})
     if countries:
         console.print(f"Trusted CSCAs for: {', '.join(countries)}", highlight=False)

@@ -247,14 +247,29 @@ def _check_signature(
             check="signature",
         )
     elif not candidates:
-        report.fail(codes.KID_UNKNOWN, "no trusted key has this kid", check="signature")
+        _report_unknown_kid(report, kid, context)
     else:
         for key in candidates:
             if cose.verify(sign1, key.public_key):
                 report.passed("signature")
+                if key.warning is not None:
+                    report.issuer["warning"] = key.warning
                 return key
         report.fail(codes.SIGNATURE_INVALID, "the signature does not verify", check="signature")
     return candidates[0] if candidates else None
+
+
+def _report_unknown_kid(report: Report, kid: bytes | None, context: VerificationContext) -> None:
+    anchor = context.trust.anchor_with_kid(kid) if kid is not None else None
+    if anchor is None:
+        report.fail(codes.KID_UNKNOWN, "no trusted key has this kid", check="signature")
+        return
+    report.fail(
+        codes.SIGNER_NOT_DSC,
+        f"the kid names a CSCA of {anchor.country} (from {anchor.source}), trusted only to vouch"
+        " for DSCs: its keyUsage or its trust list does not make it a signer",
+        check="signature",
+    )
 
 
 def _canonical(dcc: Any) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@
 Real trust lists carry certificates that strict parsers refuse (DER-invalid extensions,
 negative serial numbers). Each one is read in full here, once, so that a bad one becomes a
 skip warning instead of an exception in the middle of a list or, later, of a verification.
+A signer certificate that ``cryptography`` refuses is read again by the tolerant reader
+(``healthcert.trust.der``) and kept with a warning naming its defects; an anchor never is.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from datetime import datetime
 from typing import TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
-from healthcert.keys.eku import kinds_from_certificate
+from healthcert.keys.eku import kinds_from_certificate, kinds_from_oids
 from healthcert.keys.kid import kid_of_der
-from healthcert.model.kinds import EntryKind
+from healthcert.model.kinds import ALL_KINDS, EntryKind
 from healthcert.trust.entry import PublicKey, TrustedKey
 from healthcert.trust.store import Anchor, ImportBatch, Skipped
 
@@ -42,7 +47,7 @@ class UnusableCertificate(ValueError):
 class CertificateFacts:
     """Everything the trust store needs from one certificate, read once and checked."""
 
-    certificate: x509.Certificate
+    certificate: x509.Certificate | None  # None when only the tolerant reader reads it
     der: bytes
     kid: bytes
     public_key: PublicKey
@@ -54,6 +59,8 @@ class CertificateFacts:
     is_ca: bool
     self_signed: bool
     may_sign_certificates: bool | None  # keyUsage keyCertSign; None without keyUsage
+    may_sign_documents: bool | None  # keyUsage digitalSignature; None without keyUsage
+    warning: str | None = None  # what the tolerant reader accepted that DER forbids
 
 
 def parse_der(der: bytes) -> x509.Certificate:
@@ -77,31 +84,74 @@ def read_facts(der: bytes) -> CertificateFacts:
         raise
     except Exception as error:
         # Foreign certificates fail in many ways (ValueError, DuplicateExtension,
-        # UnsupportedGeneralNameType, ...); any of them makes one entry unusable, no more.
-        raise UnusableCertificate(f"unreadable certificate: {_first_line(error)}") from error
+        # UnsupportedGeneralNameType, ...); the tolerant reader gets its chance at each.
+        return _tolerant_facts(der, error)
 
 
 def _facts(cert: x509.Certificate, der: bytes) -> CertificateFacts:
-    public_key = cert.public_key()
-    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        raise UnusableCertificate(f"unsupported key type {type(public_key).__name__}")
     constraints = _extension(cert, x509.BasicConstraints)
     usage = _extension(cert, x509.KeyUsage)
-    countries = cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     return CertificateFacts(
         certificate=cert,
         der=der,
         kid=kid_of_der(der),
-        public_key=public_key,
+        public_key=_supported(cert.public_key()),
         subject=cert.subject.rfc4514_string(),
-        country=str(countries[0].value).upper() if countries else None,
+        country=_country(cert.subject),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         kinds=kinds_from_certificate(cert),
         is_ca=constraints is not None and constraints.ca,
         self_signed=cert.issuer == cert.subject,
         may_sign_certificates=None if usage is None else usage.key_cert_sign,
+        may_sign_documents=None if usage is None else usage.digital_signature,
     )
+
+
+def _tolerant_facts(der: bytes, refusal: Exception) -> CertificateFacts:
+    """The facts of a certificate ``cryptography`` refused, with a warning naming why."""
+    from healthcert.trust.der import DerError, read_certificate
+
+    try:
+        loose = read_certificate(der)
+        public_key = tolerant_public_key(loose.spki)
+    except (DerError, UnsupportedAlgorithm, ValueError) as error:
+        raise UnusableCertificate(
+            f"unreadable certificate: {_first_line(refusal)} (tolerant reader: {error})"
+        ) from error
+    defects = "; ".join(loose.defects) or f"cryptography refuses it ({_first_line(refusal)})"
+    return CertificateFacts(
+        certificate=None,
+        der=der,
+        kid=kid_of_der(der),
+        public_key=public_key,
+        subject=loose.subject.rfc4514_string(),
+        country=_country(loose.subject),
+        not_before=loose.not_before,
+        not_after=loose.not_after,
+        kinds=ALL_KINDS if loose.eku is None else kinds_from_oids(loose.eku),
+        is_ca=loose.is_ca,
+        self_signed=loose.issuer == loose.subject_der,
+        may_sign_certificates=loose.may_sign_certificates,
+        may_sign_documents=loose.may_sign_documents,
+        warning=f"not strict DER, read tolerantly: {defects}",
+    )
+
+
+def tolerant_public_key(spki: bytes) -> PublicKey:
+    """The EC or RSA key of a SubjectPublicKeyInfo; UnusableCertificate for other kinds."""
+    return _supported(load_der_public_key(spki))
+
+
+def _supported(public_key: PublicKeyTypes) -> PublicKey:
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise UnusableCertificate(f"unsupported key type {type(public_key).__name__}")
+    return public_key
+
+
+def _country(subject: x509.Name) -> str | None:
+    countries = subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    return str(countries[0].value).upper() if countries else None
 
 
 def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
@@ -119,6 +169,25 @@ def is_anchor(facts: CertificateFacts) -> bool:
     if facts.is_ca:
         return True
     return facts.self_signed and facts.may_sign_certificates is not False
+
+
+def is_own_dsc(facts: CertificateFacts) -> bool:
+    """A self-signed CSCA that is also its own DSC, as the HCERT specification allows.
+
+    Its keyUsage must say so (digitalSignature): a CSCA limited to keyCertSign and cRLSign,
+    as most are, is trusted only to vouch for the DSCs of its country.
+    """
+    return facts.self_signed and facts.may_sign_documents is True
+
+
+def anchor_certificate(facts: CertificateFacts) -> x509.Certificate:
+    """The certificate of a CSCA; UnusableCertificate when only the tolerant reader reads it.
+
+    Every DSC of its country would be judged by this certificate: it has to be sound itself.
+    """
+    if facts.certificate is None:
+        raise UnusableCertificate(f"a CSCA must be strict DER to be trusted ({facts.warning})")
+    return facts.certificate
 
 
 def trusted_key(
@@ -140,6 +209,8 @@ def trusted_key(
         not_after=facts.not_after,
         certificate=facts.certificate,
         issuer_url=issuer_url,
+        der=facts.der if facts.certificate is None else None,
+        warning=facts.warning,
     )
 
 
@@ -165,17 +236,23 @@ def import_certificates(data: bytes, source: str, *, issuer_url: str | None = No
     batch = ImportBatch(skipped=skipped)
     for label, der in found:
         try:
-            facts = read_facts(der)
+            _import_certificate(read_facts(der), source, issuer_url, batch)
         except UnusableCertificate as error:
             batch.skipped.append(Skipped(label, str(error)))
-            continue
-        if not is_anchor(facts):
-            batch.keys.append(trusted_key(facts, source, issuer_url=issuer_url))
-        elif facts.country is None:
-            batch.skipped.append(Skipped(label, "CSCA without a country (C) in its subject"))
-        else:
-            batch.anchors.append(Anchor(facts.certificate, facts.country, source))
     return batch
+
+
+def _import_certificate(
+    facts: CertificateFacts, source: str, issuer_url: str | None, batch: ImportBatch
+) -> None:
+    if not is_anchor(facts):
+        batch.keys.append(trusted_key(facts, source, issuer_url=issuer_url))
+        return
+    if facts.country is None:
+        raise UnusableCertificate("CSCA without a country (C) in its subject")
+    batch.anchors.append(Anchor(anchor_certificate(facts), facts.country, source))
+    if is_own_dsc(facts):
+        batch.keys.append(trusted_key(facts, source, issuer_url=issuer_url))
 
 
 def _first_line(error: BaseException) -> str:

@@ -19,6 +19,8 @@ class TrustedKey:
 
     ``types`` is what the key may sign (from the DSC's extended key usage); ``not_before`` and
     ``not_after`` bound the validity of what it signs (the DSC's validity, or None for a bare key).
+    ``warning`` says what was tolerated to trust it; every listing and report that names the key
+    shows it.
     """
 
     kid: bytes
@@ -31,3 +33,7 @@ class TrustedKey:
     not_after: datetime | None = None
     certificate: x509.Certificate | None = None
     issuer_url: str | None = None
+    # A certificate that strict parsers refuse is kept as its DER (``certificate`` is then
+    # None), with the warning that names the DER rules it breaks.
+    der: bytes | None = None
+    warning: str | None = None

@@ -13,7 +13,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from healthcert.errors import TrustStoreError
-from healthcert.trust.certificates import UnusableCertificate, read_facts, trusted_key
+from healthcert.trust.certificates import (
+    UnusableCertificate,
+    anchor_certificate,
+    read_facts,
+    trusted_key,
+)
 from healthcert.trust.store import Anchor, ImportBatch, Skipped
 
 _SIGNING_TYPES = frozenset({"DSC", "CSCA"})
@@ -69,7 +74,7 @@ def _import_entry(entry: object, source: str, batch: ImportBatch) -> None:
     if kind == "CSCA":
         if country is None:
             raise UnusableCertificate("CSCA without a country")
-        batch.anchors.append(Anchor(facts.certificate, country, source))
+        batch.anchors.append(Anchor(anchor_certificate(facts), country, source))
         return
     _check_kid(entry, facts.kid)
     batch.keys.append(trusted_key(facts, source, country=country))

@@ -15,12 +15,15 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthcert.errors import TrustStoreError
 from healthcert.model.kinds import EntryKind
 from healthcert.trust.entry import TrustedKey
 from healthcert.trust.store import Anchor, ImportBatch, ImportResult, TrustStore
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = "healthcert-trust-index"
@@ -182,15 +185,18 @@ def _store_from_index(index: Mapping[str, Any]) -> TrustStore:
 def _key_from(record: Mapping[str, Any]) -> TrustedKey:
     """Build one persisted key; it was checked when imported, so only decoding happens here."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     from healthcert.trust.certificates import parse_der
 
-    certificate = parse_der(base64.b64decode(record["der"])) if "der" in record else None
+    der = base64.b64decode(record["der"]) if "der" in record else None
+    tolerated = der is not None and "warning" in record
+    certificate = parse_der(der) if der is not None and not tolerated else None
     public_key: PublicKeyTypes
     if certificate is not None:
         public_key = certificate.public_key()
+    elif der is not None:
+        public_key = _tolerated_public_key(der)
     else:
         public_key = load_der_public_key(base64.b64decode(record["spki"]))
     if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
@@ -206,7 +212,18 @@ def _key_from(record: Mapping[str, Any]) -> TrustedKey:
         not_after=_date(record.get("not_after")),
         certificate=certificate,
         issuer_url=record.get("issuer_url"),
+        der=der if tolerated else None,
+        warning=record.get("warning"),
     )
+
+
+def _tolerated_public_key(der: bytes) -> PublicKeyTypes:
+    """The key of a certificate that only the tolerant reader reads (as when it was added)."""
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from healthcert.trust.der import read_certificate
+
+    return load_der_public_key(read_certificate(der).spki)
 
 
 def _key_record(key: TrustedKey) -> dict[str, Any]:
@@ -215,6 +232,8 @@ def _key_record(key: TrustedKey) -> dict[str, Any]:
     record = key_summary(key)
     if key.certificate is not None:
         record["der"] = _b64(key.certificate.public_bytes(Encoding.DER))
+    elif key.der is not None:
+        record["der"] = _b64(key.der)
     else:
         spki = key.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         record["spki"] = _b64(spki)
@@ -223,7 +242,7 @@ def _key_record(key: TrustedKey) -> dict[str, Any]:
 
 def key_summary(key: TrustedKey) -> dict[str, Any]:
     """The JSON facts of a key, as ``trust list --json`` prints them (no key material)."""
-    return {
+    summary: dict[str, Any] = {
         "kid": _b64(key.kid),
         "country": key.country,
         "types": sorted(kind.value for kind in key.types),
@@ -233,6 +252,9 @@ def key_summary(key: TrustedKey) -> dict[str, Any]:
         "source": key.source,
         "issuer_url": key.issuer_url,
     }
+    if key.warning is not None:
+        summary["warning"] = key.warning
+    return summary
 
 
 def _anchor_record(anchor: Anchor) -> dict[str, Any]:

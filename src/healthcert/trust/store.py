@@ -13,7 +13,8 @@ from healthcert.trust.entry import TrustedKey
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """An entry of a trust source that was not accepted, and why."""
+    """An entry of a trust source that was not accepted, and why (or, as ``tolerated``, an
+    entry accepted despite a defect, and which)."""
 
     source: str
     reason: str
@@ -59,6 +60,8 @@ class ImportResult:
     dropped: tuple[Skipped, ...] = ()
     # Keys of an earlier import of the same source that this import replaced (local store).
     replaced: int = 0
+    # Keys accepted with a warning (a certificate only the tolerant DER reader reads), and why.
+    tolerated: tuple[Skipped, ...] = ()
 
 
 KeyLoader = Callable[[], TrustedKey]
@@ -76,6 +79,7 @@ class TrustStore:
         self._deferred: dict[bytes, list[KeyLoader]] = {}
         self._deferred_count = 0
         self._anchors: dict[str, list[Anchor]] = {}
+        self._anchor_kids: dict[bytes, Anchor] | None = None  # built on the first unknown kid
         self.skipped: list[Skipped] = []
         self.ignored = 0
 
@@ -90,6 +94,14 @@ class TrustStore:
     def cscas_for(self, country: str) -> Sequence[x509.Certificate]:
         """The trusted CSCA certificates of ``country`` (ISO alpha-2, any case)."""
         return tuple(anchor.certificate for anchor in self._anchors.get(country.upper(), ()))
+
+    def anchor_with_kid(self, kid: bytes) -> Anchor | None:
+        """The trusted CSCA whose certificate has this kid: it vouches, it does not sign."""
+        if self._anchor_kids is None:
+            from healthcert.keys.kid import kid_of_der
+
+            self._anchor_kids = {kid_of_der(_der(anchor)): anchor for anchor in self.anchors}
+        return self._anchor_kids.get(kid)
 
     @property
     def anchors(self) -> Sequence[Anchor]:
@@ -119,6 +131,7 @@ class TrustStore:
         if any(known.certificate == anchor.certificate for known in group):
             return False
         group.append(anchor)
+        self._anchor_kids = None
         return True
 
     def add_source(self, path: str | Path, *, issuer_url: str | None = None) -> ImportResult:
@@ -136,6 +149,7 @@ class TrustStore:
         dropped = self._recheck(new_countries)
         identities = {_identity(key) for key in self}
         added = duplicates = 0
+        tolerated: list[Skipped] = []
         for key in batch.keys:
             refusal = self._refusal(key)
             if refusal is not None:
@@ -146,10 +160,19 @@ class TrustStore:
                 identities.add(_identity(key))
                 self._by_kid.setdefault(key.kid, []).append(key)
                 added += 1
+                if key.warning is not None:
+                    tolerated.append(Skipped(_describe(key), key.warning))
         self.skipped.extend(skipped + dropped)
         self.ignored += batch.ignored
         return ImportResult(
-            source, added, len(fresh), duplicates, batch.ignored, tuple(skipped), tuple(dropped)
+            source,
+            added,
+            len(fresh),
+            duplicates,
+            batch.ignored,
+            tuple(skipped),
+            tuple(dropped),
+            tolerated=tuple(tolerated),
         )
 
     # -- removal ------------------------------------------------------------------------------
@@ -177,19 +200,20 @@ class TrustStore:
                 self._anchors[country] = kept
             else:
                 del self._anchors[country]
+        self._anchor_kids = None
         return removed
 
     # -- internals ----------------------------------------------------------------------------
 
     def _refusal(self, key: TrustedKey) -> str | None:
         """Why ``key`` may not be trusted, or None: a DSC must chain to its country's CSCA."""
-        from healthcert.trust.anchors import is_issued_by
+        from healthcert.trust.anchors import vouches_for
 
         if key.country is None or key.country.upper() not in self._anchors:
             return None
-        if key.certificate is None:
+        if key.certificate is None and key.der is None:
             return f"no certificate to check against the trusted CSCA of {key.country}"
-        if any(is_issued_by(key.certificate, c) for c in self.cscas_for(key.country)):
+        if any(vouches_for(csca, key) for csca in self.cscas_for(key.country)):
             return None
         return f"not signed by any trusted CSCA of {key.country}"
 
@@ -227,6 +251,12 @@ def _identity(key: TrustedKey) -> tuple[bytes, bytes]:
 
     spki = key.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return key.kid, spki
+
+
+def _der(anchor: Anchor) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return anchor.certificate.public_bytes(Encoding.DER)
 
 
 def _describe(key: TrustedKey) -> str:
