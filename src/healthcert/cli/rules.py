@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
+from healthcert.cli.common import (
+    EXIT_INVALID,
+    TrustOption,
+    fail,
+    require_files,
+    verification_context,
+)
 from healthcert.cli.verdict import (
     GREEN,
     LanguageOption,
@@ -25,6 +31,9 @@ from healthcert.cli.verdict import (
 )
 
 if TYPE_CHECKING:
+    from rich.padding import Padding
+    from rich.table import Table
+
     from healthcert.rules.policy import Policy
     from healthcert.rules.rule import Rule
 
@@ -54,7 +63,8 @@ def list_command(
 ) -> None:
     """List the rules of a destination's policy, with their descriptions in --lang.
 
-    Exit status: 0, or 1 when there is no policy for the country, 2 on a usage error.
+    Exit status: 0, or 1 when there is no policy for the country, 2 on a usage error, 3 when
+    a policy file cannot be used.
     """
     destination = country_code(country, "--country")
     language = language_tag(lang)
@@ -96,8 +106,10 @@ def check_command(
 ) -> None:
     """Verify certificates and show each rule of the destination with its outcome.
 
-    Exit status: 0 when every verdict is green, 1 when any is not, 2 on a usage error.
+    Exit status: 0 when every verdict is green, 1 when any is not, 2 on a usage error (a file
+    named that does not exist), 3 when the trust sources or policies cannot be used.
     """
+    require_files(inputs)
     judge = make_judge(
         country_code(country, "--country"),
         None if origin is None else country_code(origin, "--from"),
@@ -149,31 +161,66 @@ def _print_json_lines(documents: Iterator[dict[str, Any]]) -> None:
 def _print_policy(policy: Policy, rules: list[Rule], language: str) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     from healthcert.rules.policy import localised
 
     console = Console(highlight=False)
-    console.print(f"[bold]{policy.country}[/] policy {policy.version}  [dim]{policy.source}[/]")
+    console.print(
+        f"[bold]{escape(policy.country)}[/] policy {escape(policy.version)}  "
+        f"[dim]{escape(str(policy.source))}[/]"
+    )
     about = localised(policy.description, language)
     if about:
         console.print(escape(about))
     console.print(_risk_summary(policy, language))
+    if console.width >= _TABLE_WIDTH:
+        console.print(_rules_table(rules, language))
+    else:  # a table's description column would wrap to a few characters: one rule per block
+        for rule in rules:
+            console.print(_rule_block(rule, language))
+
+
+# Below this terminal width the rules are listed as blocks rather than a table.
+_TABLE_WIDTH = 120
+
+
+def _validity(rule: Rule) -> str:
+    return f"{rule.valid_from:%Y-%m-%d} – {rule.valid_to:%Y-%m-%d}"
+
+
+def _rules_table(rules: list[Rule], language: str) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False)
     for column in ("rule", "type", "certificate", "version", "valid"):
         table.add_column(column, no_wrap=True)
     table.add_column("description", overflow="fold")  # Chinese text has no spaces to wrap at
     for rule in rules:
-        validity = f"{rule.valid_from:%Y-%m-%d} – {rule.valid_to:%Y-%m-%d}"
         table.add_row(
-            rule.identifier,
+            escape(rule.identifier),
             rule.type.value,
             rule.certificate_type.value,
-            rule.version,
-            validity,
+            escape(rule.version),
+            _validity(rule),
             escape(rule.description(language)),
         )
-    console.print(table)
+    return table
+
+
+def _rule_block(rule: Rule, language: str) -> Padding:
+    """A rule as a heading line and its description indented beneath, for narrow terminals."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
+
+    heading = (
+        f"[bold]{escape(rule.identifier)}[/]  {rule.type.value} · "
+        f"{rule.certificate_type.value} · {escape(rule.version)} · {_validity(rule)}"
+    )
+    description = Padding(Text(rule.description(language), overflow="fold"), (0, 0, 0, 4))
+    return Padding(Group(heading, description), (0, 0, 1, 0))
 
 
 def _risk_summary(policy: Policy, language: str) -> str:

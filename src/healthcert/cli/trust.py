@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE
-from healthcert.cli.keys import fail_plain, reported_errors
+from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors, require_files
 
 if TYPE_CHECKING:
     from healthcert.trust.entry import TrustedKey
@@ -49,6 +48,7 @@ def add_command(
     json_output: JsonOption = False,
 ) -> None:
     """Import trust sources; adding a source again replaces its earlier keys."""
+    require_files(str(path) for path in paths)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
 
@@ -99,14 +99,14 @@ def remove_command(
 ) -> None:
     """Remove keys by kid, or everything one source brought in."""
     if (kid is None) == (source is None):
-        fail_plain("name either a KID or --source NAME", EXIT_USAGE)
+        fail("name either a KID or --source NAME", EXIT_USAGE)
     with reported_errors():
         from healthcert.trust.local import remove_from_local_trust
 
         removed = remove_from_local_trust(kid=kid, source=source)
     if not removed:
         what = f"kid {kid}" if kid is not None else f"source {source}"
-        fail_plain(f"nothing in the trust store matches {what}", EXIT_INVALID)
+        fail(f"nothing in the trust store matches {what}", EXIT_INVALID)
     from rich.console import Console
 
     Console().print(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.", highlight=False)

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO, Union
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, TrustOption, fail, verification_context
+from healthcert.cli.common import (
+    EXIT_INVALID,
+    TrustOption,
+    fail,
+    require_files,
+    verification_context,
+)
 from healthcert.cli.verdict import (
     GREEN,
     CountryOption,
@@ -72,10 +78,12 @@ def verify(
     failed), with its reasons and every rule's outcome.
 
     Exit status: 0 when every input is valid (with --country: when every verdict is green),
-    1 when any is not, 2 on a usage error.
+    1 when any is not, 2 on a usage error (a file named that does not exist), 3 when the trust
+    sources or policies cannot be used, 4 on an internal error.
     """
     if not inputs and batch is None:
         fail("nothing to verify: give INPUT arguments or --batch FILE")
+    require_files(inputs or [])
     judge = build_judge(country, origin, lang, policies)
     ctx = verification_context(trust, at)
     batch_stream = _open_batch(batch) if batch is not None else None
