@@ -14,6 +14,7 @@ import typer
 
 from healthcert.cli.common import (
     EXIT_INVALID,
+    AtOption,
     TrustOption,
     fail,
     require_files,
@@ -90,10 +91,7 @@ def check_command(
     ],
     country: DestinationOption,
     origin: OriginOption = None,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
-    ] = None,
+    at: AtOption = None,
     lang: LanguageOption = "en",
     json_output: Annotated[
         bool,
@@ -226,11 +224,11 @@ def _rule_block(rule: Rule, language: str) -> Padding:
 def _risk_summary(policy: Policy, language: str) -> str:
     from rich.markup import escape
 
-    lines = [f"origin risk: {policy.default_risk} unless listed"]
+    lines = [f"origin risk: {escape(policy.default_risk)} unless listed"]
     for level in ("medium", "high"):
         origins = sorted(code for code, risk in policy.origin_risk.items() if risk == level)
         requirement = policy.requirement(level, language)
         if origins or requirement:
             listed = ", ".join(origins) or "none listed"
-            lines.append(f"  {level}: {listed} — {escape(requirement or 'no action')}")
+            lines.append(f"  {level}: {escape(listed)} — {escape(requirement or 'no action')}")
     return "\n".join(lines)

@@ -48,7 +48,7 @@ def add_command(
     json_output: JsonOption = False,
 ) -> None:
     """Import trust sources; adding a source again replaces its earlier keys."""
-    require_files(str(path) for path in paths)
+    require_files((str(path) for path in paths), directories=True)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
 
@@ -170,7 +170,7 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
     for key in keys:
         table.add_row(
             base64.b64encode(key.kid).decode(),
-            key.country or "-",
+            escape(key.country or "-"),
             ",".join(sorted(kind.value for kind in key.types)) or "none",
             key.not_after.date().isoformat() if key.not_after else "-",
             escape(key.subject or key.issuer_url or "-"),
@@ -179,4 +179,4 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
     console.print(table)
     countries = sorted({anchor.country for anchor in store.anchors})
     if countries:
-        console.print(f"Trusted CSCAs for: {', '.join(countries)}", highlight=False)
+        console.print(f"Trusted CSCAs for: {escape(', '.join(countries))}", highlight=False)
