@@ -4,10 +4,11 @@ verify with, and telling a file a person names from a payload."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -84,6 +85,8 @@ def run_guarded(command: Callable[[], object]) -> None:
     traceback shown only with HEALTHCERT_DEBUG=1."""
     try:
         command()
+    except typer.Exit:
+        raise
     except Exception as error:  # the last line of defence, by design
         if os.environ.get(DEBUG_ENV):
             raise
@@ -127,8 +130,9 @@ def looks_like_path(argument: str) -> bool:
     return "/" in text or os.sep in text
 
 
-def require_files(arguments: Iterable[str], what: str = "") -> None:
-    """A usage error naming the first argument meant as a file that is not one."""
+def require_files(arguments: Iterable[str], *, directories: bool = False) -> None:
+    """A usage error naming the first argument meant as a file that is not one (nor, with
+    ``directories``, a directory)."""
     for argument in arguments:
         if not argument.strip():
             continue  # an empty payload, reported as INPUT_EMPTY
@@ -137,22 +141,38 @@ def require_files(arguments: Iterable[str], what: str = "") -> None:
             exists, is_dir = path.exists(), path.is_dir()
         except (OSError, ValueError):
             exists = is_dir = False
-        if is_dir:
-            fail(f"{what}{argument}: is a directory, not a file")
+        if is_dir and not directories:
+            fail(f"{argument}: is a directory, not a file")
         if not exists and looks_like_path(argument):
             known = Path(argument.strip()).suffix.lower() in PATH_SUFFIXES
             hint = "" if known else " (and not a payload: those begin with HC1:, shc:/ or {)"
-            fail(f"{what}{argument}: no such file{hint}")
+            fail(f"{argument}: no such file{hint}")
+
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Validation clock: ISO 8601 (no offset = UTC), or days or hours from now such as "
+        "+30d or -12h. Default: now.",
+    ),
+]
+_RELATIVE_TIME = re.compile(r"([+-])(\d{1,5})([dh])")
 
 
 def parse_time(text: str | None) -> datetime | None:
-    """ISO 8601; a time without an offset is UTC."""
+    """ISO 8601 (a time without an offset is UTC), or ``+30d`` / ``-12h`` from now."""
     if text is None:
         return None
+    relative = _RELATIVE_TIME.fullmatch(text.strip())
+    if relative is not None:
+        sign, amount, unit = relative.groups()
+        step = timedelta(days=int(amount)) if unit == "d" else timedelta(hours=int(amount))
+        return datetime.now(UTC) + (step if sign == "+" else -step)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        fail(f"--at {text!r} is not an ISO 8601 date or date-time")
+        fail(f"--at {text!r} is not an ISO 8601 date or date-time, nor +Nd or -Nh from now")
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC)

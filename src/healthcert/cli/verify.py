@@ -16,6 +16,7 @@ import typer
 
 from healthcert.cli.common import (
     EXIT_INVALID,
+    AtOption,
     TrustOption,
     fail,
     require_files,
@@ -56,10 +57,7 @@ def verify(
         typer.Option("--batch", help="A file of payloads, one per line; '-' reads standard input."),
     ] = None,
     trust: TrustOption = None,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
-    ] = None,
+    at: AtOption = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON report per input (JSON Lines).")
     ] = False,
