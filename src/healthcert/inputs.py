@@ -98,10 +98,13 @@ def from_health_card_file(label: str, data: bytes) -> list[Item]:
 
 
 def from_image(label: str, data: bytes) -> list[Item]:
-    from healthcert.codec.qr import QrError, read_image
+    from healthcert.codec.qr import NotAnImage, QrError, read_image
 
     try:
         texts = read_image(data)
+    except NotAnImage as error:
+        message = f"{label} is not an image healthcert can read: {error}"
+        return [Item(label, error_code=codes.QR_UNREADABLE, error_message=message)]
     except QrError as error:
         return [Item(label, error_code=codes.QR_UNREADABLE, error_message=str(error))]
     if len(texts) == 1:

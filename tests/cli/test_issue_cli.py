@@ -218,14 +218,14 @@ def test_missing_passphrase_for_a_new_dsc(issuer: Path) -> None:
 def test_wrong_passphrase_is_a_clear_error(issuer: Path) -> None:
     request_file = str(EXAMPLES / "request-vaccination.json")
     result = invoke(issuer, "issue", "--json", request_file, passphrase="not the passphrase")
-    assert result.exit_code != 0
+    assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr.startswith("error: ") and "decrypt" in result.stderr
 
 
 def test_issue_without_keys(tmp_path: Path) -> None:
     request_file = str(EXAMPLES / "request-vaccination.json")
-    assert "keys dsc" in error(2, tmp_path / "empty", "issue", "--json", request_file)
+    assert "keys dsc" in error(3, tmp_path / "empty", "issue", "--json", request_file)
 
 
 def test_dsc_limited_to_tests_refuses_a_vaccination(tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def test_keys_jwks_leaves_rsa_signers_out_and_needs_one_ec_signer(keys: Path) ->
         path.unlink()
     assert runner.invoke(app, ["keys", "dsc", "--alg", "PS256"]).exit_code == 0
     result = runner.invoke(app, ["keys", "jwks"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # key material that cannot be used
     assert "no EC P-256 DSC" in result.stderr and "healthcert keys dsc" in result.stderr
 
 
@@ -171,7 +171,7 @@ def test_a_bad_trust_store_country_is_refused(keys: Path, tmp_path: Path) -> Non
     jwks_path = tmp_path / "jwks.json"
     _run(0, "keys", "jwks", "--output", str(jwks_path))
     result = runner.invoke(app, ["trust", "add", "--country", "China", str(jwks_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "country 'China' is not a two-letter ISO 3166 code" in result.stderr
     assert _run(0, "trust", "list", "--json") == ""
 

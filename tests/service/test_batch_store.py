@@ -159,3 +159,15 @@ def _stored(url: str) -> int:
         return _counts(url)[1]
     except Exception:  # the schema may not exist yet
         return 0
+
+
+def test_a_bad_line_names_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    from healthcert.service import batch
+
+    # The record is refused before anything is signed: no signer is needed.
+    monkeypatch.setattr(batch, "_signing", object())
+    record = {"record_id": "r1", "holder": samples.holder(date_of_birth="1979"), "entry": {}}
+    failed = batch.prepare_line(7, json.dumps(record))
+    assert isinstance(failed, batch.Failed) and failed.line == 7
+    assert failed.error.startswith("holder.date_of_birth: String should match pattern")
+    assert "RecordIn" not in failed.error

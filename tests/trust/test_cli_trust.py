@@ -72,7 +72,7 @@ def test_add_json_report(tmp_path: Path) -> None:
 
 
 def test_errors_are_one_red_line(tmp_path: Path) -> None:
-    _, err = _run(1, "add", str(tmp_path / "absent.json"))
+    _, err = _run(2, "add", str(tmp_path / "absent.json"))
     assert err.strip().splitlines() == [f"error: {tmp_path / 'absent.json'}: no such file"]
     _, err = _run(1, "remove", "AAAAAAAAAAA=")
     assert err.strip() == "error: nothing in the trust store matches kid AAAAAAAAAAA="

@@ -6,6 +6,7 @@ import typer
 
 from healthcert.cli import issue as issue_command
 from healthcert.cli import verify as verify_command
+from healthcert.cli.common import EXIT_CODES_HELP, run_guarded
 
 app = typer.Typer(
     name="healthcert",
@@ -13,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    epilog=EXIT_CODES_HELP,
 )
 app.command("verify")(verify_command.verify)
 app.command("issue")(issue_command.issue)
@@ -41,4 +43,4 @@ _mount_service_commands()
 
 
 def main() -> None:
-    app()
+    run_guarded(app)

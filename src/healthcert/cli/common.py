@@ -1,8 +1,15 @@
-"""What the commands share: the error line, time parsing, the trust store to verify with."""
+"""What the commands share: the error line and exit codes, time parsing, the trust store to
+verify with, and telling a file a person names from a payload."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -31,26 +38,151 @@ TrustCountryOption = Annotated[
     ),
 ]
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+# One exit status per kind of failure, the same for every command.
+EXIT_OK = 0
+EXIT_INVALID = 1  # the answer is no: not valid, not green, a batch line failed, nothing matched
+EXIT_USAGE = 2  # the command line: an option, a value, a file it names that is not there, or a
+# setting not given (HEALTHCERT_KEY_PASSPHRASE)
+EXIT_CONFIG = 3  # key or trust material that cannot be used: key files (or their passphrase),
+# trust sources, the trust store, policy files
+EXIT_INTERNAL = 4  # a fault of healthcert itself
+DEBUG_ENV = "HEALTHCERT_DEBUG"
+
+EXIT_CODES_HELP = (
+    "Exit status: 0 success (every certificate valid); 1 a certificate not valid, a verdict "
+    "not green, or a batch line failed; 2 usage error (an option, a value, a file that does "
+    "not exist, HEALTHCERT_KEY_PASSPHRASE not set); 3 key or trust error (key files that "
+    "cannot be read or decrypted, trust sources, policy files); 4 internal error."
+)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """One clear red line on stderr, never a traceback."""
+    """One red line on stderr, never a traceback; the message is shown as written, never read
+    as markup (paths and payloads hold brackets) and never wrapped."""
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
+def exit_code_of(error: Exception) -> int:
+    """The exit status of an error healthcert raises on purpose."""
+    from healthcert.errors import ConfigurationError, KeyStoreError, TrustStoreError
+    from healthcert.rules.policy import PolicyError
+
+    if isinstance(error, ConfigurationError):  # a setting not given: the invocation is wrong
+        return EXIT_USAGE
+    if isinstance(error, KeyStoreError | TrustStoreError | PolicyError):
+        return EXIT_CONFIG
+    return EXIT_INVALID
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn the errors healthcert raises on purpose into one red line and their exit status."""
+    from healthcert.errors import HealthcertError
+
+    try:
+        yield
+    except HealthcertError as error:
+        fail(str(error), exit_code_of(error))
+
+
+def run_guarded(command: Callable[[], object]) -> None:
+    """Run the command line; an error nobody foresaw is one line and exit status 4, its
+    traceback shown only with HEALTHCERT_DEBUG=1."""
+    try:
+        command()
+    except typer.Exit:
+        raise
+    except Exception as error:  # the last line of defence, by design
+        if os.environ.get(DEBUG_ENV):
+            raise
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print(
+            f"[bold red]internal error:[/] {escape(str(error) or type(error).__name__)} "
+            f"(a fault of healthcert; run again with {DEBUG_ENV}=1 to see where)"
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+# What a path a person types ends with; a payload never does (see ``looks_like_path``).
+PATH_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg"}
+    | {".txt", ".jsonl", ".json", ".pdf", ".pem", ".der", ".smart-health-card"}
+)
+# How each format's payload begins (case aside); such text is never a path, slashes or not.
+_PAYLOAD_STARTS = ("hc1:", "shc:/", "{")
+# The Base45 alphabet: a long text of these alone is a payload with a missing or mistyped
+# prefix (its report says PREFIX_INVALID), though it may hold slashes and dots.
+_BASE45 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_SHORTEST_PAYLOAD = 64
+
+
+def looks_like_path(argument: str) -> bool:
+    """Whether an argument that is not an existing file was meant as one: it ends with a file
+    extension or holds a path separator, and does not begin as a payload does (``shc:/``
+    holds a slash, Base45 and base64 payloads may hold slashes and dots)."""
+    text = argument.strip()
+    if not text or len(text) > 4096 or text.lower().startswith(_PAYLOAD_STARTS):
+        return False
+    if text.startswith("eyJ") and text.count(".") == 2:  # a compact JWS (SMART Health Card)
+        return False
+    if len(text) >= _SHORTEST_PAYLOAD and _BASE45.issuperset(text):
+        return False
+    if Path(text).suffix.lower() in PATH_SUFFIXES:
+        return True
+    return "/" in text or os.sep in text
+
+
+def require_files(arguments: Iterable[str], *, directories: bool = False) -> None:
+    """A usage error naming the first argument meant as a file that is not one (nor, with
+    ``directories``, a directory)."""
+    for argument in arguments:
+        if not argument.strip():
+            continue  # an empty payload, reported as INPUT_EMPTY
+        path = Path(argument)
+        try:
+            exists, is_dir = path.exists(), path.is_dir()
+        except (OSError, ValueError):
+            exists = is_dir = False
+        if is_dir and not directories:
+            fail(f"{argument}: is a directory, not a file")
+        if not exists and looks_like_path(argument):
+            known = Path(argument.strip()).suffix.lower() in PATH_SUFFIXES
+            hint = "" if known else " (and not a payload: those begin with HC1:, shc:/ or {)"
+            fail(f"{argument}: no such file{hint}")
+
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Validation clock: ISO 8601 (no offset = UTC), or days or hours from now such as "
+        "+30d or -12h. Default: now.",
+    ),
+]
+_RELATIVE_TIME = re.compile(r"([+-])(\d{1,5})([dh])")
+
+
 def parse_time(text: str | None) -> datetime | None:
-    """ISO 8601; a time without an offset is UTC."""
+    """ISO 8601 (a time without an offset is UTC), or ``+30d`` / ``-12h`` from now."""
     if text is None:
         return None
+    relative = _RELATIVE_TIME.fullmatch(text.strip())
+    if relative is not None:
+        sign, amount, unit = relative.groups()
+        step = timedelta(days=int(amount)) if unit == "d" else timedelta(hours=int(amount))
+        return datetime.now(UTC) + (step if sign == "+" else -step)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        fail(f"--at {text!r} is not an ISO 8601 date or date-time")
+        fail(f"--at {text!r} is not an ISO 8601 date or date-time, nor +Nd or -Nh from now")
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
@@ -58,14 +190,17 @@ def parse_time(text: str | None) -> datetime | None:
 
 def load_trust_store(specs: list[str], countries: list[str] | None = None) -> VerifierTrust:
     """The trust sources named on the command line, or else the local trust store."""
-    from healthcert.errors import HealthcertError
+    from healthcert.trust.shc_issuers import is_issuer_binding, parse_issuer_binding
     from healthcert.trust.verifier import load_verifier_trust
 
+    for spec in specs:
+        path = parse_issuer_binding(spec)[1] if is_issuer_binding(spec) else Path(spec)
+        if not path.exists():
+            fail(f"--trust {spec}: no such file or directory")
     by_issuer = parse_trust_countries(countries or [])
-    try:
+    with reported_errors():
         return load_verifier_trust(specs, by_issuer)
-    except HealthcertError as error:
-        fail(str(error))
+    raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
 def parse_trust_countries(values: list[str]) -> dict[str, str]:

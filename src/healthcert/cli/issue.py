@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, fail
+from healthcert.cli.common import EXIT_INVALID, fail, reported_errors
 
 if TYPE_CHECKING:
     from healthcert.issue import IssueRequest
@@ -157,13 +157,11 @@ def issue(
 
 
 def _load_signer() -> Signer:
-    from healthcert.errors import HealthcertError
     from healthcert.keys.signer import load_signer
 
-    try:
+    with reported_errors():
         return load_signer()
-    except HealthcertError as error:
-        fail(str(error))
+    raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
 def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str | None) -> None:
@@ -206,6 +204,7 @@ def _results(lines: list[str], job: Job, workers: int) -> Iterator[Outcome]:
 def _issue_batch(batch: Path, job: Job, workers: int) -> None:
     """One output line per input line: the payload, or an empty line and the error on stderr."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
 
     lines = _read_lines(batch)
@@ -217,7 +216,7 @@ def _issue_batch(batch: Path, job: Job, workers: int) -> None:
             sys.stdout.write(payload + "\n")
             if error:
                 failed += 1
-                errors.print(f"[red]line {number}:[/] {error}")
+                errors.print(f"[red]line {number}:[/] {escape(error)}")
             progress.advance(task)
     sys.stdout.flush()
     if failed:

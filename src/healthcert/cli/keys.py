@@ -7,14 +7,13 @@ that mounting this sub-app costs the main CLI nothing at start-up.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE
+from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, reported_errors
+from healthcert.cli.common import fail as fail_plain
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -53,29 +52,6 @@ JsonOption = Annotated[
 ]
 
 
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn healthcert errors into one red line: exit 2 for settings, 1 for the rest."""
-    from healthcert.errors import ConfigurationError, HealthcertError
-
-    try:
-        yield
-    except ConfigurationError as error:
-        fail_plain(str(error), EXIT_USAGE)
-    except HealthcertError as error:
-        fail_plain(str(error), EXIT_INVALID)
-
-
-def fail_plain(message: str, code: int) -> NoReturn:
-    """One red line on stderr, never wrapped or parsed as markup (paths hold brackets)."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
-
-
 @app.command("init")
 def init_command(
     country: CountryOption,
@@ -84,11 +60,15 @@ def init_command(
 ) -> None:
     """Create the CSCA, the self-signed authority that certifies this issuer's DSCs."""
     with reported_errors():
+        from healthcert.errors import KeyStoreError
         from healthcert.keys.csca import check_country, create_csca
         from healthcert.keys.directory import KeyDirectory
         from healthcert.keys.keyfile import passphrase_from_env
 
-        code = check_country(country)
+        try:
+            code = check_country(country)
+        except KeyStoreError as error:  # a value on the command line: a usage error
+            fail_plain(str(error), EXIT_USAGE)
         passphrase = passphrase_from_env()
         directory = KeyDirectory()
         if directory.has_csca() and not force:

@@ -109,8 +109,8 @@ def _rules_table(rules: list[dict[str, Any]]) -> Table:
         mark = _RULE_MARK.get(outcome["result"], "?")
         table.add_row(
             escape(outcome["id"]),
-            outcome["type"],
-            f"{mark} {outcome['result']}",
+            escape(outcome["type"]),
+            f"{mark} {escape(outcome['result'])}",
             escape(outcome["description"]),
         )
     return table
@@ -121,16 +121,21 @@ def _shorten(text: str, width: int = 60) -> str:
 
 
 def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = [("format", report["format"] or "unknown")]
+    rows = [("format", escape(report["format"] or "unknown"))]
     certificate = report.get("certificate")
     if certificate:
-        rows.append(("holder", _holder(certificate["holder"])))
-        rows.append(("entry", _entry(certificate["entry"])))
+        # Names and entries come from the payload: shown as text, never read as markup.
+        rows.append(("holder", escape(_holder(certificate["holder"]))))
+        rows.append(("entry", escape(_entry(certificate["entry"]))))
+    # The signed issue and expiry times, where the format carries them (EU DCC: iat, exp).
+    for label, key in (("issued", "iat"), ("expires", "exp")):
+        if report.get(key):
+            rows.append((label, escape(str(report[key]))))
     issuer = report.get("issuer") or {}
     if issuer.get("country") or issuer.get("kid"):
         # A SMART Health Card names its issuer by URL, a seal by its signer's subject.
         who = issuer.get("country") or issuer.get("iss") or issuer.get("subject") or "?"
-        rows.append(("issuer", f"{escape(str(who))} (kid {issuer.get('kid')})"))
+        rows.append(("issuer", escape(f"{who} (kid {issuer.get('kid')})")))
     return rows
 
 

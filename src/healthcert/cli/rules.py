@@ -14,9 +14,11 @@ import typer
 
 from healthcert.cli.common import (
     EXIT_INVALID,
+    AtOption,
     TrustCountryOption,
     TrustOption,
     fail,
+    require_files,
     verification_context,
 )
 from healthcert.cli.verdict import (
@@ -31,6 +33,9 @@ from healthcert.cli.verdict import (
 )
 
 if TYPE_CHECKING:
+    from rich.padding import Padding
+    from rich.table import Table
+
     from healthcert.rules.policy import Policy
     from healthcert.rules.rule import Rule
 
@@ -60,7 +65,8 @@ def list_command(
 ) -> None:
     """List the rules of a destination's policy, with their descriptions in --lang.
 
-    Exit status: 0, or 1 when there is no policy for the country, 2 on a usage error.
+    Exit status: 0, or 1 when there is no policy for the country, 2 on a usage error, 3 when
+    a policy file cannot be used.
     """
     destination = country_code(country, "--country")
     language = language_tag(lang)
@@ -86,10 +92,7 @@ def check_command(
     ],
     country: DestinationOption,
     origin: OriginOption = None,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
-    ] = None,
+    at: AtOption = None,
     lang: LanguageOption = "en",
     json_output: Annotated[
         bool,
@@ -103,8 +106,10 @@ def check_command(
 ) -> None:
     """Verify certificates and show each rule of the destination with its outcome.
 
-    Exit status: 0 when every verdict is green, 1 when any is not, 2 on a usage error.
+    Exit status: 0 when every verdict is green, 1 when any is not, 2 on a usage error (a file
+    named that does not exist), 3 when the trust sources or policies cannot be used.
     """
+    require_files(inputs)
     judge = make_judge(
         country_code(country, "--country"),
         None if origin is None else country_code(origin, "--from"),
@@ -156,41 +161,76 @@ def _print_json_lines(documents: Iterator[dict[str, Any]]) -> None:
 def _print_policy(policy: Policy, rules: list[Rule], language: str) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     from healthcert.rules.policy import localised
 
     console = Console(highlight=False)
-    console.print(f"[bold]{policy.country}[/] policy {policy.version}  [dim]{policy.source}[/]")
+    console.print(
+        f"[bold]{escape(policy.country)}[/] policy {escape(policy.version)}  "
+        f"[dim]{escape(str(policy.source))}[/]"
+    )
     about = localised(policy.description, language)
     if about:
         console.print(escape(about))
     console.print(_risk_summary(policy, language))
+    if console.width >= _TABLE_WIDTH:
+        console.print(_rules_table(rules, language))
+    else:  # a table's description column would wrap to a few characters: one rule per block
+        for rule in rules:
+            console.print(_rule_block(rule, language))
+
+
+# Below this terminal width the rules are listed as blocks rather than a table.
+_TABLE_WIDTH = 120
+
+
+def _validity(rule: Rule) -> str:
+    return f"{rule.valid_from:%Y-%m-%d} – {rule.valid_to:%Y-%m-%d}"
+
+
+def _rules_table(rules: list[Rule], language: str) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False)
     for column in ("rule", "type", "certificate", "version", "valid"):
         table.add_column(column, no_wrap=True)
     table.add_column("description", overflow="fold")  # Chinese text has no spaces to wrap at
     for rule in rules:
-        validity = f"{rule.valid_from:%Y-%m-%d} – {rule.valid_to:%Y-%m-%d}"
         table.add_row(
-            rule.identifier,
+            escape(rule.identifier),
             rule.type.value,
             rule.certificate_type.value,
-            rule.version,
-            validity,
+            escape(rule.version),
+            _validity(rule),
             escape(rule.description(language)),
         )
-    console.print(table)
+    return table
+
+
+def _rule_block(rule: Rule, language: str) -> Padding:
+    """A rule as a heading line and its description indented beneath, for narrow terminals."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
+
+    heading = (
+        f"[bold]{escape(rule.identifier)}[/]  {rule.type.value} · "
+        f"{rule.certificate_type.value} · {escape(rule.version)} · {_validity(rule)}"
+    )
+    description = Padding(Text(rule.description(language), overflow="fold"), (0, 0, 0, 4))
+    return Padding(Group(heading, description), (0, 0, 1, 0))
 
 
 def _risk_summary(policy: Policy, language: str) -> str:
     from rich.markup import escape
 
-    lines = [f"origin risk: {policy.default_risk} unless listed"]
+    lines = [f"origin risk: {escape(policy.default_risk)} unless listed"]
     for level in ("medium", "high"):
         origins = sorted(code for code, risk in policy.origin_risk.items() if risk == level)
         requirement = policy.requirement(level, language)
         if origins or requirement:
             listed = ", ".join(origins) or "none listed"
-            lines.append(f"  {level}: {listed} — {escape(requirement or 'no action')}")
+            lines.append(f"  {level}: {escape(listed)} — {escape(requirement or 'no action')}")
     return "\n".join(lines)

@@ -30,7 +30,7 @@ def serve(
 
     from healthcert.api import logs
     from healthcert.api.app import create_app
-    from healthcert.cli.common import fail
+    from healthcert.cli.common import exit_code_of, fail
     from healthcert.errors import HealthcertError
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
@@ -45,7 +45,7 @@ def serve(
             typer.echo(f"No keys found: created the CSCA and a DSC of {country.upper()}.")
         ctx = open_context(url)
     except HealthcertError as error:
-        fail(str(error))
+        fail(str(error), exit_code_of(error))
     ctx.trust_loader = service_trust
     if "HEALTHCERT_SHC_ISSUER" not in os.environ:
         ctx.shc_issuer = f"http://{host}:{port}/api/v1/shc"

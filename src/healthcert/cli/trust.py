@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE
-from healthcert.cli.keys import fail_plain, reported_errors
+from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors, require_files
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,6 +58,9 @@ def add_command(
     json_output: JsonOption = False,
 ) -> None:
     """Import trust sources; adding a source again replaces its earlier keys."""
+    require_files((str(path) for path in paths), directories=True)
+    if country is not None:
+        country = _country_option(country)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
 
@@ -109,14 +111,14 @@ def remove_command(
 ) -> None:
     """Remove keys by kid, or everything one source brought in."""
     if (kid is None) == (source is None):
-        fail_plain("name either a KID or --source NAME", EXIT_USAGE)
+        fail("name either a KID or --source NAME", EXIT_USAGE)
     with reported_errors():
         from healthcert.trust.local import remove_from_local_trust
 
         removed = remove_from_local_trust(kid=kid, source=source)
     if not removed:
         what = f"kid {kid}" if kid is not None else f"source {source}"
-        fail_plain(f"nothing in the trust store matches {what}", EXIT_INVALID)
+        fail(f"nothing in the trust store matches {what}", EXIT_INVALID)
     from rich.console import Console
 
     Console().print(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.", highlight=False)
@@ -193,7 +195,7 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
     for key in keys:
         table.add_row(
             base64.b64encode(key.kid).decode(),
-            key.country or "-",
+            escape(key.country or "-"),
             ",".join(sorted(kind.value for kind in key.types)) or "none",
             key.not_after.date().isoformat() if key.not_after else "-",
             escape(key.subject or key.issuer_url or "-"),
@@ -204,4 +206,15 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
     _print_tolerated(console, [(f"kid {kid}", warning) for kid, warning in tolerated])
     countries = sorted({anchor.country for anchor in store.anchors})
     if countries:
-        console.print(f"Trusted CSCAs for: {', '.join(countries)}", highlight=False)
+        console.print(f"Trusted CSCAs for: {escape(', '.join(countries))}", highlight=False)
+
+
+def _country_option(value: str) -> str:
+    """The --country given, as the trust store keeps it; a usage error when it is no code."""
+    from healthcert.errors import TrustStoreError
+    from healthcert.trust.shc_issuers import issuer_country
+
+    try:
+        return issuer_country(value)
+    except TrustStoreError as error:
+        fail(f"--country {value!r}: {error}")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_USAGE, fail
+from healthcert.cli.common import fail, reported_errors
 
 if TYPE_CHECKING:
     from healthcert.report import Report
@@ -78,13 +78,13 @@ def language_tag(text: str) -> str:
 
 def load_policies(directory: Path | None) -> PolicyStore:
     """The policy store, or one red line naming the bad file and field."""
-    from healthcert.cli.keys import fail_plain
-    from healthcert.rules.policy import PolicyError, load_policy_store
+    from healthcert.rules.policy import load_policy_store
 
-    try:
+    if directory is not None and not directory.is_dir():
+        fail(f"--policies {directory}: is not a directory")
+    with reported_errors():
         return load_policy_store(directory)
-    except PolicyError as error:  # paths and field names are shown as they are, not as markup
-        fail_plain(str(error), EXIT_USAGE)
+    raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
 def build_judge(

@@ -16,9 +16,11 @@ import typer
 
 from healthcert.cli.common import (
     EXIT_INVALID,
+    AtOption,
     TrustCountryOption,
     TrustOption,
     fail,
+    require_files,
     verification_context,
 )
 from healthcert.cli.verdict import (
@@ -57,10 +59,7 @@ def verify(
     ] = None,
     trust: TrustOption = None,
     trust_country: TrustCountryOption = None,
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="Validation clock, ISO 8601 (default now; no offset = UTC)."),
-    ] = None,
+    at: AtOption = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON report per input (JSON Lines).")
     ] = False,
@@ -79,10 +78,12 @@ def verify(
     failed), with its reasons and every rule's outcome.
 
     Exit status: 0 when every input is valid (with --country: when every verdict is green),
-    1 when any is not, 2 on a usage error.
+    1 when any is not, 2 on a usage error (a file named that does not exist), 3 when the trust
+    sources or policies cannot be used, 4 on an internal error.
     """
     if not inputs and batch is None:
         fail("nothing to verify: give INPUT arguments or --batch FILE")
+    require_files(inputs or [])
     judge = build_judge(country, origin, lang, policies)
     ctx = verification_context(trust, at, trust_country)
     batch_stream = _open_batch(batch) if batch is not None else None

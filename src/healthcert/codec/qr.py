@@ -15,6 +15,10 @@ class QrError(ValueError):
     """The image cannot be read, or holds no readable QR code."""
 
 
+class NotAnImage(QrError):
+    """The data is no image that can be read at all; the message says why."""
+
+
 def read_image(data: bytes) -> list[str]:
     """Every QR code's text in an image, in reading order; QrError when there is none."""
     import zxingcpp
@@ -26,8 +30,11 @@ def read_image(data: bytes) -> list[str]:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             codes = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.QRCode)  # type: ignore[arg-type]
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise QrError(f"not a readable image: {error}") from None
+    except UnidentifiedImageError:
+        # Pillow's own message names its in-memory buffer object, which tells a person nothing.
+        raise NotAnImage("unknown image format, or not an image") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise NotAnImage(str(error)) from None
     texts = [code.text for code in codes if code.valid and code.text]
     if not texts:
         raise QrError("no QR code found in the image")

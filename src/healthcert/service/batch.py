@@ -60,10 +60,12 @@ _signing: Signing | None = None
 
 def prepare_line(number: int, line: str) -> Prepared | Failed:
     """Validate a native record line and sign its EU DCC; errors are data, not exceptions."""
+    from pydantic import ValidationError
+
     from healthcert.errors import HealthcertError
     from healthcert.service.encoders import sign_eu_dcc
     from healthcert.service.errors import Invalid
-    from healthcert.service.records import RecordIn, canonical_holder
+    from healthcert.service.records import RecordIn, canonical_holder, field_problems
 
     assert _signing is not None
     try:
@@ -73,6 +75,8 @@ def prepare_line(number: int, line: str) -> Prepared | Failed:
             "entry": {**record.entry, "country": _signing.country, "issuer": _signing.issuer_name},
         }
         signed = sign_eu_dcc(_signing.signer, document, _signing.country, _signing.now)
+    except ValidationError as error:  # its own first line names a class, not the field
+        return Failed(number, str(Invalid(field_problems(error)))[:300])
     except (ValueError, HealthcertError, Invalid) as error:
         return Failed(number, str(error).splitlines()[0][:300])
     return Prepared(number, record.record_id, _record_row(record), signed)

@@ -58,7 +58,7 @@ def parse_record(document: Any) -> RecordIn:
     try:
         record = RecordIn.model_validate(document)
     except ValidationError as error:
-        raise Invalid(_problems(error)) from None
+        raise Invalid(field_problems(error)) from None
     check_certificate_fields(record)
     return record
 
@@ -71,7 +71,7 @@ def check_certificate_fields(record: RecordIn) -> None:
     try:
         Certificate.model_validate({"holder": canonical_holder(record.holder), "entry": entry})
     except ValidationError as error:
-        raise Invalid(_problems(error)) from None
+        raise Invalid(field_problems(error)) from None
 
 
 def canonical_holder(holder: HolderIn) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def canonical_holder(holder: HolderIn) -> dict[str, Any]:
     )
 
 
-def _problems(error: ValidationError) -> list[dict[str, str]]:
+def field_problems(error: ValidationError) -> list[dict[str, str]]:
     return [
         {
             "field": ".".join(str(part) for part in problem["loc"]) or "record",

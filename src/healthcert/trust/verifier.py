@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthcert.errors import TrustStoreError
+from healthcert.errors import ConfigurationError, TrustStoreError
 
 if TYPE_CHECKING:
     from healthcert.trust.shc_issuers import ShcIssuers
@@ -65,7 +65,8 @@ def _set_countries(
             target.add_trusted_key(key, country=country) for key in held if key.issuer_url == iss
         ]
         if not any(added):
-            raise TrustStoreError(
+            # The trust sources are fine; the invocation names an issuer they do not hold.
+            raise ConfigurationError(
                 f"a country is given for {iss}, but no trusted source holds a key of it"
             )
     return target
