@@ -1,5 +1,6 @@
-"""The format registry is the one list of formats: detection, issuance, the command line and
-the service read it, and no module writes a format's name or order again."""
+"""The format registry is the one list of formats: detection, issuance and the command line
+read it (the service: ``tests/service/test_issuance_core.py``), and no module writes a
+format's name or order again."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from healthcert.cli import app
 from healthcert.codec.qr import default_error_level
 from healthcert.errors import RequestError
 from healthcert.formats import registry
-from healthcert.service.errors import Invalid
-from healthcert.service.issuance import issue_for_record
 
 SOURCES = Path(__file__).parents[2] / "src" / "healthcert"
 SAMPLES = {
@@ -61,15 +60,6 @@ def test_the_command_line_offers_the_registrys_formats() -> None:
     assert "is not one of eu-dcc, shc, icao-vds-nc" in " ".join(
         refused.output.replace("│", " ").split()
     )
-
-
-def test_the_service_refuses_a_format_outside_the_registry() -> None:
-    # The format is checked before anything else: no context is needed to be refused.
-    with pytest.raises(Invalid) as refused:
-        issue_for_record(None, 1, "pdf", None)  # type: ignore[arg-type]
-    assert refused.value.problems == [
-        {"field": "format", "message": "must be one of: eu-dcc, shc, icao-vds-nc"}
-    ]
 
 
 def test_no_module_writes_a_format_name_but_the_registry() -> None:

@@ -14,6 +14,7 @@ from healthcert.formats import hcert, registry, shc
 from healthcert.issue import DEFAULT_VALID_DAYS, Signed, issue_payload, parse_request
 from healthcert.service import batch
 from healthcert.service.audit import Actor
+from healthcert.service.errors import Invalid
 from healthcert.service.issuance import certificate_document, issue_for_record
 from healthcert.service.records import parse_record, store_record
 from healthcert.verify import context, verify_payload
@@ -62,6 +63,14 @@ def test_the_service_and_the_command_line_sign_the_same_claims(
     default = NOW.replace(microsecond=0) + timedelta(days=DEFAULT_VALID_DAYS["vaccination"])
     assert stored.expires_at == min(default, signer.not_after)
     assert stored.issued_at == NOW
+
+
+def test_the_service_issues_the_registrys_formats_and_no_other(ctx: ServiceContext) -> None:
+    # The format is checked first: a record that does not exist is not even looked up.
+    with pytest.raises(Invalid) as refused:
+        issue_for_record(ctx, 0, "pdf", ISSUER)
+    known = ", ".join(registry.NAMES)
+    assert refused.value.problems == [{"field": "format", "message": f"must be one of: {known}"}]
 
 
 def test_valid_days_bound_a_command_line_certificate_by_the_same_rule(
