@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from healthcert.trust.store import TrustStore
 
-# After the session's DSC was made: verification checks the DSC was valid at issuance.
-NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+NOW = datetime.now(UTC).replace(microsecond=0)
 ISSUER = Actor("issuer", "core-tests")
 
 
@@ -110,7 +109,9 @@ def test_the_batch_store_signs_each_chunk_together(
     lines = [(number, _line(number)) for number in range(1, batch.CHUNK + 2)]
     lines[9] = (10, "{not json")
     lines[20] = (21, _line(21).replace('"vaccination"', '"no-such-kind"'))
-    signing = batch.Signing(issuer_keys[0], "CN", "core tests", NOW)
+    # Verification checks the DSC was valid when the batch was signed.
+    signed_at = issuer_keys[0].certificate.not_valid_before_utc + timedelta(minutes=1)
+    signing = batch.Signing(issuer_keys[0], "CN", "core tests", signed_at)
     chunks = list(batch.prepared(lines, signing, workers=1))
     assert groups == [batch.CHUNK - 2, 1]
     assert [len(chunk) for chunk in chunks] == [batch.CHUNK, 1]
@@ -121,7 +122,7 @@ def test_the_batch_store_signs_each_chunk_together(
     assert failed[21].startswith("entry: Input tag 'no-such-kind' found using 'kind'")
     prepared = [item for item in items if isinstance(item, batch.Prepared)]
     assert len({item.signed.certificate_id for item in prepared}) == len(prepared)
-    verification = context(trust, NOW)
+    verification = context(trust, signed_at)
     for item in (prepared[0], prepared[-1]):
         assert isinstance(item.signed, Signed)
         report = verify_payload(item.signed.payload, verification)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from sqlalchemy import insert, select
@@ -68,35 +68,44 @@ class Signing:
     now: datetime
 
     def prepare_chunk(self, chunk: list[tuple[int, str]]) -> list[Prepared | Failed]:
-        """Validate each native record line, then sign the valid ones' EU DCCs together;
+        """Validate each native record line, then sign the valid lines' EU DCCs together;
         errors are data, not exceptions."""
-        outcomes: list[Prepared | Failed] = []
-        valid: list[tuple[int, int, RecordIn, dict[str, Any], IssueRequest]] = []
-        for number, line in chunk:
-            try:
-                record = RecordIn.model_validate(json.loads(line))
-                row = _record_row(record)
-                request = certificate_request(
-                    row["holder"], record.entry, self.country, self.issuer_name
-                )
-            except (ValueError, HealthcertError, Invalid) as error:
-                outcomes.append(Failed(number, _first_line(error)))
-                continue
-            valid.append((len(outcomes), number, record, row, request))
-            outcomes.append(Failed(number, ""))  # replaced below by what signing gives
+        parsed = [self._parse(number, line) for number, line in chunk]
+        signed = iter(self._sign([item for item in parsed if isinstance(item, _Parsed)]))
+        return [next(signed) if isinstance(item, _Parsed) else item for item in parsed]
+
+    def _parse(self, number: int, line: str) -> _Parsed | Failed:
         try:
-            signed = sign_requests(
-                self.signer, [request for *_, request in valid], FORMAT, now=self.now
+            record = RecordIn.model_validate(json.loads(line))
+            row = _record_row(record)
+            request = certificate_request(
+                row["holder"], record.entry, self.country, self.issuer_name
             )
+        except (ValueError, HealthcertError, Invalid) as error:
+            return Failed(number, _first_line(error))
+        return _Parsed(number, record.record_id, row, request)
+
+    def _sign(self, parsed: list[_Parsed]) -> list[Prepared | Failed]:
+        requests = [item.request for item in parsed]
+        try:
+            outcomes = sign_requests(self.signer, requests, FORMAT, now=self.now)
         except HealthcertError as error:  # the signer itself cannot sign: every line says so
-            signed = [RequestError(str(error))] * len(valid)
-        for (index, number, record, row, _), outcome in zip(valid, signed, strict=True):
-            outcomes[index] = (
-                Failed(number, _first_line(outcome))
-                if isinstance(outcome, RequestError)
-                else Prepared(number, record.record_id, row, outcome)
-            )
-        return outcomes
+            outcomes = [RequestError(str(error))] * len(parsed)
+        return [
+            Failed(item.line, _first_line(outcome))
+            if isinstance(outcome, RequestError)
+            else Prepared(item.line, item.record_id, item.record, outcome)
+            for item, outcome in zip(parsed, outcomes, strict=True)
+        ]
+
+
+class _Parsed(NamedTuple):
+    """A valid line, not yet signed."""
+
+    line: int
+    record_id: str
+    record: dict[str, Any]
+    request: IssueRequest
 
 
 def _first_line(error: Exception) -> str:
