@@ -87,7 +87,8 @@ def issue_many(
 
     ``certificate_ids``, one per request, replace the requests' own (the service draws a
     fresh UVCI for each). A SMART Health Card names its issuer by ``issuer_url`` and is signed
-    under the key's JWK thumbprint, which the issuer publishes in its JWKS. EU DCCs are signed
+    under the key's JWK thumbprint, which the issuer publishes in its JWKS; its ``rid``
+    (``shc_rid``) derives from its certificate id, so a CRL can list it. EU DCCs are signed
     over the requests together (``hcert.encode_many``), faster than one by one.
     """
     wire_format = registry.info(format_name)
