@@ -8,12 +8,19 @@ traveller arriving from Germany. Every step is the real command a person would t
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from healthcert.formats import registry
+from healthcert.formats.shc import issuer_jwk
 
 OUT = Path("demo-out")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -37,13 +44,6 @@ DEMO_SHC_ISSUER = "https://health.example.cn/shc"
 
 def _publish_jwks(dsc: Path) -> Path:
     """What the demo issuer would publish: its signing key as a JWKS."""
-    import json
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.formats.shc import issuer_jwk
-
     public_key = x509.load_pem_x509_certificate(dsc.read_bytes()).public_key()
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
     target = OUT / "jwks.json"
@@ -64,7 +64,7 @@ def main() -> None:
         request = str(EXAMPLES / f"request-{name}.json")
         _run("issue", "--json", request, "--qr", str(OUT / f"{name}.png"), env=env, capture=True)
     vaccination = str(EXAMPLES / "request-vaccination.json")
-    for format_name in ("shc", "icao-vds-nc"):
+    for format_name in (registry.SHC, registry.ICAO_VDS_NC):
         image = str(OUT / f"vaccination-{format_name}.png")
         options = ["--format", format_name, "--iss", DEMO_SHC_ISSUER, "--qr", image]
         _run("issue", "--json", vaccination, *options, env=env, capture=True)
@@ -74,7 +74,7 @@ def main() -> None:
     _run(
         "verify",
         *(str(OUT / f"{name}.png") for name in ("vaccination", "antibody-test")),
-        *(str(OUT / f"vaccination-{name}.png") for name in ("shc", "icao-vds-nc")),
+        *(str(OUT / f"vaccination-{name}.png") for name in (registry.SHC, registry.ICAO_VDS_NC)),
         "--trust", str(dsc), "--trust", str(OUT / "home" / "keys" / "csca.pem"),
         "--trust", f"{DEMO_SHC_ISSUER}={jwks}",
         env=env,

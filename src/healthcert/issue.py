@@ -6,13 +6,19 @@ here: a QR code or a PDF is rendered from the payload on request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import Field, ValidationError
 
 from healthcert.errors import RequestError
+from healthcert.formats import hcert, registry, shc, vdsnc
+from healthcert.formats.dcc_json import to_dcc
 from healthcert.model import Certificate
 
 if TYPE_CHECKING:
@@ -44,110 +50,100 @@ def parse_request(document: Any) -> IssueRequest:
 
 
 def expiry(request: IssueRequest, issued_at: datetime, signer_not_after: datetime) -> datetime:
-    """The payload's exp: as asked, and never after the DSC that signs it stops being valid."""
+    """The payload's exp, in every format and for the command line and the service alike:
+    ``valid_days`` or the kind's default, and never after the DSC that signs it stops being
+    valid."""
     days = request.valid_days or DEFAULT_VALID_DAYS[request.entry.kind]
     return min(issued_at + timedelta(days=days), signer_not_after)
 
 
-FORMATS = ("eu-dcc", "shc", "icao-vds-nc")
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A signed payload and what a store keeps about it. Plain data: it crosses from a worker
+    process to its parent by pickle."""
+
+    payload: str
+    certificate_id: str
+    country: str
+    # The key's id as the format's verifiers look it up: the DSC's kid in base64, or for a
+    # SMART Health Card the JWK thumbprint its issuer publishes.
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_many(
+    requests: Sequence[IssueRequest],
+    signer: Signer,
+    format_name: str = registry.EU_DCC,
+    *,
+    now: datetime | None = None,
+    issuer_url: str | None = None,
+    certificate_ids: Sequence[str] | None = None,
+) -> list[Signed | RequestError]:
+    """Sign requests in one format, one outcome each, in order: the signed payload, or the
+    RequestError that kept that request from being signed. What concerns every request (the
+    format, the issuer URL, the signer's country and key) raises RequestError instead.
+
+    ``certificate_ids``, one per request, replace the requests' own (the service draws a
+    fresh UVCI for each). A SMART Health Card names its issuer by ``issuer_url`` and is signed
+    under the key's JWK thumbprint, which the issuer publishes in its JWKS; its ``rid``
+    (``shc_rid``) derives from its certificate id, so a CRL can list it. EU DCCs are signed
+    over the requests together (``hcert.encode_many``), faster than one by one.
+    """
+    wire_format = registry.info(format_name)
+    if wire_format.needs_issuer_url and not issuer_url:
+        raise RequestError(f"a {wire_format.title} names its issuer: give the issuer's https URL")
+    if certificate_ids is not None:
+        requests = [
+            _with_certificate_id(request, certificate_id)
+            for request, certificate_id in zip(requests, certificate_ids, strict=True)
+        ]
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    batch = _Batch(signer, issuer_country(signer), issued_at, issuer_url or "")
+    refused = [
+        None if signer.may_sign(request.kind) else _may_not_sign(request, signer)
+        for request in requests
+    ]
+    work = [
+        (request, expiry(request, issued_at, signer.not_after))
+        for request, refusal in zip(requests, refused, strict=True)
+        if refusal is None
+    ]
+    kid, payloads = _ENCODERS[wire_format.name](batch, work)
+    signed = iter(_outcomes(batch, kid, work, payloads))
+    return [next(signed) if refusal is None else refusal for refusal in refused]
 
 
 def issue_payload(
     request: IssueRequest,
     signer: Signer,
     *,
-    format_name: str = "eu-dcc",
+    format_name: str = registry.EU_DCC,
     now: datetime | None = None,
     shc_issuer: str | None = None,
 ) -> str:
-    """Sign the request in one of the three formats; the text its QR code carries.
-
-    A SMART Health Card needs the issuer's URL (``shc_issuer``); it is signed with the DSC's
-    key under the key's JWK thumbprint, which the issuer publishes in its JWKS.
-    """
-    if format_name == "eu-dcc":
-        return issue_hc1(request, signer, now=now)
-    certificate = _signable(request, signer)
-    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    if format_name == "shc":
-        return _issue_shc(request, certificate, signer, issued_at, shc_issuer)
-    if format_name == "icao-vds-nc":
-        from healthcert.formats import vdsnc
-
-        return vdsnc.encode(certificate, signer, issued_at=issued_at)
-    raise RequestError(f"unknown format {format_name!r}: one of {', '.join(FORMATS)}")
-
-
-def _issue_shc(
-    request: IssueRequest,
-    certificate: Certificate,
-    signer: Signer,
-    issued_at: datetime,
-    shc_issuer: str | None,
-) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.formats import shc
-
-    if not shc_issuer:
-        raise RequestError("a SMART Health Card names its issuer: give the issuer's https URL")
-    if not isinstance(signer.private_key, ec.EllipticCurvePrivateKey):
-        raise RequestError("SMART Health Cards are signed with ES256: use an EC P-256 DSC")
-    expires = expiry(request, issued_at, signer.not_after)
-    jws = shc.encode(certificate, signer.private_key, None, shc_issuer, nbf=issued_at, exp=expires)
-    return shc.to_numeric(jws)
-
-
-def _signable(request: IssueRequest, signer: Signer) -> Certificate:
-    _check_signer_may_sign(request, signer)
-    return request.certificate()
-
-
-def _check_signer_may_sign(certificate: Certificate, signer: Signer) -> None:
-    if not signer.may_sign(certificate.kind):
-        raise RequestError(
-            f"the DSC {signer.kid.hex()} may not sign {certificate.kind.value} certificates"
-        )
+    """Sign one request (see ``issue_many``); the text its QR code carries."""
+    (outcome,) = issue_many([request], signer, format_name, now=now, issuer_url=shc_issuer)
+    if isinstance(outcome, RequestError):
+        raise outcome
+    return outcome.payload
 
 
 def issue_hc1(request: IssueRequest, signer: Signer, *, now: datetime | None = None) -> str:
     """Sign the request as an EU DCC ``HC1:`` payload."""
-    (outcome,) = issue_hc1_many([request], signer, now=now)
-    if isinstance(outcome, RequestError):
-        raise outcome
-    return outcome
+    return issue_payload(request, signer, now=now)
 
 
 def issue_hc1_many(
     requests: Sequence[IssueRequest], signer: Signer, *, now: datetime | None = None
 ) -> list[str | RequestError]:
-    """Sign requests as EU DCC payloads, one outcome each, in order: the payload, or the
-    RequestError that kept it from being signed. Signing runs over the requests together
-    (see ``hcert.encode_many``), faster than one by one."""
-    from healthcert.formats import hcert
-    from healthcert.formats.dcc_json import to_dcc
-
-    country = issuer_country(signer)
-    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    outcomes: list[str | RequestError] = []
-    signable: list[tuple[int, tuple[dict[str, Any], datetime, datetime]]] = []
-    for request in requests:
-        try:
-            _check_signer_may_sign(request, signer)
-        except RequestError as error:
-            outcomes.append(error)
-            continue
-        # The request is a certificate, and the DCC is written from its fields alone: no
-        # copy without valid_days is made, which cost a fifth of a signature.
-        dcc = (to_dcc(request), issued_at, expiry(request, issued_at, signer.not_after))
-        signable.append((len(outcomes), dcc))
-        outcomes.append("")
-    payloads = hcert.encode_many(
-        [dcc for _, dcc in signable], issuer_country=country, signer=signer
-    )
-    for (index, _), payload in zip(signable, payloads, strict=True):
-        outcomes[index] = payload
-    return outcomes
+    """Sign requests as EU DCC payloads (see ``issue_many``): the payload or the RequestError
+    of each, in order."""
+    return [
+        outcome if isinstance(outcome, RequestError) else outcome.payload
+        for outcome in issue_many(requests, signer, now=now)
+    ]
 
 
 def issuer_country(signer: Signer) -> str:
@@ -156,3 +152,121 @@ def issuer_country(signer: Signer) -> str:
     if signer.country is None:
         raise RequestError("the DSC has no country (C) in its subject")
     return signer.country
+
+
+def shc_rid(certificate_id: str) -> str:
+    """A SMART Health Card's revocation id: 64 bits of SHA-256 of its certificate id,
+    base64url. A UVCI is random and says nothing about the person, so neither does the rid;
+    a CRL lists it to revoke the card."""
+    digest = hashlib.sha256(certificate_id.encode("utf-8")).digest()[:8]
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What every request of one call is signed with."""
+
+    signer: Signer
+    country: str
+    issued_at: datetime
+    issuer_url: str
+
+
+# An encoder signs each request with its expiry; it returns the kid its payloads are signed
+# under, and the payload, or the RequestError, of each request in order.
+_Encoder = Callable[
+    [_Batch, Sequence[tuple[IssueRequest, datetime]]], tuple[str, list[str | RequestError]]
+]
+
+
+def _encode_eu_dcc(
+    batch: _Batch, work: Sequence[tuple[IssueRequest, datetime]]
+) -> tuple[str, list[str | RequestError]]:
+    # The request is a certificate, and the DCC is written from its fields alone: no copy
+    # without valid_days is made, which cost a fifth of a signature.
+    dccs = [(to_dcc(request), batch.issued_at, expires) for request, expires in work]
+    payloads = hcert.encode_many(dccs, issuer_country=batch.country, signer=batch.signer)
+    return _dsc_kid(batch.signer), list(payloads)
+
+
+def _encode_shc(
+    batch: _Batch, work: Sequence[tuple[IssueRequest, datetime]]
+) -> tuple[str, list[str | RequestError]]:
+    key = batch.signer.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise RequestError("SMART Health Cards are signed with ES256: use an EC P-256 DSC")
+    kid = shc.issuer_jwk(key.public_key())["kid"]
+
+    def card(request: IssueRequest, expires: datetime) -> str:
+        rid = shc_rid(request.entry.certificate_id)
+        jws = shc.encode(
+            request, key, kid, batch.issuer_url, nbf=batch.issued_at, exp=expires, rid=rid
+        )
+        return shc.to_numeric(jws)
+
+    return kid, _one_by_one(work, card)
+
+
+def _encode_vdsnc(
+    batch: _Batch, work: Sequence[tuple[IssueRequest, datetime]]
+) -> tuple[str, list[str | RequestError]]:
+    def seal(request: IssueRequest, _expires: datetime) -> str:
+        # A seal has no expiry claim; the store keeps the expiry the rule gives all the same.
+        return vdsnc.encode(
+            request, batch.signer, issuing_country=batch.country, issued_at=batch.issued_at
+        )
+
+    return _dsc_kid(batch.signer), _one_by_one(work, seal)
+
+
+_ENCODERS: dict[str, _Encoder] = {
+    registry.EU_DCC: _encode_eu_dcc,
+    registry.SHC: _encode_shc,
+    registry.ICAO_VDS_NC: _encode_vdsnc,
+}
+
+
+def _outcomes(
+    batch: _Batch,
+    kid: str,
+    work: Sequence[tuple[IssueRequest, datetime]],
+    payloads: Sequence[str | RequestError],
+) -> list[Signed | RequestError]:
+    return [
+        payload
+        if isinstance(payload, RequestError)
+        else Signed(
+            payload, request.entry.certificate_id, batch.country, kid, batch.issued_at, expires
+        )
+        for (request, expires), payload in zip(work, payloads, strict=True)
+    ]
+
+
+def _one_by_one(
+    work: Sequence[tuple[IssueRequest, datetime]], encode: Callable[[IssueRequest, datetime], str]
+) -> list[str | RequestError]:
+    """Each request's payload, or the RequestError of a request its format cannot carry."""
+    outcomes: list[str | RequestError] = []
+    for request, expires in work:
+        try:
+            outcomes.append(encode(request, expires))
+        except RequestError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _dsc_kid(signer: Signer) -> str:
+    return base64.b64encode(signer.kid).decode("ascii")
+
+
+def _with_certificate_id(request: IssueRequest, certificate_id: str) -> IssueRequest:
+    # A copy, not a validation: the id comes from the caller's own generator, and validating
+    # the request again cost a fifth of a signature.
+    entry = request.entry.model_copy(update={"certificate_id": certificate_id})
+    return request.model_copy(update={"entry": entry})
+
+
+def _may_not_sign(certificate: Certificate, signer: Signer) -> RequestError:
+    return RequestError(
+        f"the DSC {signer.kid.hex()} may not sign {certificate.kind.value} certificates"
+    )

@@ -13,6 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from healthcert import report as codes
+from healthcert.formats import registry
 from healthcert.formats.base import VerificationContext, WireFormat
 from healthcert.inputs import Item
 from healthcert.limits import MAX_INPUT_BYTES
@@ -27,12 +28,8 @@ log = logging.getLogger(__name__)
 
 VerifyMany = Callable[[Sequence[tuple[Report, str]], VerificationContext], None]
 
-# Tried in this order; each module recognises its own payloads by looks_like().
-FORMAT_MODULES = (
-    "healthcert.formats.hcert",
-    "healthcert.formats.shc",
-    "healthcert.formats.vdsnc",
-)
+# Tried in the registry's order; each module recognises its own payloads by looks_like().
+FORMAT_MODULES = tuple(wire_format.module for wire_format in registry.FORMATS)
 
 
 @cache

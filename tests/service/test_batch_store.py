@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -161,13 +162,13 @@ def _stored(url: str) -> int:
         return 0
 
 
-def test_a_bad_line_names_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_line_names_its_field() -> None:
     from healthcert.service import batch
 
     # The record is refused before anything is signed: no signer is needed.
-    monkeypatch.setattr(batch, "_signing", object())
+    signing = batch.Signing(None, "XX", "Ministry", datetime.now(UTC))  # type: ignore[arg-type]
     record = {"record_id": "r1", "holder": samples.holder(date_of_birth="1979"), "entry": {}}
-    failed = batch.prepare_line(7, json.dumps(record))
+    (failed,) = signing.prepare_chunk([(7, json.dumps(record))])
     assert isinstance(failed, batch.Failed) and failed.line == 7
     assert failed.error.startswith("holder.date_of_birth: String should match pattern")
     assert "RecordIn" not in failed.error

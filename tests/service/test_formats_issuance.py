@@ -31,8 +31,8 @@ def test_a_smart_health_card_verifies_against_the_published_key(
 ) -> None:
     from healthcert.formats import shc
     from healthcert.formats.base import VerificationContext
+    from healthcert.issue import shc_rid
     from healthcert.report import Report
-    from healthcert.service.revocation import shc_rid
     from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 

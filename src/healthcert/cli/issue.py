@@ -1,4 +1,8 @@
-"""``healthcert issue``: sign one request, or a batch of them, as EU DCC payloads."""
+"""``healthcert issue``: sign one request, or a batch of them, in one of the formats of
+``formats.registry``.
+
+The library is imported inside the functions: every command, ``healthcert verify`` too,
+loads this module to build the command line."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from healthcert.cli.common import EXIT_INVALID, fail, reported_errors
+from healthcert.formats import registry
 
 if TYPE_CHECKING:
     from healthcert.issue import IssueRequest
@@ -39,12 +44,10 @@ class Job:
         )
 
     def issue_lines(self, lines: list[str]) -> list[Outcome]:
-        """(payload, "") or ("", error) for each JSON line, in order. EU DCCs are signed
-        together (``issue.issue_hc1_many``), a third faster than one by one."""
-        if self.format_name != "eu-dcc":
-            return [self._outcome(line) for line in lines]
+        """(payload, "") or ("", error) for each JSON line, in order. They are signed together
+        (``issue.issue_many``): EU DCCs a third faster than one by one."""
         from healthcert.errors import HealthcertError, RequestError
-        from healthcert.issue import issue_hc1_many, parse_request
+        from healthcert.issue import issue_many, parse_request
 
         outcomes: list[Outcome] = []
         parsed: list[tuple[int, IssueRequest]] = []
@@ -55,22 +58,25 @@ class Job:
             except (ValueError, HealthcertError) as error:
                 outcomes.append(("", str(error)))
         try:
-            signed = issue_hc1_many([request for _, request in parsed], self.signer)
+            signed = issue_many(
+                [request for _, request in parsed],
+                self.signer,
+                self.format_name,
+                issuer_url=self.shc_issuer,
+            )
         except HealthcertError as error:  # the signer itself cannot sign: every line says so
             signed = [RequestError(str(error))] * len(parsed)
         for (index, _), result in zip(parsed, signed, strict=True):
             outcomes[index] = (
-                ("", str(result)) if isinstance(result, RequestError) else (result, "")
+                ("", str(result)) if isinstance(result, RequestError) else (result.payload, "")
             )
         return outcomes
 
-    def _outcome(self, line: str) -> Outcome:
-        from healthcert.errors import HealthcertError
 
-        try:
-            return self.issue(line), ""
-        except (ValueError, HealthcertError) as error:
-            return "", str(error)
+def _format_name(value: str) -> str:
+    if value not in registry.NAMES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(registry.NAMES)}")
+    return value
 
 
 def issue(
@@ -88,9 +94,13 @@ def issue(
     format_name: Annotated[
         str,
         typer.Option(
-            "--format", help="Wire format: eu-dcc (HC1:), shc (SMART Health Card), icao-vds-nc."
+            "--format",
+            parser=_format_name,
+            help="Wire format: "
+            + ", ".join(f"{known.name} ({known.title})" for known in registry.FORMATS)
+            + ".",
         ),
-    ] = "eu-dcc",
+    ] = registry.EU_DCC,
     iss: Annotated[
         str | None,
         typer.Option(
@@ -103,8 +113,9 @@ def issue(
         str | None,
         typer.Option(
             "--ec",
-            help="QR error correction level L, M, Q or H (default: Q for eu-dcc, L for shc, "
-            "M for icao-vds-nc).",
+            help="QR error correction level L, M, Q or H (default: "
+            + ", ".join(f"{known.qr_error_level} for {known.name}" for known in registry.FORMATS)
+            + ").",
         ),
     ] = None,
     workers: Annotated[
@@ -133,14 +144,10 @@ def issue(
         fail("give exactly one of --json REQUEST.json or --batch REQUESTS.jsonl")
     if store and batch is None:
         fail("--store goes with --batch")
-    from healthcert.issue import FORMATS
-
     level = None if ec is None else ec.upper()
     if level is not None and level not in ("L", "M", "Q", "H"):
         fail("--ec must be L, M, Q or H")
-    if format_name not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
-    if store and format_name != "eu-dcc":
+    if store and format_name != registry.EU_DCC:
         fail("--store issues EU DCC certificates; other formats are issued from the service")
     job = Job(_load_signer(), format_name, iss)
     if request_file is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from healthcert.formats.registry import FORMATS
 from healthcert.limits import MAX_IMAGE_BYTES
 
 ERROR_LEVELS = ("L", "M", "Q", "H")
@@ -21,6 +22,7 @@ class NotAnImage(QrError):
 
 def read_image(data: bytes) -> list[str]:
     """Every QR code's text in an image, in reading order; QrError when there is none."""
+    # Loaded with the first image: a verifier given payload text never needs them.
     import zxingcpp
     from PIL import Image, UnidentifiedImageError
 
@@ -45,7 +47,7 @@ def _segments(payload: str) -> str | list[tuple[str, int]]:
     """A SMART Health Card is "shc:/" in byte mode and then digits in numeric mode, as its
     framework prescribes; every other payload is one segment in the mode segno picks
     (alphanumeric for HC1, byte for a VDS-NC seal's JSON)."""
-    from segno import consts
+    from segno import consts  # loaded with the first image, as below
 
     prefix, digits = payload[:5], payload[5:]
     if prefix == "shc:/" and digits.isascii() and digits.isdigit():
@@ -56,10 +58,11 @@ def _segments(payload: str) -> str | list[tuple[str, int]]:
 def default_error_level(payload: str) -> str:
     """The error correction each format's QR codes use unless asked: the EU recommends Q for
     HC1; the SMART Health Cards framework allows L for its long numeric payloads; a VDS-NC
-    seal, long JSON in byte mode, takes M."""
-    if payload.startswith("shc:/"):
-        return "L"
-    return "M" if payload.startswith("{") else "Q"
+    seal, long JSON in byte mode, takes M (see ``formats.registry``)."""
+    for wire_format in FORMATS:
+        if payload.startswith(wire_format.prefix):
+            return wire_format.qr_error_level
+    return "Q"
 
 
 def image_bytes(
@@ -69,7 +72,7 @@ def image_bytes(
 
     The fixed mask skips eight trial encodings.
     """
-    import segno
+    import segno  # loaded with the first image: reading and issuing text never need it
 
     level = error_level or default_error_level(payload)
     if level not in ERROR_LEVELS:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from healthcert import report as codes
 from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import PayloadError
+from healthcert.formats import registry
 from healthcert.formats.base import (
     FIRST_SECOND,
     LAST_SECOND,
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
     from healthcert.trust.entry import TrustedKey
     from healthcert.trust.revocation import DccRevocations
 
-name = "eu-dcc"
-PREFIX = "HC1:"
+name = registry.EU_DCC
+PREFIX = registry.info(name).prefix
 
 CLAIM_ISS = 1
 CLAIM_EXP = 4

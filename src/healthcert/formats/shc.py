@@ -28,7 +28,7 @@ from healthcert import report as codes
 from healthcert.codec import b64, deflate, jws, shc_numeric
 from healthcert.codec.ecdsa import is_ec_key
 from healthcert.errors import PayloadError, RequestError
-from healthcert.formats import shc_fhir
+from healthcert.formats import registry, shc_fhir
 from healthcert.formats.base import (
     LAST_SECOND,
     VerificationContext,
@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from healthcert.trust.entry import TrustedKey
     from healthcert.trust.shc_issuers import ShcIssuer, ShcKey
 
-name = "shc"
-PREFIX = "shc:/"
+name = registry.SHC
+PREFIX = registry.info(name).prefix
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
 # SHC names no country; ISO 3166 reserves XA-XZ for user assignment, and Doc 9303 writes the
 # unspecified state as XX*. Rules then treat the entry as from no known country.

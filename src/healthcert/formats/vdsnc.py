@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from healthcert import report as codes
 from healthcert.errors import PayloadError, RequestError
+from healthcert.formats import registry
 from healthcert.formats.base import VerificationContext, check_key_usage, check_validity_period
 from healthcert.limits import MAX_INPUT_BYTES
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
 
-name = "icao-vds-nc"
+name = registry.ICAO_VDS_NC
 SEAL_TYPES = ("icao.vacc", "icao.test")
 ALGORITHMS = ("ES256", "ES384", "ES512")
 

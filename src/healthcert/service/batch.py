@@ -14,7 +14,20 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+
+from healthcert.errors import HealthcertError, RequestError
+from healthcert.fanout import in_order
+from healthcert.formats import registry
+from healthcert.issue import IssueRequest, Signed
+from healthcert.service.errors import Invalid
+from healthcert.service.issuance import certificate_request, certificate_row, sign_requests
+from healthcert.service.records import RecordIn, field_problems
+from healthcert.store.tables import AuditEvent, IssuedCertificate, Record
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -22,10 +35,10 @@ if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
     from healthcert.service.audit import Actor
     from healthcert.service.context import ServiceContext
-    from healthcert.service.issuance import Signed
-    from healthcert.service.records import RecordIn
 
 CHUNK = 500
+# What the batch issues, and the certificates table's format of what it stores.
+FORMAT = registry.EU_DCC
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,50 +60,67 @@ class Failed:
 
 @dataclass(frozen=True, slots=True)
 class Signing:
-    """What a worker needs to sign: fixed for the whole batch, inherited through fork."""
+    """What a worker needs to sign: fixed for the whole batch. Workers are forked, so they
+    inherit it (the signing key is never pickled or sent)."""
 
     signer: Signer
     country: str
     issuer_name: str
     now: datetime
 
+    def prepare_chunk(self, chunk: list[tuple[int, str]]) -> list[Prepared | Failed]:
+        """Validate each native record line, then sign the valid lines' EU DCCs together;
+        errors are data, not exceptions."""
+        parsed = [self._parse(number, line) for number, line in chunk]
+        signed = iter(self._sign([item for item in parsed if isinstance(item, _Parsed)]))
+        return [next(signed) if isinstance(item, _Parsed) else item for item in parsed]
 
-_signing: Signing | None = None
+    def _parse(self, number: int, line: str) -> _Parsed | Failed:
+        try:
+            record = RecordIn.model_validate(json.loads(line))
+            row = _record_row(record)
+            request = certificate_request(
+                row["holder"], record.entry, self.country, self.issuer_name
+            )
+        except ValidationError as error:  # its own first line names a class, not the field
+            return Failed(number, str(Invalid(field_problems(error)))[:300])
+        except (ValueError, HealthcertError, Invalid) as error:
+            return Failed(number, _first_line(error))
+        return _Parsed(number, record.record_id, row, request)
+
+    def _sign(self, parsed: list[_Parsed]) -> list[Prepared | Failed]:
+        if not parsed:  # a chunk of refused lines asks nothing of the signer
+            return []
+        requests = [item.request for item in parsed]
+        try:
+            outcomes = sign_requests(self.signer, requests, FORMAT, now=self.now)
+        except HealthcertError as error:  # the signer itself cannot sign: every line says so
+            outcomes = [RequestError(str(error))] * len(parsed)
+        return [
+            Failed(item.line, _first_line(outcome))
+            if isinstance(outcome, RequestError)
+            else Prepared(item.line, item.record_id, item.record, outcome)
+            for item, outcome in zip(parsed, outcomes, strict=True)
+        ]
 
 
-def prepare_line(number: int, line: str) -> Prepared | Failed:
-    """Validate a native record line and sign its EU DCC; errors are data, not exceptions."""
-    from pydantic import ValidationError
+class _Parsed(NamedTuple):
+    """A valid line, not yet signed."""
 
-    from healthcert.errors import HealthcertError
-    from healthcert.service.encoders import sign_eu_dcc
-    from healthcert.service.errors import Invalid
-    from healthcert.service.records import RecordIn, canonical_holder, field_problems
+    line: int
+    record_id: str
+    record: dict[str, Any]
+    request: IssueRequest
 
-    assert _signing is not None
-    try:
-        record = RecordIn.model_validate(json.loads(line))
-        document = {
-            "holder": canonical_holder(record.holder),
-            "entry": {**record.entry, "country": _signing.country, "issuer": _signing.issuer_name},
-        }
-        signed = sign_eu_dcc(_signing.signer, document, _signing.country, _signing.now)
-    except ValidationError as error:  # its own first line names a class, not the field
-        return Failed(number, str(Invalid(field_problems(error)))[:300])
-    except (ValueError, HealthcertError, Invalid) as error:
-        return Failed(number, str(error).splitlines()[0][:300])
-    return Prepared(number, record.record_id, _record_row(record), signed)
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0][:300]
 
 
 def unstored_lines(ctx: ServiceContext, lines: list[str], sender: str) -> list[tuple[int, str]]:
     """(line number, line) of the lines whose record id this sender has not stored yet: an
     interrupted batch run again signs only what is missing. Unparsable lines are kept, so
     that they are reported."""
-    import orjson
-    from sqlalchemy import select
-
-    from healthcert.store.tables import Record
-
     with ctx.sessions() as session:
         stored = set(
             session.scalars(select(Record.sender_record_id).where(Record.sender == sender))
@@ -108,23 +138,15 @@ def unstored_lines(ctx: ServiceContext, lines: list[str], sender: str) -> list[t
     return kept
 
 
-def prepare_chunk(chunk: list[tuple[int, str]]) -> list[Prepared | Failed]:
-    return [prepare_line(number, line) for number, line in chunk]
-
-
 def prepared(
     lines: list[tuple[int, str]], signing: Signing, workers: int
 ) -> Iterator[list[Prepared | Failed]]:
-    """Chunks of prepared lines, in input order."""
-    global _signing
-    _signing = signing
+    """Chunks of prepared lines, in input order; each chunk is signed together."""
     chunks = [lines[start : start + CHUNK] for start in range(0, len(lines), CHUNK)]
     if workers <= 1:
-        yield from map(prepare_chunk, chunks)
+        yield from map(signing.prepare_chunk, chunks)
         return
-    from healthcert.fanout import in_order
-
-    yield from in_order(prepare_chunk, chunks, workers)  # forked: they inherit _signing
+    yield from in_order(signing.prepare_chunk, chunks, workers)
 
 
 def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], sender: str, actor: Actor) -> int:
@@ -140,10 +162,6 @@ def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], sender: str, act
 
 
 def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> list[Prepared]:
-    from sqlalchemy import select
-
-    from healthcert.store.tables import Record
-
     wanted = [item.record_id for item in items]
     query = select(Record.sender_record_id).where(
         Record.sender == sender, Record.sender_record_id.in_(wanted)
@@ -164,10 +182,6 @@ def _insert_records(
 ) -> list[int]:
     """Insert without RETURNING, then read the ids back by the natural key: SQLite runs an
     ordered RETURNING one row per statement, which cost more than the signing."""
-    from sqlalchemy import insert, select
-
-    from healthcert.store.tables import Record
-
     rows = [{**item.record, "sender": sender, "created_at": now} for item in items]
     session.connection().execute(insert(Record), rows)
     wanted = [item.record_id for item in items]
@@ -196,26 +210,13 @@ def _record_row(record: RecordIn) -> dict[str, Any]:
 def _insert_certificates(
     session: Session, items: list[Prepared], record_ids: list[int]
 ) -> list[int]:
-    from sqlalchemy import insert, select
-
-    from healthcert.store.tables import IssuedCertificate
-
     rows = [
-        {
-            "record_id": record_id,
-            "format": "eu-dcc",
-            "uvci": item.signed.uvci,
-            "country": item.signed.country,
-            "kid": item.signed.kid,
-            "payload": item.signed.payload,
-            "issued_at": item.signed.issued_at,
-            "expires_at": item.signed.expires_at,
-        }
+        certificate_row(record_id, FORMAT, item.signed)
         for item, record_id in zip(items, record_ids, strict=True)
     ]
     session.connection().execute(insert(IssuedCertificate), rows)
     query = select(IssuedCertificate.record_id, IssuedCertificate.id).where(
-        IssuedCertificate.record_id.in_(record_ids), IssuedCertificate.format == "eu-dcc"
+        IssuedCertificate.record_id.in_(record_ids), IssuedCertificate.format == FORMAT
     )
     ids = dict(session.connection().execute(query).tuples().all())
     return [ids[record_id] for record_id in record_ids]
@@ -228,10 +229,6 @@ def _insert_audit(
     certificate_ids: list[int],
     actor: Actor,
 ) -> None:
-    from sqlalchemy import insert
-
-    from healthcert.store.tables import AuditEvent
-
     rows = [
         {
             "at": item.signed.issued_at,
@@ -241,8 +238,8 @@ def _insert_audit(
             "object_id": str(certificate_id),
             "detail": {
                 "record": record_id,
-                "format": "eu-dcc",
-                "uvci": item.signed.uvci,
+                "format": FORMAT,
+                "uvci": item.signed.certificate_id,
                 "kid": item.signed.kid,
                 "batch": True,
             },

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from healthcert.keys.signer import Signer, load_signer
+from healthcert.service.notifier import Notifier, OutboxNotifier
+from healthcert.store.db import make_engine, session_factory
+from healthcert.store.migrate import upgrade
+from healthcert.trust.store import TrustStore, load_local_trust
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from healthcert.keys.signer import Signer
     from healthcert.service.audit import Actor
-    from healthcert.service.notifier import Notifier
-    from healthcert.service.revocation import Revocations
-    from healthcert.trust.store import TrustStore
+    from healthcert.trust.revocation import DccRevocations
+    from healthcert.trust.shc_issuers import ShcIssuers
 
 
 DEFAULT_SHC_ISSUER = "http://127.0.0.1:8000/api/v1/shc"
@@ -27,6 +30,16 @@ DEFAULT_SHC_ISSUER = "http://127.0.0.1:8000/api/v1/shc"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """What verification consults: the EU DCC hash set, and this service's SMART Health Card
+    issuer with its key and CRLs (so the verify endpoint checks the service's own cards,
+    revoked ones included). Built by ``revocation.current_revocations``."""
+
+    dcc: DccRevocations
+    shc_issuers: ShcIssuers | None
 
 
 @dataclass
@@ -51,8 +64,9 @@ class ServiceContext:
     # read the database. A revoked key stops working here at once, elsewhere within the TTL.
     api_key_ttl: float = 10.0
     api_keys: dict[str, tuple[float, Actor]] = field(default_factory=dict, repr=False)
+    # (when built, by time.monotonic(); what) of ``revocation.current_revocations``.
+    revocations_cache: tuple[float, Revocations] | None = field(default=None, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
-    _revocations: tuple[float, Revocations] | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -65,31 +79,15 @@ class ServiceContext:
     def signer(self) -> Signer:
         with self._lock:
             if self._signer is None:
-                from healthcert.keys.signer import load_signer
-
                 self._signer = (self.signer_loader or load_signer)()
             return self._signer
 
-    def revocations(self) -> Revocations:
-        """What verification consults, rebuilt when this process revoked or after
-        ``revocations_ttl`` seconds (another worker may have revoked): never per request."""
-        now = time.monotonic()
-        cached = self._revocations
-        if cached is None or now - cached[0] > self.revocations_ttl:
-            from healthcert.service.revocation import current_revocations
-
-            cached = (now, current_revocations(self))
-            self._revocations = cached
-        return cached[1]
-
     def revocations_changed(self) -> None:
-        self._revocations = None
+        self.revocations_cache = None
 
     def trust(self) -> TrustStore:
         with self._lock:
             if self._trust is None:
-                from healthcert.trust.store import load_local_trust
-
                 self._trust = (self.trust_loader or load_local_trust)()
             return self._trust
 
@@ -98,10 +96,6 @@ def open_context(
     url: str | None = None, *, migrate: bool = True, notifier: Notifier | None = None
 ) -> ServiceContext:
     """A service context on the database at ``url`` (see ``store.db``), its schema upgraded."""
-    from healthcert.service.notifier import OutboxNotifier
-    from healthcert.store.db import make_engine, session_factory
-    from healthcert.store.migrate import upgrade
-
     engine = make_engine(url)
     if migrate:
         upgrade(engine)

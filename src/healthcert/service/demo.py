@@ -11,7 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from healthcert.formats import registry
+from healthcert.service.apikeys import create_key
+from healthcert.service.audit import Actor
 from healthcert.service.notifier import OutboxNotifier
+from healthcert.service.records import parse_record, store_record
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -63,10 +67,6 @@ def prepare_environment() -> None:
 
 def set_up(ctx: ServiceContext, host: str, port: int) -> None:
     """Create the demo's keys and holder record, and print what to open and try."""
-    from healthcert.service.apikeys import create_key
-    from healthcert.service.audit import Actor
-    from healthcert.service.records import parse_record, store_record
-
     ctx.notifier = TerminalNotifier()
     operator = Actor("admin", "demo")
     keys = {
@@ -98,6 +98,6 @@ healthcert demo: country CN, one vaccination record for the demo holder WANG XIA
          -d '{identity[:-1]}, "code": "<code>"}}'
     curl -H 'Authorization: Bearer <token>' {base}/holder/records
     curl -X POST -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' \\
-         -d '{{"format": "eu-dcc"}}' {base}/holder/records/{record}/certificates
+         -d '{{"format": "{registry.EU_DCC}"}}' {base}/holder/records/{record}/certificates
     open {base}/holder/certificates/<id>/pdf with the same Authorization header
 """

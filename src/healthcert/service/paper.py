@@ -9,10 +9,12 @@ outside it is printed in its ICAO Latin form instead.
 
 from __future__ import annotations
 
+import io
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from healthcert.codec.qr import image_bytes
 from healthcert.service.paper_labels import label, language_of, local
 
 if TYPE_CHECKING:
@@ -35,9 +37,14 @@ _ENTRY_ROWS = {
 }
 
 
+def qr_image(payload: str, kind: str, *, scale: int = 4) -> bytes:
+    """The payload's QR code as PNG or SVG; error level Q survives a scuffed print."""
+    return image_bytes(payload, kind, error_level="Q", scale=scale)
+
+
 @cache
 def _font_characters() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # a tenth of a second: loaded with the first PDF
 
     return frozenset(TTFont(str(FONT)).getBestCmap())
 
@@ -50,7 +57,7 @@ def printable(text: str) -> bool:
 
 def render_pdf(certificate: dict[str, Any], payload: str, meta: dict[str, str]) -> bytes:
     """The PDF of a canonical certificate; ``meta`` has uvci, country, issuer, expires."""
-    from fpdf import FPDF
+    from fpdf import FPDF  # a third of a second: loaded with the first PDF, not at start-up
 
     language = language_of(meta["country"])
     pdf = FPDF(format="A4")
@@ -110,10 +117,6 @@ def _row(pdf: FPDF, name: str, value: str) -> None:
 
 
 def _qr(pdf: FPDF, payload: str) -> None:
-    import io
-
-    from healthcert.service.rendering import qr_image
-
     image = qr_image(payload, "png", scale=8)
     x = (pdf.w - QR_SIDE_MM) / 2
     pdf.image(io.BytesIO(image), x=x, y=pdf.get_y() + 4, w=QR_SIDE_MM, h=QR_SIDE_MM)

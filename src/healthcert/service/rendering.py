@@ -1,27 +1,28 @@
-"""QR images of a certificate, rendered on first request and kept in the database."""
+"""QR images and the paper form of a certificate, rendered on first request and kept in the
+database."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
+from healthcert.formats import hcert, registry
+from healthcert.formats.dcc_json import from_dcc
+from healthcert.model.certificate import Certificate
+from healthcert.service.issuance import certificate_document, get_certificate
+from healthcert.service.paper import qr_image, render_pdf
+from healthcert.service.records import get_record
+from healthcert.store.tables import IssuedCertificate, Rendering
+
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
-    from healthcert.store.tables import IssuedCertificate
 
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-def qr_image(payload: str, kind: str, *, scale: int = 4) -> bytes:
-    """The payload's QR code as PNG or SVG; error level Q survives a scuffed print."""
-    from healthcert.codec.qr import image_bytes
-
-    return image_bytes(payload, kind, error_level="Q", scale=scale)
-
-
 def cached_qr(ctx: ServiceContext, certificate_id: int, payload: str, kind: str) -> bytes:
     """The stored image, or a new one that is stored for the next request."""
-    from healthcert.store.tables import Rendering
-
     with ctx.sessions() as session:
         found = session.get(Rendering, (certificate_id, kind))
     if found is not None:
@@ -34,9 +35,6 @@ def cached_qr(ctx: ServiceContext, certificate_id: int, payload: str, kind: str)
 def cached_pdf(ctx: ServiceContext, certificate_id: int) -> bytes:
     """The paper certificate, rendered once: from the signed payload, so it shows exactly
     what the QR code carries."""
-    from healthcert.service.issuance import get_certificate
-    from healthcert.store.tables import Rendering
-
     with ctx.sessions() as session:
         found = session.get(Rendering, (certificate_id, "pdf"))
     if found is not None:
@@ -47,8 +45,6 @@ def cached_pdf(ctx: ServiceContext, certificate_id: int) -> bytes:
 
 
 def _paper(ctx: ServiceContext, row: IssuedCertificate) -> bytes:
-    from healthcert.service.paper import render_pdf
-
     certificate = _canonical(ctx, row)
     meta = {
         "uvci": row.uvci,
@@ -62,25 +58,16 @@ def _paper(ctx: ServiceContext, row: IssuedCertificate) -> bytes:
 def _canonical(ctx: ServiceContext, row: IssuedCertificate) -> dict[str, Any]:
     """The certificate as signed: decoded from an HC1 payload, else rebuilt from its record
     the way issuance built it."""
-    from healthcert.model.certificate import Certificate
-    from healthcert.service.issuance import certificate_document
-    from healthcert.service.records import get_record
-
-    if row.format == "eu-dcc":
-        from healthcert.formats import hcert
-        from healthcert.formats.dcc_json import from_dcc
-
+    if row.format == registry.EU_DCC:
         return from_dcc(hcert.decode(row.payload).dcc).model_dump(mode="json")
-    document = certificate_document(ctx, get_record(ctx, row.record_id))
-    document["entry"]["certificate_id"] = row.uvci
+    record = get_record(ctx, row.record_id)
+    document = certificate_document(
+        record.holder, record.entry, row.country, ctx.issuer_name, row.uvci
+    )
     return Certificate.model_validate(document).model_dump(mode="json")
 
 
 def _keep(ctx: ServiceContext, certificate_id: int, kind: str, data: bytes) -> None:
-    from sqlalchemy.exc import IntegrityError
-
-    from healthcert.store.tables import Rendering
-
     try:
         with ctx.transaction() as session:
             session.add(Rendering(certificate_id=certificate_id, kind=kind, data=data))

@@ -4,28 +4,32 @@ EU hash form and the SMART Health Cards CRL form (method ``rid``)."""
 from __future__ import annotations
 
 import base64
-import hashlib
+import time
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+
+from healthcert.errors import HealthcertError
+from healthcert.formats import hcert, registry, shc
+from healthcert.issue import shc_rid
 from healthcert.service import audit
+from healthcert.service.context import Revocations
 from healthcert.service.errors import Invalid
+from healthcert.service.issuance import get_certificate
+from healthcert.store.tables import IssuedCertificate
+from healthcert.trust.revocation import DccRevocations, hashes_of
+from healthcert.trust.shc_issuers import ShcIssuers
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
-    from healthcert.store.tables import IssuedCertificate
-    from healthcert.trust.revocation import DccRevocations
-    from healthcert.trust.shc_issuers import ShcIssuers
 
 
 def revoke(
     ctx: ServiceContext, certificate_id: int, reason: str, actor: audit.Actor
 ) -> IssuedCertificate:
     """Revoke once; revoking again keeps the first time and reason."""
-    from healthcert.service.issuance import get_certificate
-    from healthcert.store.tables import IssuedCertificate
-
     if not reason.strip():
         raise Invalid([{"field": "reason", "message": "say why the certificate is revoked"}])
     get_certificate(ctx, certificate_id)  # NotFound before any write
@@ -51,43 +55,28 @@ def revoke(
 
 
 def revoked_certificates(ctx: ServiceContext) -> list[IssuedCertificate]:
-    from sqlalchemy import select
-
-    from healthcert.store.tables import IssuedCertificate
-
     query = select(IssuedCertificate).where(IssuedCertificate.revoked_at.is_not(None))
     with ctx.sessions() as session:
         return list(session.scalars(query.order_by(IssuedCertificate.id)).all())
 
 
 def _hcert_hashes(row: IssuedCertificate) -> dict[str, bytes]:
-    from healthcert.formats import hcert
-    from healthcert.trust.revocation import hashes_of
-
     signature = hcert.decode(row.payload).sign1.signature
     return hashes_of(row.uvci, row.country, signature)
 
 
-@dataclass(frozen=True, slots=True)
-class Revocations:
-    """The EU DCC hash set, and this service's SMART Health Card issuer with its key and CRLs
-    (so the verify endpoint checks the service's own cards, revoked ones included)."""
-
-    dcc: DccRevocations
-    shc_issuers: ShcIssuers | None
-
-
 def current_revocations(ctx: ServiceContext) -> Revocations:
-    return Revocations(dcc_revocations(ctx), own_shc_issuers(ctx))
+    """What verification consults, rebuilt when this process revoked or after
+    ``revocations_ttl`` seconds (another worker may have revoked): never per request."""
+    now = time.monotonic()
+    cached = ctx.revocations_cache
+    if cached is None or now - cached[0] > ctx.revocations_ttl:
+        cached = (now, Revocations(dcc_revocations(ctx), own_shc_issuers(ctx)))
+        ctx.revocations_cache = cached
+    return cached[1]
 
 
 def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.errors import HealthcertError
-    from healthcert.formats import shc
-    from healthcert.trust.shc_issuers import ShcIssuers
-
     try:
         key = ctx.signer().private_key
     except HealthcertError:  # a verifier-only service has no signing key
@@ -103,9 +92,7 @@ def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:
 
 def dcc_revocations(ctx: ServiceContext) -> DccRevocations:
     """What the verify endpoint consults: every hash of every revoked EU DCC."""
-    from healthcert.trust.revocation import DccRevocations
-
-    rows = [row for row in revoked_certificates(ctx) if row.format == "eu-dcc"]
+    rows = [row for row in revoked_certificates(ctx) if row.format == registry.EU_DCC]
     return DccRevocations.of(
         (kind, digest) for row in rows for kind, digest in _hcert_hashes(row).items()
     )
@@ -115,7 +102,7 @@ def eu_revocation_list(ctx: ServiceContext) -> dict[str, Any]:
     """The EU hash form, grouped by the kid that signed: ``{kid: {hash type: [base64]}}``."""
     by_kid: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in revoked_certificates(ctx):
-        if row.format != "eu-dcc":
+        if row.format != registry.EU_DCC:
             continue
         for kind, digest in _hcert_hashes(row).items():
             by_kid[row.kid][kind].append(base64.b64encode(digest).decode("ascii"))
@@ -127,18 +114,11 @@ def eu_revocation_list(ctx: ServiceContext) -> dict[str, Any]:
     }
 
 
-def shc_rid(uvci: str) -> str:
-    """A card's revocation id: 64 bits of SHA-256 of its (random) UVCI, base64url. The UVCI
-    says nothing about the person, so the rid cannot be traced back to them either."""
-    digest = hashlib.sha256(uvci.encode("utf-8")).digest()[:8]
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
 def shc_crls(ctx: ServiceContext) -> list[dict[str, Any]]:
     """SMART Health Cards CRLs, one per kid: ``{kid, method: rid, ctr, rids}``."""
     rids: dict[str, list[str]] = defaultdict(list)
     for row in revoked_certificates(ctx):
-        if row.format == "shc":
+        if row.format == registry.SHC:
             rids[row.kid].append(shc_rid(row.uvci))
     return [
         {"kid": kid, "method": "rid", "ctr": len(listed), "rids": sorted(listed)}

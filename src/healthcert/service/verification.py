@@ -8,9 +8,14 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from healthcert.inputs import Item, from_image
+from healthcert.rules.policy import PolicyStore, load_policy_store
+from healthcert.rules.verdict import Journey, judge
+from healthcert.service.revocation import current_revocations
+from healthcert.verify import context, verify_items
+
 if TYPE_CHECKING:
     from healthcert.report import Report
-    from healthcert.rules.policy import PolicyStore
     from healthcert.service.context import ServiceContext
 
 
@@ -26,28 +31,20 @@ class Ask:
 
 @cache
 def _policies() -> PolicyStore:
-    from healthcert.rules.policy import load_policy_store
-
     return load_policy_store()
 
 
 def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:
-    from healthcert.inputs import Item
-
     return _answer(ctx, [Item("payload", payload=payload)], ask)[0]
 
 
 def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, Any]]:
     """One report per QR code found in the image (an unreadable image gets one report)."""
-    from healthcert.inputs import from_image
-
     return _answer(ctx, from_image("image", data), ask)
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
-    from healthcert.verify import context, verify_items
-
-    revoked = ctx.revocations()
+    revoked = current_revocations(ctx)
     verification = context(
         ctx.trust(), ask.at, dcc_revocations=revoked.dcc, shc_issuers=revoked.shc_issuers
     )
@@ -59,8 +56,6 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
 
 
 def _judge(report: Report, ask: Ask, clock: datetime) -> None:
-    from healthcert.rules.verdict import Journey, judge
-
     assert ask.country is not None
     journey = Journey(destination=ask.country.upper(), origin=ask.origin)
     judge(report, _policies(), journey, clock=clock, language=ask.language)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.formats import registry
 from healthcert.service.audit import Actor
+from healthcert.service.issuance import certificate_json, get_certificate, issue_for_record
+from healthcert.service.rendering import MEDIA_TYPES, cached_pdf, cached_qr
 
 router = APIRouter(tags=["certificates"])
 Issuer = Annotated[Actor, Depends(require_role("issuer"))]
@@ -16,7 +19,9 @@ Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
 
 
 class IssueBody(BaseModel):
-    format: str = "eu-dcc"
+    format: Annotated[str, Field(description=f"One of: {', '.join(registry.NAMES)}.")] = (
+        registry.EU_DCC
+    )
 
 
 @router.post("/records/{record_id}/certificates", status_code=201)
@@ -24,8 +29,6 @@ def issue(
     record_id: int, body: IssueBody, ctx: Service, actor: Issuer, response: Response
 ) -> dict[str, Any]:
     """The record's certificate in the format asked: 201 when signed now, 200 when it existed."""
-    from healthcert.service.issuance import certificate_json, issue_for_record
-
     issued = issue_for_record(ctx, record_id, body.format, actor)
     if not issued.created:
         response.status_code = 200
@@ -34,8 +37,6 @@ def issue(
 
 @router.get("/certificates/{certificate_id}")
 def certificate(certificate_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
-    from healthcert.service.issuance import certificate_json, get_certificate
-
     return certificate_json(get_certificate(ctx, certificate_id))
 
 
@@ -52,15 +53,10 @@ def pdf(certificate_id: int, ctx: Service, _actor: Reader) -> Response:
 
 
 def qr_response(ctx: Service, certificate_id: int, kind: str) -> Response:
-    from healthcert.service.issuance import get_certificate
-    from healthcert.service.rendering import MEDIA_TYPES, cached_qr
-
     row = get_certificate(ctx, certificate_id)
     return Response(cached_qr(ctx, row.id, row.payload, kind), media_type=MEDIA_TYPES[kind])
 
 
 def pdf_response(ctx: Service, certificate_id: int) -> Response:
-    from healthcert.service.rendering import cached_pdf
-
     headers = {"Content-Disposition": f'inline; filename="certificate-{certificate_id}.pdf"'}
     return Response(cached_pdf(ctx, certificate_id), media_type="application/pdf", headers=headers)

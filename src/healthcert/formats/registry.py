@@ -1,0 +1,74 @@
+"""The wire formats healthcert reads and writes: the one list of them.
+
+Detection, issuance, the command line and the service all read it. It names each format's
+module instead of importing it: the verifier loads a format's reader only when a payload of
+that format reaches it, so importing this module costs nothing.
+
+The names are public: the API takes them, and the database stores them with each certificate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from healthcert.errors import RequestError
+
+EU_DCC = "eu-dcc"
+SHC = "shc"
+ICAO_VDS_NC = "icao-vds-nc"
+
+
+@dataclass(frozen=True, slots=True)
+class WireFormatInfo:
+    """What is known of a format without loading its module."""
+
+    name: str
+    # How its QR text starts ("{" for a VDS-NC seal: JSON, recognised by its members).
+    prefix: str
+    module: str
+    # The QR error correction the command line uses unless asked for another.
+    qr_error_level: str
+    # A SMART Health Card names its issuer by URL, where the issuer publishes its keys.
+    needs_issuer_url: bool
+    # What a person calls it, in help texts and messages.
+    title: str
+
+
+# In the order detection tries them: each module recognises only its own payloads.
+FORMATS: tuple[WireFormatInfo, ...] = (
+    WireFormatInfo(
+        name=EU_DCC,
+        prefix="HC1:",
+        module="healthcert.formats.hcert",
+        qr_error_level="Q",
+        needs_issuer_url=False,
+        title="EU Digital COVID Certificate",
+    ),
+    WireFormatInfo(
+        name=SHC,
+        prefix="shc:/",
+        module="healthcert.formats.shc",
+        qr_error_level="L",
+        needs_issuer_url=True,
+        title="SMART Health Card",
+    ),
+    WireFormatInfo(
+        name=ICAO_VDS_NC,
+        prefix="{",
+        module="healthcert.formats.vdsnc",
+        qr_error_level="M",
+        needs_issuer_url=False,
+        title="ICAO VDS-NC seal",
+    ),
+)
+
+NAMES: tuple[str, ...] = tuple(info.name for info in FORMATS)
+_BY_NAME = {info.name: info for info in FORMATS}
+
+
+def info(name: str) -> WireFormatInfo:
+    """The format called ``name``; RequestError names the formats there are."""
+    found = _BY_NAME.get(name)
+    if found is None:
+        raise RequestError(f"unknown format {name!r}: one of {', '.join(NAMES)}")
+    return found
