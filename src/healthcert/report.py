@@ -42,6 +42,9 @@ NUMERIC_INVALID = "NUMERIC_INVALID"  # shc:/ digits that encode no JWS
 CHUNKS_INVALID = "CHUNKS_INVALID"  # shc:/i/n/ chunks missing, repeated or inconsistent
 JSON_INVALID = "JSON_INVALID"  # not JSON, or JSON that I-JSON forbids (duplicate names, ...)
 CONTENT_UNSUPPORTED = "CONTENT_UNSUPPORTED"  # authentic, but no entry the canonical model holds
+# Claims (CWT, JWT) and the seal's validity fields.
+CLAIMS_INVALID = "CLAIMS_INVALID"  # present, but not of the type the format defines (a text exp)
+CLAIM_MISSING = "CLAIM_MISSING"  # a claim the format requires is absent (HC1 exp or iat, SHC nbf)
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (
