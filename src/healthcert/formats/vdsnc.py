@@ -123,7 +123,7 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     elif key is not None:
         _check_signature(report, seal, key)
     certificate = _check_content(report, seal, signer)
-    issued = _report_issued(seal)
+    issued = _report_issued(report, seal)
     check_validity_period(report, issued_at=issued, expires=None, clock=context.clock, key=key)
     check_key_usage(report, certificate.kind if certificate else None, key)
 
@@ -242,10 +242,16 @@ def _check_content(
     return certificate
 
 
-def _report_issued(seal: DecodedSeal) -> datetime | None:
+def _report_issued(report: Report, seal: DecodedSeal) -> datetime | None:
+    """``dat.ri`` of a test seal. One that is there but no date and time fails the validity
+    period (CLAIMS_INVALID); the seal's other bounds are still judged without it."""
     from healthcert.formats import vdsnc_msg
 
-    return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
+    try:
+        return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
+    except vdsnc_msg.MessageError as error:
+        report.fail(codes.CLAIMS_INVALID, str(error), check="validity_period")
+        return None
 
 
 def _organisation(signer: x509.Certificate | None) -> str:
