@@ -19,7 +19,7 @@ import zlib
 from typing import Any
 
 import cbor2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from healthcert import report as codes
@@ -109,6 +109,13 @@ def _hc1(**claims: Any) -> Report:
 
 @SETTINGS
 @given(claim=st.sampled_from(["iat", "exp"]), wrong=CBOR_WRONG)
+@example(claim="exp", wrong=(None, "null"))
+@example(claim="exp", wrong=(cbor2.CBORTag(1, 1780000000), "CBOR tag 1"))
+@example(claim="exp", wrong=(cbor2.CBORTag(55799, 1780000000), "CBOR tag 55799"))
+@example(claim="iat", wrong=(cbor2.CBORTag(100, 20000), "CBOR tag 100"))
+@example(claim="exp", wrong=("1780000000", "text"))
+@example(claim="exp", wrong=(True, "a boolean"))
+@example(claim="exp", wrong=(math.nan, "a floating-point number"))
 def test_an_hc1_time_claim_of_any_wrong_kind_is_refused(claim: str, wrong: tuple[Any, str]) -> None:
     value, noun = wrong
     report = _hc1(**{**HC1_SOUND, claim: value})
@@ -299,6 +306,10 @@ def _shc_both_ways(card: str) -> Report:
 
 @SETTINGS
 @given(claim=st.sampled_from(["nbf", "exp"]), wrong=JSON_WRONG)
+@example(claim="exp", wrong=(None, "null"))
+@example(claim="nbf", wrong=("1709283600", "text"))
+@example(claim="exp", wrong=(False, "a boolean"))
+@example(claim="exp", wrong=(1e300, "a floating-point number"))
 def test_a_card_time_claim_of_any_wrong_kind_is_refused(claim: str, wrong: tuple[Any, str]) -> None:
     value, noun = wrong
     card = shc_fixture._token(shc_fixture.HEADER, {**SHC_CLAIMS, claim: value})

@@ -180,10 +180,11 @@ def _decode_into(report: Report, payload: str) -> DecodedHcert | None:
         report.fail(error.code, error.message, check="decode")
         return None
     report.checks["decode"] = True
-    report.issuer["country"] = decoded.issuer_country
     report.issuer["kid"] = _kid_text(decoded.sign1.kid)
     iss = decoded.claims.get(CLAIM_ISS)
-    if iss.__class__ is not str and CLAIM_ISS in decoded.claims:
+    if iss.__class__ is str:
+        report.issuer["country"] = iss
+    elif CLAIM_ISS in decoded.claims:
         # iss is optional, but when written it is text (hcert 3.3.4): the CWT breaks its
         # schema, as a SMART Health Card without a text iss does.
         report.fail(
