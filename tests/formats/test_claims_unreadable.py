@@ -466,3 +466,46 @@ def test_a_dose_number_is_whole() -> None:
         assert report.valid is valid, (seq, report.errors)
         if not valid:
             assert report.error_codes == [codes.SCHEMA_INVALID]
+
+
+# --- values too large to write ---------------------------------------------------------------
+
+
+def test_a_report_holding_an_integer_python_will_not_write_still_serialises() -> None:
+    # A bignum of 2,000 compressible bytes: a short QR code, and more digits than str() writes.
+    dcc = _dcc()
+    dcc["v"][0]["dn"] = 2**16000
+    document = {1: "DE", 4: HC1_SOUND["exp"], 6: HC1_SOUND["iat"], -260: {1: dcc}}
+    report = hc1_fixture.verified(_hc1_text(cbor2.dumps(document), forged=True))
+    assert report.error_codes == [codes.SIGNATURE_INVALID]
+    assert report.certificate is not None
+    written = json.loads(report.json_line())
+    assert written["certificate"]["entry"]["dose_number"] == "an integer of 16001 bits"
+
+
+def test_a_seal_number_python_will_not_read_is_no_json() -> None:
+    seal = vdsnc_fixture._seal().replace('"v":1', '"v":' + "9" * 5000)
+    report = vdsnc_fixture._verify(seal)
+    assert report.error_codes == [codes.JSON_INVALID]
+    assert report.checks["decode"] is False
+
+
+def test_a_seal_header_of_any_size_is_named_briefly() -> None:
+    seal = vdsnc_fixture._seal().replace('"t":"icao.vacc"', '"t":[' + ",".join(["1"] * 2000) + "]")
+    report = vdsnc_fixture._verify(seal)
+    assert [(error.code, error.message) for error in report.errors] == [
+        (codes.SCHEMA_INVALID, "data.hdr.t an array is not a known seal")
+    ]
+
+
+def test_string_references_in_the_dcc_do_not_stop_the_claims_being_read() -> None:
+    # Reading the claims again with tags kept must not refuse what reads without them: the
+    # references inside tag 256 resolve only when it is read as cbor2 reads it.
+    dcc = _dcc()
+    dcc["ver"] = cbor2.CBORTag(256, {0: "000", "000": None})
+    document = {1: "DE", 4: HC1_SOUND["exp"], 6: cbor2.CBORTag(1, HC1_SOUND["iat"])}
+    report = hc1_fixture.verified(_hc1_text(cbor2.dumps({**document, -260: {1: dcc}})))
+    assert report.checks["decode"] is True and report.checks["signature"] is True
+    assert (codes.CLAIMS_INVALID, f"the iat claim holds CBOR tag 1{NOT_SECONDS}") in [
+        (error.code, error.message) for error in report.errors
+    ]

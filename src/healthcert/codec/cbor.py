@@ -76,6 +76,9 @@ def _tag_kept(tag: int) -> Any:
 # integers, and cbor2's marks for sharing, string references and self-description.
 _BARE_TAGS = (0, 1, 2, 3, 28, 100, 256, 1004, 55799)
 _TAGS_KEPT = {tag: _tag_kept(tag) for tag in _BARE_TAGS}
+# Shared values (tag 29) and string references (tag 25) resolve only under tags 28 and 256 as
+# cbor2 reads them.
+_TAGS_KEPT_AROUND_REFERENCES = {tag: _tag_kept(tag) for tag in _BARE_TAGS if tag not in (28, 256)}
 # How each begins: the C decoder reads only the first four (the date tags), whose heads never
 # occur in UTF-8 text; in a usual CWT only an integer's bytes may hold one.
 _C_BARE_TAG_HEADS: tuple[bytes, ...] = (b"\xc0", b"\xc1", b"\xd8\x64", b"\xd9\x03\xec")
@@ -103,8 +106,12 @@ def loads_noting_tags(data: bytes) -> tuple[Any, bool]:
 
 def loads_with_tags(data: bytes) -> Any:
     """``loads``, but every tag the decoders would read bare kept as a ``Tag``: for the places
-    where a tag makes a value something else (a time claim is untagged, RFC 8392)."""
-    return _general_loads(data, _TAGS_KEPT)
+    where a tag makes a value something else (a time claim is untagged, RFC 8392). An item
+    that refers to values under tags 28 or 256 is read with those two as cbor2 reads them."""
+    try:
+        return _general_loads(data, _TAGS_KEPT)
+    except CborError:
+        return _general_loads(data, _TAGS_KEPT_AROUND_REFERENCES)
 
 
 def dumps(value: Any) -> bytes:

@@ -120,6 +120,15 @@ def numeric_date_problem(name: str, value: Any) -> str:
     return f"the {name} claim holds {kind_of(value)}, not a number of seconds since 1970"
 
 
+def shown(value: Any) -> str:
+    """A value for a message: a short text or a number as itself, anything else by its kind."""
+    if value.__class__ is str and len(value) <= 40:
+        return repr(value)
+    if value.__class__ is float or (value.__class__ is int and abs(value) < 2**64):
+        return repr(value)
+    return kind_of(value)
+
+
 def kind_of(value: Any) -> str:
     """A value's kind in the words of CBOR and JSON, for messages. Not its repr: a claim may be
     a list of thousands of items, or an integer too long for str() to write."""

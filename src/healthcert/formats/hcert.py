@@ -135,7 +135,7 @@ _TYPED_CLAIMS = (CLAIM_ISS, CLAIM_EXP, CLAIM_IAT)
 def _restore_claim_tags(payload: bytes, claims: dict[Any, Any]) -> None:
     try:
         written = cbor.loads_with_tags(payload)
-    except cbor.CborError as error:  # a value shared (tag 29) with a tag now kept
+    except cbor.CborError as error:  # read once already: only a tag kept could refuse it
         raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
     if not isinstance(written, dict):
         return

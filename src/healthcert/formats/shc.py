@@ -36,6 +36,7 @@ from healthcert.formats.base import (
     check_key_usage,
     check_validity_period,
     kind_of,
+    shown,
     time_claim,
 )
 from healthcert.limits import MAX_INPUT_BYTES
@@ -131,7 +132,9 @@ def _header_kid(header_b64: bytes) -> str:
 def _check_header(header: dict[str, Any]) -> str:
     kid = header.get("kid")
     if header.get("alg") != "ES256":
-        raise PayloadError(codes.HEADER_INVALID, f"JWS alg is {header.get('alg')!r}, not ES256")
+        raise PayloadError(
+            codes.HEADER_INVALID, f"JWS alg is {shown(header.get('alg'))}, not ES256"
+        )
     if header.get("zip") != "DEF":
         raise PayloadError(codes.HEADER_INVALID, "JWS header lacks zip DEF (raw DEFLATE)")
     if not isinstance(kid, str) or not kid:

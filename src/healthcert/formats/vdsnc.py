@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from healthcert import report as codes
 from healthcert.errors import PayloadError, RequestError
-from healthcert.formats.base import VerificationContext, check_key_usage, check_validity_period
+from healthcert.formats.base import (
+    VerificationContext,
+    check_key_usage,
+    check_validity_period,
+    shown,
+)
 from healthcert.limits import MAX_INPUT_BYTES
 
 if TYPE_CHECKING:
@@ -82,12 +87,16 @@ def decode(payload: str) -> DecodedSeal:
     _member(data, "msg", "data.")
     seal_type, version, state = header.get("t"), header.get("v"), header.get("is")
     if seal_type not in SEAL_TYPES:
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.t {seal_type!r} is not a known seal")
+        raise PayloadError(
+            codes.SCHEMA_INVALID, f"data.hdr.t {shown(seal_type)} is not a known seal"
+        )
     if version != 1 or isinstance(version, bool):
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.v {version!r}: only version 1 is known")
+        raise PayloadError(
+            codes.SCHEMA_INVALID, f"data.hdr.v {shown(version)}: only version 1 is known"
+        )
     country = terminology.alpha2(str(state)) if isinstance(state, str) else None
     if country is None:
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.is {state!r} is no Doc 9303 state")
+        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.is {shown(state)} is no Doc 9303 state")
     texts = [sig.get(key) for key in ("alg", "cer", "sigvl")]
     if not all(isinstance(text, str) for text in texts):
         raise PayloadError(codes.SCHEMA_INVALID, "sig needs the texts alg, cer and sigvl")

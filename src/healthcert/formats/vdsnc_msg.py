@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from healthcert.errors import RequestError
 from healthcert.formats import terminology
-from healthcert.formats.base import kind_of
+from healthcert.formats.base import shown
 from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 
@@ -188,7 +188,7 @@ def _dose_number(value: Any) -> int:
         return int(value)
     if type(value) is int:
         return value
-    raise MessageError(f"vd.seq holds {_shown(value)}, not a dose number")
+    raise MessageError(f"vd.seq holds {shown(value)}, not a dose number")
 
 
 def _country(code: str | None) -> str:
@@ -208,7 +208,7 @@ def _date(value: str | None) -> dt.date:
 def _datetime(value: Any, field: str) -> dt.datetime:
     # Text only: str() of the number 20240531 is a date to fromisoformat.
     if not isinstance(value, str):
-        raise MessageError(f"{field} holds {_shown(value)}, not an ISO 8601 date and time")
+        raise MessageError(f"{field} holds {shown(value)}, not an ISO 8601 date and time")
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -221,15 +221,6 @@ def _datetime(value: Any, field: str) -> dt.datetime:
     except OverflowError:
         raise MessageError(f"{field} {value[:40]!r} is outside the years 1 to 9999") from None
     return moment
-
-
-def _shown(value: Any) -> str:
-    """A value in a message: a short text or number as itself, anything else by its kind."""
-    if isinstance(value, str) and len(value) <= 40:
-        return repr(value)
-    if type(value) is float or (type(value) is int and abs(value) < 2**64):
-        return repr(value)
-    return kind_of(value)
 
 
 # --- writing --------------------------------------------------------------------------------
