@@ -75,8 +75,15 @@ DECODE_CODES = frozenset(
 )
 CODES_OF_CHECK = {
     "schema": {codes.SCHEMA_INVALID},
-    "signature": {codes.ALG_UNSUPPORTED, codes.KID_UNKNOWN, codes.SIGNATURE_INVALID},
+    "signature": {
+        codes.ALG_UNSUPPORTED,
+        codes.KID_UNKNOWN,
+        codes.HEADER_INVALID,
+        codes.SIGNATURE_INVALID,
+    },
     "validity_period": {
+        codes.CLAIMS_INVALID,
+        codes.CLAIM_MISSING,
         codes.EXPIRED,
         codes.NOT_YET_VALID,
         codes.DSC_EXPIRED,

@@ -44,6 +44,9 @@ NUMERIC_INVALID = "NUMERIC_INVALID"  # shc:/ digits that encode no JWS
 CHUNKS_INVALID = "CHUNKS_INVALID"  # shc:/i/n/ chunks missing, repeated or inconsistent
 JSON_INVALID = "JSON_INVALID"  # not JSON, or JSON that I-JSON forbids (duplicate names, ...)
 CONTENT_UNSUPPORTED = "CONTENT_UNSUPPORTED"  # authentic, but no entry the canonical model holds
+# Claims (CWT, JWT) and the seal's validity fields.
+CLAIMS_INVALID = "CLAIMS_INVALID"  # present, but not of the type the format defines (a text exp)
+CLAIM_MISSING = "CLAIM_MISSING"  # a claim the format requires is absent (HC1 exp or iat, SHC nbf)
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (
@@ -182,8 +185,28 @@ def _json_safe(value: Any) -> Any:
         return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if value.__class__ is int and _too_long(value):
+        return f"an integer of {value.bit_length()} bits"
     if isinstance(value, dict):
-        return {_json_safe(str(key)): _json_safe(item) for key, item in value.items()}
+        return {_json_safe(_key_text(key)): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     return value
+
+
+def _too_long(number: int) -> bool:
+    """Whether Python refuses to write the integer (beyond sys.get_int_max_str_digits, 4300
+    digits: a CBOR bignum of a few compressible bytes in a DCC)."""
+    try:
+        str(number)
+    except ValueError:
+        return True
+    return False
+
+
+def _key_text(key: Any) -> str:
+    return (
+        f"an integer of {key.bit_length()} bits"
+        if key.__class__ is int and _too_long(key)
+        else str(key)
+    )

@@ -1,9 +1,9 @@
 """EU DCC iat and exp claims that are no time datetime can hold.
 
-Claims are now kept as POSIX seconds and bounded by hand to datetime's years 1 to 9999; a
-value outside (a bignum, a NaN, a bool, which is an int in Python) must count as absent, as it
-did when the conversion to datetime refused it, and never stop verification or reach the
-report.
+Claims are kept as POSIX seconds and bounded by hand to datetime's years 1 to 9999; a value
+outside (a bignum, a NaN, a bool, which is an int in Python) is a claim the verifier cannot
+read. It fails the validity period (CLAIMS_INVALID), never counts as a missing bound, never
+stops verification and never reaches the report as a time.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from healthcert import report as codes
 from healthcert import verify
 from healthcert.codec import base45, cose
 from healthcert.formats import hcert
-from healthcert.formats.base import VerificationContext
+from healthcert.formats.base import VerificationContext, utc_text
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
@@ -101,34 +101,45 @@ OUT_OF_RANGE: dict[str, Any] = {
 }
 
 
+SOUND = {"iat": int(ISSUED.timestamp()) + 86400, "exp": int(CLOCK.timestamp()) + 86400}
+
+
 @pytest.mark.parametrize("value", OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
-@pytest.mark.parametrize("claim", ["iat", "exp", "both"])
-def test_a_claim_time_out_of_range_counts_as_absent(claim: str, value: Any) -> None:
-    times = {"iat": value, "exp": value} if claim == "both" else {claim: value}
+@pytest.mark.parametrize("claims", [("iat",), ("exp",), ("iat", "exp")], ids=["iat", "exp", "both"])
+def test_a_claim_time_out_of_range_is_refused_not_absent(
+    claims: tuple[str, ...], value: Any
+) -> None:
+    times = {**SOUND, **dict.fromkeys(claims, value)}
     report = verified(payload(**times))
     assert report.format == "eu-dcc"
-    assert "iat" not in report.extra and "exp" not in report.extra
-    # An absent bound lets the clock stand in: nothing expires, nothing is premature, and the
-    # certificate is otherwise sound, so it is valid.
-    assert report.errors == []
+    # The sound claim is still recorded; the odd one never reaches the report as a time.
+    assert report.extra == {
+        name: utc_text(seconds) for name, seconds in SOUND.items() if name not in claims
+    }
+    # Not a bound the clock may stand in for: the certificate is not valid, and each claim
+    # says why.
+    assert report.error_codes == [codes.CLAIMS_INVALID] * len(claims)
+    for name, error in zip(claims, report.errors, strict=True):
+        assert error.message.startswith(f"the {name} claim ")
     assert report.checks == {
         "decode": True,
         "schema": True,
         "signature": True,
-        "validity_period": True,
+        "validity_period": False,
         "key_usage": True,
     }
-    assert report.valid
+    assert not report.valid
     # The report still serialises: no NaN or bignum leaked into it.
     json.loads(report.json_line())
 
 
 @pytest.mark.parametrize("claim", ["iat", "exp"])
 def test_in_a_batch_an_odd_claim_touches_no_other_report(claim: str) -> None:
-    odd = payload(**{claim: math.nan})
+    odd = payload(**{**SOUND, claim: math.nan})
     sound = payload(iat=int(ISSUED.timestamp()), exp=int(CLOCK.timestamp()) + 86400)
     reports = verify.verify_payloads([(sound, None), (odd, None), (sound, None)], context())
-    assert [report.valid for report in reports] == [True, True, True]
+    assert [report.valid for report in reports] == [True, False, True]
+    assert reports[1].error_codes == [codes.CLAIMS_INVALID]
     assert (
         reports[0].extra
         == reports[2].extra
@@ -137,7 +148,9 @@ def test_in_a_batch_an_odd_claim_touches_no_other_report(claim: str) -> None:
             "exp": "2026-06-02T00:00:00Z",
         }
     )
-    assert reports[1].extra == {}
+    assert reports[1].extra == {
+        name: utc_text(seconds) for name, seconds in SOUND.items() if name != claim
+    }
 
 
 @pytest.mark.parametrize(
@@ -160,9 +173,12 @@ def test_in_a_batch_an_odd_claim_touches_no_other_report(claim: str) -> None:
             ],
         ),
         (
-            {"iat": float(LAST_SECOND)},
-            {"iat": "9999-12-31T23:59:59Z"},
-            [(codes.NOT_YET_VALID, "issued at 9999-12-31T23:59:59Z, after the clock")],
+            {"iat": float(LAST_SECOND), "exp": LAST_SECOND},
+            {"iat": "9999-12-31T23:59:59Z", "exp": "9999-12-31T23:59:59Z"},
+            [
+                (codes.NOT_YET_VALID, "issued at 9999-12-31T23:59:59Z, after the clock"),
+                (codes.DSC_EXPIRED, "valid beyond the end of its signer certificate"),
+            ],
         ),
     ],
     ids=["first-second", "last-second", "last-second-float"],

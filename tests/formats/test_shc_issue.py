@@ -237,7 +237,8 @@ def test_nbf_is_required() -> None:
     claims = _claims(_card())
     del claims["nbf"]
     report = _verify(_token({"zip": "DEF", "alg": "ES256", "kid": _kid(ISSUER_KEY)}, claims))
-    assert report.error_codes == [codes.SCHEMA_INVALID]
+    assert report.error_codes == [codes.CLAIM_MISSING]
+    assert report.errors[0].message == "the nbf claim is required and absent"
     assert report.checks["validity_period"] is False
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from healthcert import report as codes
 from healthcert.codec import b64, jws
 from healthcert.formats import shc
-from healthcert.formats.base import VerificationContext, check_validity_period
+from healthcert.formats.base import VerificationContext, check_validity_period, time_claim
 from healthcert.model.kinds import ALL_KINDS
 from healthcert.report import Report
 from healthcert.trust.entry import TrustedKey
@@ -145,12 +145,8 @@ _BOUNDS = st.one_of(
 
 def _long_way(claims: dict[str, Any], key: TrustedKey | None, clock: dt.datetime) -> Report:
     report = Report(input="x")
-    try:
-        issued = shc._claim_time(claims.get("nbf"), "nbf", required=True)
-        expires = shc._claim_time(claims.get("exp"), "exp", required=False)
-    except ValueError as error:
-        report.fail(codes.SCHEMA_INVALID, str(error), check="validity_period")
-        return report
+    issued = time_claim(report, claims, "nbf", "nbf", required=True)
+    expires = time_claim(report, claims, "exp", "exp", required=False)
     check_validity_period(report, issued_at=issued, expires=expires, clock=clock, key=key)
     return report
 

@@ -46,7 +46,7 @@ def loads(text: str | bytes) -> Any:
         too_deep = _depth(value) > MAX_NESTING_DEPTH
     except RecursionError:
         too_deep = True
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except ValueError as error:  # also an integer too long for int() (over 4300 digits)
         raise CanonicalJsonError(f"not JSON: {error}") from None
     if too_deep:
         raise CanonicalJsonError(f"the JSON nests deeper than {MAX_NESTING_DEPTH} levels")

@@ -63,10 +63,7 @@ def _sign1(
     signature: bytes,
 ) -> Sign1:
     algorithm = protected.get(HEADER_ALG, unprotected.get(HEADER_ALG))
-    # The key id: the protected header wins, as only it is covered by the signature.
-    kid = protected.get(HEADER_KID)
-    if kid is None:
-        kid = unprotected.get(HEADER_KID)
+    kid = written_kid(protected, unprotected)
     return Sign1(
         protected_raw,
         protected,
@@ -76,6 +73,15 @@ def _sign1(
         algorithm,
         kid if isinstance(kid, bytes) else None,
     )
+
+
+def written_kid(protected: Mapping[Any, Any], unprotected: Mapping[Any, Any]) -> Any:
+    """The kid as written, of whatever type, or None when neither header has one. The protected
+    header wins, as only it is covered by the signature: a kid written there as null or as
+    text is a kid of the wrong type, not a licence to read the unprotected one."""
+    if HEADER_KID in protected:
+        return protected[HEADER_KID]
+    return unprotected.get(HEADER_KID)
 
 
 def decode_sign1(data: bytes) -> Sign1:

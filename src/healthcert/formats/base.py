@@ -6,12 +6,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from healthcert import report as codes
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
     from healthcert.trust.revocation import DccRevocations
@@ -65,6 +67,99 @@ def seconds_of(moment: Instant) -> float:
     if moment.__class__ is int or moment.__class__ is float:
         return moment
     return moment.timestamp()  # type: ignore[union-attr]
+
+
+# What ``claims.get`` gives for a claim that is not there: None is JSON's and CBOR's null, which
+# a claim may hold, and which is not the same as no claim at all.
+ABSENT: Any = object()
+
+
+def time_claim(
+    report: Report, claims: Mapping[Any, Any], key: Any, name: str, *, required: bool
+) -> int | float | None:
+    """A time claim as POSIX seconds: a NumericDate (RFC 8392 and RFC 7519 section 2, an
+    integer or float, untagged, not a boolean) within the years reports write (1 to 9999).
+
+    None when the claim is absent, or is present but no such time. Either way, when that is not
+    allowed the validity period fails with its code (CLAIM_MISSING, CLAIMS_INVALID): a claim the
+    verifier cannot read is no bound it may leave unchecked. The caller still judges the other
+    bounds, so that an operator sees every problem at once.
+    """
+    value: Any = claims.get(key, ABSENT)
+    # One class comparison for the usual integer: a bool's class is bool, a tag's CBORTag.
+    # (numeric_date's test, written out: this runs for every claim of every payload.)
+    cls = value.__class__
+    if (cls is int or cls is float) and FIRST_SECOND <= value <= LAST_SECOND:
+        seconds: int | float = value
+        return seconds
+    if value is ABSENT:
+        if required:
+            report.fail(
+                codes.CLAIM_MISSING, f"the {name} claim is required and absent", "validity_period"
+            )
+        return None
+    report.fail(codes.CLAIMS_INVALID, numeric_date_problem(name, value), "validity_period")
+    return None
+
+
+def numeric_date(value: Any) -> int | float | None:
+    """``value`` when it is such a time (see ``time_claim``), else None."""
+    cls = value.__class__
+    if (cls is int or cls is float) and FIRST_SECOND <= value <= LAST_SECOND:
+        seconds: int | float = value
+        return seconds
+    return None
+
+
+def numeric_date_problem(name: str, value: Any) -> str:
+    """Why a present claim is no time: what it holds, named by kind, never printed whole."""
+    if value.__class__ is int or value.__class__ is float:
+        if value != value:
+            return f"the {name} claim is NaN, not a time"
+        return f"the {name} claim is a number of seconds outside the years 1 to 9999"
+    return f"the {name} claim holds {kind_of(value)}, not a number of seconds since 1970"
+
+
+def shown(value: Any) -> str:
+    """A value for a message: a short text or a number as itself, anything else by its kind."""
+    if value.__class__ is str and len(value) <= 40:
+        return repr(value)
+    if value.__class__ is float or (value.__class__ is int and abs(value) < 2**64):
+        return repr(value)
+    return kind_of(value)
+
+
+def kind_of(value: Any) -> str:
+    """A value's kind in the words of CBOR and JSON, for messages. Not its repr: a claim may be
+    a list of thousands of items, or an integer too long for str() to write."""
+    if value is None:
+        return "null"
+    kind = _KINDS.get(value.__class__)
+    if kind is not None:
+        return kind
+    type_name = value.__class__.__name__
+    tag = getattr(value, "tag", None)
+    if type_name == "CBORTag" and tag.__class__ is int:
+        return f"CBOR tag {tag}"
+    return _CBOR_KINDS.get(type_name, f"a value of type {type_name}")
+
+
+_KINDS: dict[type, str] = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a floating-point number",
+    str: "text",
+    bytes: "a byte string",
+    list: "an array",
+    tuple: "an array",
+    dict: "a map",
+}
+# cbor2's own types, by name: this module does not load cbor2 for the JSON formats.
+_CBOR_KINDS = {
+    "frozendict": "a map",
+    "CBORSimpleValue": "a CBOR simple value",
+    "UndefinedType": "undefined",
+}
 
 
 _EPOCH_DAY = date(1970, 1, 1)

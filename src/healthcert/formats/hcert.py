@@ -19,11 +19,12 @@ from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import PayloadError
 from healthcert.formats import registry
 from healthcert.formats.base import (
-    FIRST_SECOND,
-    LAST_SECOND,
     VerificationContext,
     check_key_usage,
     check_validity_period,
+    kind_of,
+    numeric_date,
+    time_claim,
     utc_text,
 )
 
@@ -64,12 +65,12 @@ class DecodedHcert(NamedTuple):
 
     @property
     def issued_at(self) -> int | float | None:
-        """The iat claim in POSIX seconds; None when absent or not a representable time."""
-        return _claim_seconds(self.claims.get(CLAIM_IAT))
+        """The iat claim in POSIX seconds; None when absent or no time (the report says why)."""
+        return numeric_date(self.claims.get(CLAIM_IAT))
 
     @property
     def expires(self) -> int | float | None:
-        return _claim_seconds(self.claims.get(CLAIM_EXP))
+        return numeric_date(self.claims.get(CLAIM_EXP))
 
     @property
     def kind(self) -> EntryKind | None:
@@ -80,13 +81,6 @@ class DecodedHcert(NamedTuple):
             if group in dcc:
                 return kind
         return None
-
-
-def _claim_seconds(value: Any) -> int | float | None:
-    if value.__class__ is not int and value.__class__ is not float:  # not bool, not a tag
-        return None
-    # A NaN fails both comparisons, as it should.
-    return value if FIRST_SECOND <= value <= LAST_SECOND else None
 
 
 def looks_like(payload: str) -> bool:
@@ -123,12 +117,34 @@ def _decode_sign1(data: bytes) -> cose.Sign1:
 
 def _decode_claims(payload: bytes) -> Mapping[Any, Any]:
     try:
-        claims = cbor.loads(payload)
+        claims, maybe_tagged = cbor.loads_noting_tags(payload)
     except cbor.CborError as error:
         raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
     if not isinstance(claims, dict):  # cbor2 decodes a top-level map as a dict
         raise PayloadError(codes.CBOR_INVALID, "the CWT claims are not a map")
+    if maybe_tagged:
+        _restore_claim_tags(payload, claims)
     return claims
+
+
+# The claims whose type the verifier checks. The decoder reads some tags as the value they
+# wrap (the date tags, for the DCC's sake; bignums); but a NumericDate is untagged (RFC 8392
+# section 2), and a tagged iss is no text string, so each is shown with its tag again.
+_TYPED_CLAIMS = (CLAIM_ISS, CLAIM_EXP, CLAIM_IAT)
+
+
+def _restore_claim_tags(payload: bytes, claims: dict[Any, Any]) -> None:
+    try:
+        written = cbor.loads_with_tags(payload)
+    except cbor.CborError as error:  # read once already: only a tag kept could refuse it
+        raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
+    if not isinstance(written, dict):
+        return
+    for key, value in written.items():
+        if isinstance(key, cbor.Tag) and key.value in _TYPED_CLAIMS:
+            del claims[key.value]  # a tagged key names no claim: the claim is not there
+        elif key in _TYPED_CLAIMS and isinstance(value, cbor.Tag):
+            claims[key] = value
 
 
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
@@ -165,16 +181,31 @@ def _decode_into(report: Report, payload: str) -> DecodedHcert | None:
         report.fail(error.code, error.message, check="decode")
         return None
     report.checks["decode"] = True
-    report.issuer["country"] = decoded.issuer_country
     report.issuer["kid"] = _kid_text(decoded.sign1.kid)
+    iss = decoded.claims.get(CLAIM_ISS)
+    if iss.__class__ is str:
+        report.issuer["country"] = iss
+    elif CLAIM_ISS in decoded.claims:
+        # iss is optional, but when written it is text (hcert 3.3.4): the CWT breaks its
+        # schema, as a SMART Health Card without a text iss does.
+        report.fail(
+            codes.SCHEMA_INVALID, f"the CWT's iss claim holds {kind_of(iss)}, not text", "schema"
+        )
     return decoded
 
 
 def _check_claims(
     report: Report, decoded: DecodedHcert, key: TrustedKey | None, context: VerificationContext
 ) -> None:
-    """The validity period, key usage and revocation: what the claims say against the signer."""
-    issued_at, expires = decoded.issued_at, decoded.expires
+    """The validity period, key usage and revocation: what the claims say against the signer.
+
+    The hcert specification requires both iat and exp (3.3.1, 3.3.5, 3.3.6): without exp a
+    certificate would never expire, and without iat the signer's not-before goes unchecked.
+    It writes them as integers; RFC 8392 allows floats, and the EU test vectors (ES) use them.
+    """
+    claims = decoded.claims
+    issued_at = time_claim(report, claims, CLAIM_IAT, "iat", required=True)
+    expires = time_claim(report, claims, CLAIM_EXP, "exp", required=True)
     _record_claim_times(report, issued_at, expires)
     check_validity_period(
         report, issued_at=issued_at, expires=expires, clock=context.clock, key=key
@@ -241,12 +272,14 @@ def _check_signature(
     candidates = context.trust.keys_for(kid) if kid is not None else ()
     algorithm = sign1.algorithm
     # Any CBOR value may sit in the header: a list or a map is not hashable.
-    if not isinstance(algorithm, int) or algorithm not in cose.ALGORITHM_NAMES:
+    if algorithm.__class__ is not int or algorithm not in cose.ALGORITHM_NAMES:
         report.fail(
             codes.ALG_UNSUPPORTED,
-            f"COSE algorithm {algorithm!r} is not ES256 (-7) or PS256 (-37)",
+            f"COSE algorithm {_header_text(algorithm)} is not ES256 (-7) or PS256 (-37)",
             check="signature",
         )
+    elif kid is None:
+        _refuse_kid(report, sign1)
     elif not candidates:
         _report_unknown_kid(report, kid, context)
     else:
@@ -271,6 +304,27 @@ def _report_unknown_kid(report: Report, kid: bytes | None, context: Verification
         " for DSCs: its keyUsage or its trust list does not make it a signer",
         check="signature",
     )
+
+
+def _header_text(value: Any) -> str:
+    """A header value for a message: a small integer as itself, anything else by its kind."""
+    if value.__class__ is int:
+        return str(value) if -(2**64) <= value < 2**64 else "an integer beyond 64 bits"
+    return "absent or null" if value is None else kind_of(value)
+
+
+def _refuse_kid(report: Report, sign1: cose.Sign1) -> None:
+    """No kid to look up: none written (no key can be chosen), or one that is no byte string."""
+    protected, unprotected = sign1.protected, sign1.unprotected
+    if cose.HEADER_KID not in protected and cose.HEADER_KID not in unprotected:
+        report.fail(codes.KID_UNKNOWN, "neither COSE header carries a kid", check="signature")
+    else:
+        report.fail(
+            codes.HEADER_INVALID,
+            f"the COSE kid holds {kind_of(cose.written_kid(protected, unprotected))}, "
+            "not a byte string",
+            check="signature",
+        )
 
 
 def _canonical(dcc: Any) -> dict[str, Any] | None:

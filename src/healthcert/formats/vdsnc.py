@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from healthcert import report as codes
 from healthcert.errors import PayloadError, RequestError
 from healthcert.formats import registry
-from healthcert.formats.base import VerificationContext, check_key_usage, check_validity_period
+from healthcert.formats.base import (
+    VerificationContext,
+    check_key_usage,
+    check_validity_period,
+    shown,
+)
 from healthcert.limits import MAX_INPUT_BYTES
 
 if TYPE_CHECKING:
@@ -83,12 +88,16 @@ def decode(payload: str) -> DecodedSeal:
     _member(data, "msg", "data.")
     seal_type, version, state = header.get("t"), header.get("v"), header.get("is")
     if seal_type not in SEAL_TYPES:
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.t {seal_type!r} is not a known seal")
+        raise PayloadError(
+            codes.SCHEMA_INVALID, f"data.hdr.t {shown(seal_type)} is not a known seal"
+        )
     if version != 1 or isinstance(version, bool):
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.v {version!r}: only version 1 is known")
+        raise PayloadError(
+            codes.SCHEMA_INVALID, f"data.hdr.v {shown(version)}: only version 1 is known"
+        )
     country = terminology.alpha2(str(state)) if isinstance(state, str) else None
     if country is None:
-        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.is {state!r} is no Doc 9303 state")
+        raise PayloadError(codes.SCHEMA_INVALID, f"data.hdr.is {shown(state)} is no Doc 9303 state")
     texts = [sig.get(key) for key in ("alg", "cer", "sigvl")]
     if not all(isinstance(text, str) for text in texts):
         raise PayloadError(codes.SCHEMA_INVALID, "sig needs the texts alg, cer and sigvl")
@@ -124,7 +133,7 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     elif key is not None:
         _check_signature(report, seal, key)
     certificate = _check_content(report, seal, signer)
-    issued = _report_issued(seal)
+    issued = _report_issued(report, seal)
     check_validity_period(report, issued_at=issued, expires=None, clock=context.clock, key=key)
     check_key_usage(report, certificate.kind if certificate else None, key)
 
@@ -243,10 +252,16 @@ def _check_content(
     return certificate
 
 
-def _report_issued(seal: DecodedSeal) -> datetime | None:
+def _report_issued(report: Report, seal: DecodedSeal) -> datetime | None:
+    """``dat.ri`` of a test seal. One that is there but no date and time fails the validity
+    period (CLAIMS_INVALID); the seal's other bounds are still judged without it."""
     from healthcert.formats import vdsnc_msg
 
-    return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
+    try:
+        return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
+    except vdsnc_msg.MessageError as error:
+        report.fail(codes.CLAIMS_INVALID, str(error), check="validity_period")
+        return None
 
 
 def _organisation(signer: x509.Certificate | None) -> str:

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from healthcert.errors import RequestError
 from healthcert.formats import terminology
+from healthcert.formats.base import shown
 from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 
@@ -85,15 +86,17 @@ def certificate_from_message(seal_type: str, msg: Any, signer_organisation: str)
 
 
 def report_issued(seal_type: str, msg: Any) -> dt.datetime | None:
-    """When a test report was issued (``dat.ri``): a seal is not valid before it."""
+    """When a test report was issued (``dat.ri``): a seal is not valid before it.
+
+    None when the seal has no ``dat.ri``; MessageError when it has one that is no date and
+    time, which must not pass for a seal without the bound.
+    """
     if seal_type != TYPE_TEST or not isinstance(msg, Mapping):
         return None
     dates = msg.get("dat")
-    issued = dates.get("ri") if isinstance(dates, Mapping) else None
-    try:
-        return _datetime(issued, "dat.ri") if issued is not None else None
-    except ValueError:
+    if not isinstance(dates, Mapping) or "ri" not in dates:
         return None
+    return _datetime(dates["ri"], "dat.ri")
 
 
 def _object(container: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -177,13 +180,15 @@ def _list(container: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
 
 
 def _dose_number(value: Any) -> int:
-    # The data set says STRING, issuers write numbers too: accept both, as an integer.
-    if isinstance(value, bool):
-        raise MessageError("vd.seq is not a dose number")
-    try:
+    # The data set says STRING, issuers write numbers too: accept both, as an integer. Only
+    # whole numbers and ASCII digits: int() would cut 2.7 to 2 and read Arabic-Indic digits.
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        raise MessageError(f"vd.seq {value!r} is not a dose number") from None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is int:
+        return value
+    raise MessageError(f"vd.seq holds {shown(value)}, not a dose number")
 
 
 def _country(code: str | None) -> str:
@@ -201,12 +206,21 @@ def _date(value: str | None) -> dt.date:
 
 
 def _datetime(value: Any, field: str) -> dt.datetime:
+    # Text only: str() of the number 20240531 is a date to fromisoformat.
+    if not isinstance(value, str):
+        raise MessageError(f"{field} holds {shown(value)}, not an ISO 8601 date and time")
     try:
-        moment = dt.datetime.fromisoformat(str(value))
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise MessageError(f"{field} {value!r} is not an ISO 8601 date and time") from None
+        raise MessageError(f"{field} {value[:40]!r} is not an ISO 8601 date and time") from None
     # The data sets do not insist on a zone; a time without one is read as UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        moment.astimezone(dt.UTC)  # reports write UTC: the time must have a UTC form
+    except OverflowError:
+        raise MessageError(f"{field} {value[:40]!r} is outside the years 1 to 9999") from None
+    return moment
 
 
 # --- writing --------------------------------------------------------------------------------
