@@ -9,9 +9,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthcert.report import Report
     from healthcert.rules.policy import PolicyStore
     from healthcert.service.context import ServiceContext
+    from healthcert.verify_batch import Judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,22 +45,23 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
-    from healthcert.verify import context, verify_items
+    from healthcert.verify_batch import verify_many
 
     revoked = ctx.revocations()
-    verification = context(
-        ctx.trust(), ask.at, dcc_revocations=revoked.dcc, shc_issuers=revoked.shc_issuers
+    reports = verify_many(
+        items,
+        trust=ctx.trust(),
+        at=ask.at,
+        dcc_revocations=revoked.dcc,
+        shc_issuers=revoked.shc_issuers,
+        judge=_judge(ask),
     )
-    reports = verify_items(items, verification)
-    if ask.country:
-        for report in reports:
-            _judge(report, ask, verification.clock)
     return [report.as_json() for report in reports]
 
 
-def _judge(report: Report, ask: Ask, clock: datetime) -> None:
-    from healthcert.rules.verdict import Journey, judge
+def _judge(ask: Ask) -> Judge | None:
+    if not ask.country:
+        return None
+    from healthcert.rules.verdict import judge_for
 
-    assert ask.country is not None
-    journey = Journey(destination=ask.country.upper(), origin=ask.origin)
-    judge(report, _policies(), journey, clock=clock, language=ask.language)
+    return judge_for(ask.country, policies=_policies(), origin=ask.origin, language=ask.language)
