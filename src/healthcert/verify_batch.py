@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
 from functools import partial
 from itertools import chain, islice
@@ -65,7 +65,7 @@ def verify_many(
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
     judge: Judge | None = None,
-) -> Iterator[Report]:
+) -> Generator[Report, None, None]:
     """The report of every payload, in input order, as they are verified.
 
     A payload is its text, an ``inputs.Item``, or a raw batch line (bytes, decoded as UTF-8).
@@ -73,13 +73,19 @@ def verify_many(
     above 1, payloads after the first chunk are verified in that many forked processes
     (POSIX only; from a program that runs threads, keep 1). ``judge`` records an entry
     verdict in each report (``rules.verdict.judge`` bound to a destination). Verification
-    failures are in the reports; ValueError only for a bad ``workers``.
+    failures are in the reports; ValueError, at the call, only for a bad ``workers``.
+    Closing the generator early stops the workers.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     ctx = _context(trust, at, dcc_revocations, shc_issuers)
-    for reports in _in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers):
-        yield from reports
+    return _each(_in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers))
+
+
+def _each(chunks: Generator[list[Report], None, None]) -> Generator[Report, None, None]:
+    with closing(chunks):  # closed with this generator, the chunks' generator stops its workers
+        for reports in chunks:
+            yield from reports
 
 
 def verify_as_json(
@@ -160,7 +166,7 @@ def _in_order(
     units: Iterable[Unit],
     workers: int,
     spread: Spread[_Outcome] | None = None,
-) -> Iterator[_Outcome]:
+) -> Generator[_Outcome, None, None]:
     """``verify_chunk`` of every chunk, in input order: the first here, the rest here or (with
     several workers) as ``spread`` shares them, by default ``fanout.in_order``."""
     pending = chunks(units)
