@@ -72,7 +72,7 @@ def verify_many(
     ``at`` is the validation clock (default now; without a time zone, UTC). With ``workers``
     above 1, payloads after the first chunk are verified in that many forked processes
     (POSIX only; from a program that runs threads, keep 1). ``judge`` records an entry
-    verdict in each report (``rules.verdict.judge`` bound to a destination). Verification
+    verdict in each report (``rules.verdict.judge_for(destination, policies=...)``). Verification
     failures are in the reports; ValueError, at the call, only for a bad ``workers``.
     Closing the generator early stops the workers.
     """
