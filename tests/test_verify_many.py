@@ -20,6 +20,7 @@ import pytest
 import healthcert
 from healthcert import report as codes
 from healthcert import verify_batch
+from healthcert.codec import base45
 from healthcert.inputs import Item
 from healthcert.report import Report
 from healthcert.rules.policy import load_policy_store
@@ -47,7 +48,7 @@ def units(issuer: Issuer) -> list[verify_batch.Unit]:
         "nonsense",
         b"HC1:\xff\n",  # a line that is not UTF-8
         Item("file.txt", payload=test),
-        good[:-8],  # cut short
+        "HC1:" + base45.encode(base45.decode(good[4:])[:-6]),  # its compressed data cut short
         make_issuer("FR").issue(vaccination()),  # signed by a key not trusted
     ]
     return kinds * 30  # 240: the first chunk of 16, then three chunks of 64 and one of 32
