@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str | None) -> None:
     """Each line is a native record (record_id, holder with document, entry); a summary goes to
     stderr, one line per failed input line, and the exit status is 1 if any failed."""
+    from healthcert.cli.service_extra import require_service
+
+    require_service()  # before the service's modules are imported
     from datetime import UTC, datetime
 
     from healthcert.issue import issuer_country

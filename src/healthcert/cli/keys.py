@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, reported_errors
-from healthcert.cli.common import fail as fail_plain
+from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -68,12 +67,12 @@ def init_command(
         try:
             code = check_country(country)
         except KeyStoreError as error:  # a value on the command line: a usage error
-            fail_plain(str(error), EXIT_USAGE)
+            fail(str(error), EXIT_USAGE)
         passphrase = passphrase_from_env()
         directory = KeyDirectory()
         if directory.has_csca() and not force:
             message = f"a CSCA already exists in {directory.root}; use --force to replace it"
-            fail_plain(message, EXIT_INVALID)
+            fail(message, EXIT_INVALID)
         csca = create_csca(code, name)
         directory.save_csca(csca, passphrase, force=force)
         _print_created("CSCA", csca.certificate, directory.csca_cert_path)
@@ -95,13 +94,13 @@ def dsc_command(
 
         algorithm = alg.upper()
         if algorithm not in ALGORITHMS:
-            fail_plain(f"--alg must be one of {', '.join(ALGORITHMS)}, got {alg!r}", EXIT_USAGE)
+            fail(f"--alg must be one of {', '.join(ALGORITHMS)}, got {alg!r}", EXIT_USAGE)
         if days < 1:
-            fail_plain("--days must be at least 1", EXIT_USAGE)
+            fail("--days must be at least 1", EXIT_USAGE)
         try:
             kinds = parse_kinds(types)
         except ValueError as error:
-            fail_plain(f"--types: {error}", EXIT_USAGE)
+            fail(f"--types: {error}", EXIT_USAGE)
         directory = KeyDirectory()
         csca = directory.load_csca(passphrase_from_env())
         chosen: Algorithm = "PS256" if algorithm == "PS256" else "ES256"
@@ -163,7 +162,7 @@ def jwks_command(
     try:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as error:
-        fail_plain(f"cannot write {output}: {error.strerror or error}", EXIT_INVALID)
+        fail(f"cannot write {output}: {error.strerror or error}", EXIT_INVALID)
 
 
 def _describe(cert: x509.Certificate, role: str) -> dict[str, Any]:

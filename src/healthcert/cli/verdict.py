@@ -104,12 +104,6 @@ def build_judge(
 
 
 def make_judge(destination: str, origin: str | None, language: str, store: PolicyStore) -> Judge:
-    from healthcert.rules.verdict import Journey, judge, rule_value_sets
+    from healthcert.rules.verdict import judge_for
 
-    rule_value_sets()  # read once here, so that forked workers inherit it
-    journey = Journey(destination, origin)
-
-    def decide(report: Report, clock: datetime) -> str:
-        return judge(report, store, journey, clock=clock, language=language).value
-
-    return decide
+    return judge_for(destination, policies=store, origin=origin, language=language)

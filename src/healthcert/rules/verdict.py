@@ -26,7 +26,7 @@ certificate turned back into DCC JSON.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +50,7 @@ __all__ = [
     "Reason",
     "Verdict",
     "judge",
+    "judge_for",
     "rule_value_sets",
 ]
 
@@ -154,6 +155,25 @@ def judge(
     verdict = _colour(reasons)
     _record(report, outcomes, verdict, reasons, _destination(policy, journey, risk, language))
     return verdict
+
+
+def judge_for(
+    destination: str,
+    *,
+    policies: PolicyStore,
+    origin: str | None = None,
+    language: str = "en",
+) -> Callable[[Report, datetime], Verdict]:
+    """A judge of one journey, as ``verify_many(judge=...)`` takes it: it records in a report
+    verified at a clock the verdict of ``judge``, and returns it. The value sets rules see
+    are built now, once, so that workers forked afterwards inherit them."""
+    rule_value_sets()
+    journey = Journey(destination, origin)
+
+    def decide(report: Report, clock: datetime) -> Verdict:
+        return judge(report, policies, journey, clock=clock, language=language)
+
+    return decide
 
 
 def _run(

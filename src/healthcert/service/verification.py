@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from healthcert.inputs import Item, from_image
 from healthcert.rules.policy import PolicyStore, load_policy_store
-from healthcert.rules.verdict import Journey, judge
+from healthcert.rules.verdict import judge_for
 from healthcert.service.revocation import current_revocations
-from healthcert.verify import context, verify_items
+from healthcert.verify_batch import Judge, verify_many
 
 if TYPE_CHECKING:
-    from healthcert.report import Report
     from healthcert.service.context import ServiceContext
 
 
@@ -45,17 +44,18 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
     revoked = current_revocations(ctx)
-    verification = context(
-        ctx.trust(), ask.at, dcc_revocations=revoked.dcc, shc_issuers=revoked.shc_issuers
+    reports = verify_many(
+        items,
+        trust=ctx.trust(),
+        at=ask.at,
+        dcc_revocations=revoked.dcc,
+        shc_issuers=revoked.shc_issuers,
+        judge=_judge(ask),
     )
-    reports = verify_items(items, verification)
-    if ask.country:
-        for report in reports:
-            _judge(report, ask, verification.clock)
     return [report.as_json() for report in reports]
 
 
-def _judge(report: Report, ask: Ask, clock: datetime) -> None:
-    assert ask.country is not None
-    journey = Journey(destination=ask.country.upper(), origin=ask.origin)
-    judge(report, _policies(), journey, clock=clock, language=ask.language)
+def _judge(ask: Ask) -> Judge | None:
+    if not ask.country:
+        return None
+    return judge_for(ask.country, policies=_policies(), origin=ask.origin, language=ask.language)
