@@ -75,10 +75,16 @@ def _tag_kept(tag: int) -> Any:
 # Tags the decoders give back as the bare value they wrap: the date tags (above), bignums as
 # integers, and cbor2's marks for sharing, string references and self-description.
 _BARE_TAGS = (0, 1, 2, 3, 28, 100, 256, 1004, 55799)
-_TAGS_KEPT = {tag: _tag_kept(tag) for tag in _BARE_TAGS}
+# Every other tag cbor2 reads as an object of its own (decimals, MIME, UUIDs, sets, ...) is kept
+# too when tags are kept: its decoder would refuse a kept tag inside it, and re-reading must
+# never refuse an item the first read accepted.
+_OTHER_SEMANTIC_TAGS = (4, 5, 30, 35, 36, 37, 52, 54, 258, 260, 261)
+_TAGS_KEPT = {tag: _tag_kept(tag) for tag in (*_BARE_TAGS, *_OTHER_SEMANTIC_TAGS)}
 # Shared values (tag 29) and string references (tag 25) resolve only under tags 28 and 256 as
 # cbor2 reads them.
-_TAGS_KEPT_AROUND_REFERENCES = {tag: _tag_kept(tag) for tag in _BARE_TAGS if tag not in (28, 256)}
+_TAGS_KEPT_AROUND_REFERENCES = {
+    tag: decoder for tag, decoder in _TAGS_KEPT.items() if tag not in (28, 256)
+}
 # How each begins: the C decoder reads only the first four (the date tags), whose heads never
 # occur in UTF-8 text; in a usual CWT only an integer's bytes may hold one.
 _C_BARE_TAG_HEADS: tuple[bytes, ...] = (b"\xc0", b"\xc1", b"\xd8\x64", b"\xd9\x03\xec")
