@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthcert.formats import shc_fhir, terminology
-from healthcert.formats.shc_fhir import CardContext, ContentError
+from healthcert.formats import terminology
+from healthcert.formats.shc import fhir_read as shc_fhir
+from healthcert.formats.shc.fhir_read import CardContext, ContentError
 from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, TestResult, Vaccination
 from healthcert.model.names import TransliterationError, transliterate

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.codec import b64, jws
 from healthcert.errors import TrustStoreError
-from healthcert.trust import shc_issuers
-from healthcert.trust.shc_issuers import ShcIssuers
+from healthcert.formats.shc import issuers as shc_issuers
+from healthcert.formats.shc.issuers import ShcIssuers
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "shc" / "examples"
 ISSUER_DIR = EXAMPLES / "issuer"

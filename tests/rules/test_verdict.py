@@ -24,7 +24,7 @@ from healthcert.rules.verdict import (
 )
 from healthcert.trust.revocation import UCI, DccRevocations, revocation_hash
 from healthcert.trust.store import TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 from .certs import CLOCK, DETECTED, IGG, Issuer, lab_test, make_issuer, vaccination
 

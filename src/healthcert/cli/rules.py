@@ -116,7 +116,7 @@ def check_command(
         language_tag(lang),
         load_policies(policies),
     )
-    from healthcert import verify as pipeline
+    from healthcert import verification as pipeline
     from healthcert.cli.render import ReportPrinter
     from healthcert.inputs import from_arguments
 

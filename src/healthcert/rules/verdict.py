@@ -218,7 +218,7 @@ def _issuing_country(report: Report, certificate: Certificate) -> str:
 def _rule_data(
     report: Report, certificate: Certificate, journey: Journey, clock: datetime
 ) -> dict[str, Any]:
-    from healthcert.formats.dcc_json import to_dcc
+    from healthcert.formats.eu_dcc.mapping import to_dcc
 
     external = dict(_external_base(journey.destination, clock))
     external["exp"] = _claim_time(report, "exp")

@@ -28,7 +28,7 @@ from healthcert import report as codes
 from healthcert.codec import b64, deflate, jws, shc_numeric
 from healthcert.codec.ecdsa import is_ec_key
 from healthcert.errors import PayloadError, RequestError
-from healthcert.formats import registry, shc_fhir
+from healthcert.formats import registry
 from healthcert.formats.base import (
     ABSENT,
     LAST_SECOND,
@@ -39,16 +39,17 @@ from healthcert.formats.base import (
     shown,
     time_claim,
 )
+from healthcert.formats.shc import fhir_read as shc_fhir
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from healthcert.formats.shc.issuers import ShcIssuer, ShcKey
     from healthcert.model.certificate import Certificate
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
-    from healthcert.trust.shc_issuers import ShcIssuer, ShcKey
 
 name = registry.SHC
 PREFIX = registry.info(name).prefix
@@ -344,7 +345,7 @@ def _check_chain(
     report: Report, card: DecodedCard, key: ShcKey, context: VerificationContext
 ) -> None:
     """An x5c chain counts only when its root is a trusted anchor; then it must hold."""
-    from healthcert.trust.shc_issuers import check_x5c
+    from healthcert.formats.shc.issuers import check_x5c
 
     roots = [anchor.certificate for anchor in context.trust.anchors]
     result = check_x5c(key, card.iss, roots, context.clock)
