@@ -23,7 +23,7 @@ from healthcert import report as codes
 from healthcert.codec import base45
 from healthcert.inputs import Item
 from healthcert.report import Report
-from healthcert.rules.policy import load_policy_store
+from healthcert.rules.policy import load_policies
 from healthcert.rules.verdict import judge_for
 from healthcert.trust.verifier import VerifierTrust
 from healthcert.verification import context, verify_item
@@ -116,7 +116,7 @@ def test_workers_below_one_are_refused_at_the_call(issuer: Issuer) -> None:
 def test_a_judge_records_its_verdict_in_every_report_also_in_the_workers(
     issuer: Issuer, units: list[batch.Unit], tmp_path: Path
 ) -> None:
-    judge = judge_for("DE", policies=load_policy_store(home=tmp_path))
+    judge = judge_for("DE", policies=load_policies(home=tmp_path))
     found = list(
         healthcert.verify_many(units[:80], trust=issuer.trust, at=CLOCK, workers=2, judge=judge)
     )
