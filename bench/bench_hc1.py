@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from healthcert.codec import cose
 from healthcert.errors import RequestError
-from healthcert.formats import hcert
-from healthcert.issue import issue_hc1_many, parse_request
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.issuance import issue_hc1_many, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from

@@ -4,9 +4,9 @@
 
 Issues COUNT distinct cards (shc:/ QR texts), then times, in the same process and alternately:
 raw ECDSA P-256 verification of the cards' signatures with ``cryptography``;
-``formats.shc.verify_into`` card by card (numeric decoding, JWS, DEFLATE, JSON, issuer binding,
+``formats.shc.card.verify_into`` card by card (numeric decoding, JWS, DEFLATE, JSON, issuer binding,
 signature, FHIR mapping to the canonical model, validity, revocation); and
-``formats.shc.verify_many`` over groups of 32 cards, as ``healthcert verify --batch`` hands
+``formats.shc.card.verify_many`` over groups of 32 cards, as ``healthcert verify --batch`` hands
 them over. Each is timed chunk by chunk (CHUNK cards), the three one after the other, and
 each chunk's best of ROUNDS is kept: on a shared machine a burst of other work then spoils
 one chunk of one round, not a whole measurement, and it spoils all three alike.
@@ -31,11 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from healthcert.codec import jws
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.model.certificate import Certificate
 from healthcert.report import Report
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import TrustStore
 from verify_process import verify_seconds
 

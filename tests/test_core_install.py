@@ -31,13 +31,13 @@ LIBRARY_SCRIPT = """
 import importlib, json, sys
 import healthcert
 from cryptography.hazmat.primitives.serialization import Encoding
-from healthcert.issue import issue_payload, parse_request
+from healthcert.issuance import issue_payload, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import signer_from
 from healthcert.trust.certificates import import_certificates
 from healthcert.trust.store import TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 dsc = create_dsc(create_csca("DE"))
 payload = issue_payload(parse_request(json.loads(sys.argv[1])), signer_from(dsc))

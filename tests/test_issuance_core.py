@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from healthcert.errors import RequestError
-from healthcert.formats import hcert, registry, shc, vdsnc
-from healthcert.issue import (
+from healthcert.formats import registry
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.shc import card as shc
+from healthcert.formats.vdsnc import seal as vdsnc
+from healthcert.issuance import (
     DEFAULT_VALID_DAYS,
     IssueRequest,
     Signed,

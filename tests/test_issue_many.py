@@ -10,16 +10,16 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcert.errors import RequestError
-from healthcert.formats import hcert
-from healthcert.formats.dcc_json import to_dcc
-from healthcert.issue import IssueRequest, issue_hc1, issue_hc1_many
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc.mapping import to_dcc
+from healthcert.issuance import IssueRequest, issue_hc1, issue_hc1_many
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
 from healthcert.model.kinds import EntryKind
 from healthcert.trust.certificates import import_certificates
 from healthcert.trust.store import TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 from .rules.certs import CLOCK, KEYS_MADE, lab_test, vaccination
 

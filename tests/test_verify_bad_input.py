@@ -29,13 +29,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from healthcert import report as codes
-from healthcert import verify
+from healthcert import verification
 from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import RequestError
-from healthcert.formats import hcert
 from healthcert.formats.base import VerificationContext
-from healthcert.formats.dcc_json import to_dcc
-from healthcert.issue import issue_hc1, parse_request
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc.mapping import to_dcc
+from healthcert.issuance import issue_hc1, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.material import CertifiedKey
@@ -138,7 +138,7 @@ def trust() -> TrustStore:
 
 
 def ctx(clock: datetime = NOW + timedelta(hours=1), store: TrustStore | None = None) -> Any:
-    return verify.context(trust() if store is None else store, clock)
+    return verification.context(trust() if store is None else store, clock)
 
 
 @cache
@@ -196,7 +196,7 @@ def claims(
 
 
 def run(payload: str, context: VerificationContext | None = None) -> Report:
-    report = verify.verify_payload(payload, context or ctx())
+    report = verification.verify_payload(payload, context or ctx())
     check_consistent(report)
     return report
 

@@ -28,15 +28,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from healthcert import report as codes
-from healthcert import verify
-from healthcert.formats import hcert
+from healthcert import verification
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.shc import issuers as shc_issuers
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.inputs import Item
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.report import CHECK_NAMES, Report
-from healthcert.trust import shc_issuers
 from healthcert.trust.certificates import UnusableCertificate, read_facts, trusted_key
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import ImportBatch, TrustStore
 
 DATA = Path(__file__).parent / "data"
@@ -118,13 +118,13 @@ def _case_context(certificate: str | None, clock: str | None) -> VerificationCon
     # Built once per group: a case without a clock verifies at "now", which must be the same
     # instant for the batch and for its references.
     when = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
-    return verify.context(_trust([certificate]), when, shc_issuers=_shc_issuers())
+    return verification.context(_trust([certificate]), when, shc_issuers=_shc_issuers())
 
 
 @cache
 def _shared_context() -> VerificationContext:
     """Every vector's certificate at once, at a clock where the SMART Health Cards are valid."""
-    return verify.context(
+    return verification.context(
         _trust(case.certificate for case in CASES), SHC_INSIDE, shc_issuers=_shc_issuers()
     )
 
@@ -176,7 +176,7 @@ def hcert_alone(payload: str, label: str | None, ctx: VerificationContext) -> di
 
 def alone(payload: str, label: str | None, ctx: VerificationContext) -> dict[str, Any]:
     """The pipeline's answer for this payload in a batch of its own."""
-    return verify.verify_payload(payload, ctx, label=label).as_json()
+    return verification.verify_payload(payload, ctx, label=label).as_json()
 
 
 def refused(input_: str, payload: str | None, code: str, message: Any = ANY) -> dict[str, Any]:
@@ -230,7 +230,7 @@ def labelled(cases: Sequence[Case]) -> list[Pair]:
 
 
 def assert_batch_as_alone(pairs: Sequence[Pair], ctx: VerificationContext) -> list[Report]:
-    reports = verify.verify_payloads(pairs, ctx)
+    reports = verification.verify_payloads(pairs, ctx)
     assert len(reports) == len(pairs)
     for (payload, label), report in zip(pairs, reports, strict=True):
         got = report.as_json()
@@ -265,7 +265,7 @@ def test_a_group_of_vectors_reports_as_each_alone(group: list[Case]) -> None:
             assert report.format is None
             assert report.error_codes == [codes.PREFIX_INVALID]
     # Backwards, the same reports in the other order: no payload sees its neighbours.
-    backwards = verify.verify_payloads(pairs[::-1], ctx)
+    backwards = verification.verify_payloads(pairs[::-1], ctx)
     assert [r.as_json() for r in backwards[::-1]] == [r.as_json() for r in reports]
 
 
@@ -304,8 +304,8 @@ def test_every_vector_in_one_shuffled_batch() -> None:
 
 
 def test_an_empty_batch_gives_no_reports() -> None:
-    assert verify.verify_payloads([], _shared_context()) == []
-    assert verify.verify_items([], _shared_context()) == []
+    assert verification.verify_payloads([], _shared_context()) == []
+    assert verification.verify_items([], _shared_context()) == []
 
 
 # -- any order, any mix -----------------------------------------------------------------------
@@ -326,7 +326,7 @@ def _pool_report(index: int) -> str:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=0, max_value=len(POOL) - 1), max_size=24))
 def test_any_sequence_reports_in_input_order(indexes: list[int]) -> None:
-    reports = verify.verify_payloads([POOL[i] for i in indexes], _shared_context())
+    reports = verification.verify_payloads([POOL[i] for i in indexes], _shared_context())
     got = [json.dumps(report.as_json(), sort_keys=True) for report in reports]
     assert got == [_pool_report(i) for i in indexes]
 
@@ -354,7 +354,7 @@ def test_read_failures_keep_their_place_among_verified_items() -> None:
         Item("empty.txt", payload=""),
         Item("last.png", error_code=codes.QR_UNREADABLE, error_message="two QR codes"),
     ]
-    reports = verify.verify_items(items, ctx)
+    reports = verification.verify_items(items, ctx)
     assert [report.input for report in reports] == [item.label for item in items]
     for item, report in zip(items, reports, strict=True):
         got = report.as_json()
@@ -362,7 +362,7 @@ def test_read_failures_keep_their_place_among_verified_items() -> None:
             assert got == unreadable(item)
         else:
             assert got == alone(item.payload, item.label, ctx)
-        assert verify.verify_item(item, ctx).as_json() == got
+        assert verification.verify_item(item, ctx).as_json() == got
     # Each verified item was verified by its own format, not shifted onto a neighbour's.
     formats = [None, hcert.name, None, hcert.name, hcert.name, None, "shc", None, None]
     assert [report.format for report in reports] == formats
@@ -378,7 +378,7 @@ def test_read_failures_keep_their_place_among_verified_items() -> None:
 
 def test_items_that_all_failed_to_read() -> None:
     items = [Item(f"unreadable {i}", error_code=codes.QR_UNREADABLE) for i in range(3)]
-    reports = verify.verify_items(items, _shared_context())
+    reports = verification.verify_items(items, _shared_context())
     assert [report.as_json() for report in reports] == [unreadable(item) for item in items]
 
 
@@ -394,7 +394,7 @@ ITEM_POOL = [
 def test_any_mix_of_items_keeps_its_order(indexes: list[int]) -> None:
     ctx = _shared_context()
     items = [ITEM_POOL[i] for i in indexes]
-    reports = verify.verify_items(items, ctx)
+    reports = verification.verify_items(items, ctx)
     assert len(reports) == len(items)
     for item, report in zip(items, reports, strict=True):
         if item.payload is None:
@@ -458,7 +458,7 @@ def _plant(monkeypatch: pytest.MonkeyPatch, stage: str, target_text: str, target
 
 
 def _verify_log(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == verify.log.name]
+    return [record for record in caplog.records if record.name == verification.log.name]
 
 
 @pytest.fixture
@@ -468,7 +468,7 @@ def verify_log(
     # The service's log setup stops "healthcert" propagating to the root, where caplog
     # listens; a test of the service in the same worker must not hide these records.
     monkeypatch.setattr(logging.getLogger("healthcert"), "propagate", True)
-    caplog.set_level(logging.ERROR, logger=verify.log.name)
+    caplog.set_level(logging.ERROR, logger=verification.log.name)
     return caplog
 
 
@@ -478,12 +478,12 @@ def test_a_defect_for_one_payload_costs_the_others_nothing(
 ) -> None:
     ctx = _shared_context()
     pairs = _defect_batch()
-    normal = [report.as_json() for report in verify.verify_payloads(pairs, ctx)]
+    normal = [report.as_json() for report in verification.verify_payloads(pairs, ctx)]
     index = _target(pairs, normal)
     text = pairs[index][0].strip()
     _plant(monkeypatch, stage, text, hcert.decode(text).dcc)
 
-    reports = [report.as_json() for report in verify.verify_payloads(pairs, ctx)]
+    reports = [report.as_json() for report in verification.verify_payloads(pairs, ctx)]
 
     assert len(reports) == len(pairs)
     for position, (got, want) in enumerate(zip(reports, normal, strict=True)):
@@ -526,13 +526,13 @@ def test_a_defect_in_every_payload_still_answers_each(
 ) -> None:
     ctx = _shared_context()
     pairs = _defect_batch()
-    normal = [report.as_json() for report in verify.verify_payloads(pairs, ctx)]
+    normal = [report.as_json() for report in verification.verify_payloads(pairs, ctx)]
 
     def broken(*args: Any) -> Any:
         raise PlantedDefect("planted everywhere")
 
     monkeypatch.setattr(hcert, "_canonical", broken)
-    reports = [report.as_json() for report in verify.verify_payloads(pairs, ctx)]
+    reports = [report.as_json() for report in verification.verify_payloads(pairs, ctx)]
     decoded = 0
     for got, want in zip(reports, normal, strict=True):
         if want["format"] == hcert.name and want["checks"]["decode"]:
@@ -557,9 +557,9 @@ def test_a_defect_in_a_batch_of_one_is_reported_once(
     ctx = _shared_context()
     payload = next(case.payload for case in CASES if is_hcert_text(case.payload))
     text = payload.strip()
-    normal = verify.verify_payload(payload, ctx).as_json()
+    normal = verification.verify_payload(payload, ctx).as_json()
     _plant(monkeypatch, "_check_signature", text, None)
-    got = verify.verify_payload(payload, ctx).as_json()
+    got = verification.verify_payload(payload, ctx).as_json()
     assert got["errors"][-1] == INTERNAL_ERROR
     assert got["errors"][:-1] == normal["errors"][: len(got["errors"]) - 1]
     assert [record.getMessage() for record in _verify_log(verify_log)] == [
@@ -570,7 +570,7 @@ def test_a_defect_in_a_batch_of_one_is_reported_once(
 def test_restart_forgets_every_finding_but_the_input() -> None:
     ctx = _shared_context()
     payload = next(case.payload for case in CASES if is_hcert_text(case.payload))
-    report = verify.verify_payload(payload, ctx, label="label")
+    report = verification.verify_payload(payload, ctx, label="label")
     report.extra["rules"] = "anything"
     report.restart()
     assert report.as_json() == {

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 import healthcert
+from healthcert import batch
 from healthcert import report as codes
-from healthcert import verify_batch
 from healthcert.codec import base45
 from healthcert.inputs import Item
 from healthcert.report import Report
-from healthcert.rules.policy import load_policy_store
+from healthcert.rules.policy import load_policies
 from healthcert.rules.verdict import judge_for
 from healthcert.trust.verifier import VerifierTrust
-from healthcert.verify import context, verify_item
+from healthcert.verification import context, verify_item
 
 from .rules.certs import CLOCK, Issuer, lab_test, make_issuer, vaccination
 
@@ -37,11 +37,11 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture(scope="module")
-def units(issuer: Issuer) -> list[verify_batch.Unit]:
+def units(issuer: Issuer) -> list[batch.Unit]:
     """Every kind of unit, valid and not, repeated past the first chunk and several more."""
     good = issuer.issue(vaccination())
     test = issuer.issue(lab_test())
-    kinds: list[verify_batch.Unit] = [
+    kinds: list[batch.Unit] = [
         good,
         test.encode() + b"\n",  # a raw batch line
         Item("card.png", error_code=codes.QR_UNREADABLE, error_message="no QR code"),
@@ -54,7 +54,7 @@ def units(issuer: Issuer) -> list[verify_batch.Unit]:
     return kinds * 30  # 240: the first chunk of 16, then three chunks of 64 and one of 32
 
 
-def expected(unit: verify_batch.Unit, issuer: Issuer) -> dict[str, Any]:
+def expected(unit: batch.Unit, issuer: Issuer) -> dict[str, Any]:
     """The report of one unit verified alone, through the pipeline's single path."""
     from healthcert.inputs import from_line
 
@@ -70,13 +70,13 @@ def expected(unit: verify_batch.Unit, issuer: Issuer) -> dict[str, Any]:
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_each_report_is_the_one_it_gets_alone_in_input_order(
-    issuer: Issuer, units: list[verify_batch.Unit], workers: int
+    issuer: Issuer, units: list[batch.Unit], workers: int
 ) -> None:
     found = healthcert.verify_many(units, trust=issuer.trust, at=CLOCK, workers=workers)
     assert [report.as_json() for report in found] == [expected(unit, issuer) for unit in units]
 
 
-def test_what_each_kind_of_unit_reports(issuer: Issuer, units: list[verify_batch.Unit]) -> None:
+def test_what_each_kind_of_unit_reports(issuer: Issuer, units: list[batch.Unit]) -> None:
     reports = list(healthcert.verify_many(units[:8], trust=issuer.trust, at=CLOCK))
     valid = [True, True, False, False, False, True, False, False]
     assert [report.valid for report in reports] == valid
@@ -96,7 +96,7 @@ def test_no_payloads_no_reports(issuer: Issuer) -> None:
 
 
 def test_trust_with_its_card_issuers_and_a_clock_without_a_zone(
-    issuer: Issuer, units: list[verify_batch.Unit]
+    issuer: Issuer, units: list[batch.Unit]
 ) -> None:
     """A verifier's trust (the store and SMART Health Card issuers) serves as the store does,
     and a clock without a time zone is UTC."""
@@ -114,9 +114,9 @@ def test_workers_below_one_are_refused_at_the_call(issuer: Issuer) -> None:
 
 
 def test_a_judge_records_its_verdict_in_every_report_also_in_the_workers(
-    issuer: Issuer, units: list[verify_batch.Unit], tmp_path: Path
+    issuer: Issuer, units: list[batch.Unit], tmp_path: Path
 ) -> None:
-    judge = judge_for("DE", policies=load_policy_store(home=tmp_path))
+    judge = judge_for("DE", policies=load_policies(home=tmp_path))
     found = list(
         healthcert.verify_many(units[:80], trust=issuer.trust, at=CLOCK, workers=2, judge=judge)
     )
@@ -127,7 +127,7 @@ def test_a_judge_records_its_verdict_in_every_report_also_in_the_workers(
 
 
 def test_the_first_chunk_is_verified_here_before_any_worker_starts(
-    issuer: Issuer, units: list[verify_batch.Unit]
+    issuer: Issuer, units: list[batch.Unit]
 ) -> None:
     """The workers are forked after the first chunk, so they inherit what it loaded."""
     where: list[int] = []
@@ -139,20 +139,20 @@ def test_the_first_chunk_is_verified_here_before_any_worker_starts(
     found = healthcert.verify_many(
         units[:100], trust=issuer.trust, at=CLOCK, workers=2, judge=note_the_process
     )
-    for _ in range(verify_batch.FIRST_CHUNK):
+    for _ in range(batch.FIRST_CHUNK):
         where.append(next(found).extra["pid"])
         assert multiprocessing.active_children() == []
     rest = [report.extra["pid"] for report in found]
-    assert where == [os.getpid()] * verify_batch.FIRST_CHUNK
-    assert len(rest) == 100 - verify_batch.FIRST_CHUNK
+    assert where == [os.getpid()] * batch.FIRST_CHUNK
+    assert len(rest) == 100 - batch.FIRST_CHUNK
     assert os.getpid() not in rest and len(set(rest)) == 2
     assert multiprocessing.active_children() == []  # the workers are gone once it is done
 
 
 def test_chunks_are_a_short_first_one_then_full_ones() -> None:
-    sizes = [len(chunk) for chunk in verify_batch.chunks(["x"] * 150)]
-    assert sizes == [verify_batch.FIRST_CHUNK, verify_batch.CHUNK, verify_batch.CHUNK, 6]
-    assert (verify_batch.FIRST_CHUNK, verify_batch.CHUNK) == (16, 64)
+    sizes = [len(chunk) for chunk in batch.chunks(["x"] * 150)]
+    assert sizes == [batch.FIRST_CHUNK, batch.CHUNK, batch.CHUNK, 6]
+    assert (batch.FIRST_CHUNK, batch.CHUNK) == (16, 64)
 
 
 def _collector() -> tuple[tuple[int, int, int], int]:
@@ -161,10 +161,10 @@ def _collector() -> tuple[tuple[int, int, int], int]:
 
 def test_a_short_input_leaves_the_collector_alone(issuer: Issuer) -> None:
     before = _collector()
-    found = healthcert.verify_many(["x"] * verify_batch.FIRST_CHUNK, trust=issuer.trust)
+    found = healthcert.verify_many(["x"] * batch.FIRST_CHUNK, trust=issuer.trust)
     next(found)
     assert _collector() == before
-    assert len(list(found)) == verify_batch.FIRST_CHUNK - 1
+    assert len(list(found)) == batch.FIRST_CHUNK - 1
     assert _collector() == before
 
 
@@ -185,9 +185,10 @@ def test_overlapping_batches_give_the_collector_back_when_the_last_ends(issuer: 
 def test_import_healthcert_stays_light_until_verify_many_is_used() -> None:
     script = (
         "import sys, healthcert\n"
-        "light = 'healthcert.verify' not in sys.modules and 'cryptography' not in sys.modules\n"
+        "light = 'healthcert.verification' not in sys.modules\n"
+        "light = light and 'cryptography' not in sys.modules\n"
         "from healthcert import verify_many\n"
-        "from healthcert.verify_batch import verify_many as engine\n"
+        "from healthcert.batch import verify_many as engine\n"
         "print(light, verify_many is engine, healthcert.__all__)\n"
     )
     done = subprocess.run(

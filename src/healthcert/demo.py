@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.formats import registry
-from healthcert.formats.shc import issuer_jwk
+from healthcert.formats.shc.card import issuer_jwk
 
 OUT = Path("demo-out")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -40,7 +40,7 @@ def _join_card_chunks(items: list[Item]) -> list[Item]:
     # The card reader (and the model it brings) loads only when two QR texts could be chunks.
     if sum(item.payload is not None and has_prefix(item.payload.strip()) for item in items) < 2:
         return items
-    from healthcert.formats.shc import group_chunks, is_chunk
+    from healthcert.formats.shc.card import group_chunks, is_chunk
 
     chunks = [item for item in items if item.payload is not None and is_chunk(item.payload)]
     if len(chunks) < 2:
@@ -86,7 +86,7 @@ def from_file(path: Path) -> list[Item]:
 def from_health_card_file(label: str, data: bytes) -> list[Item]:
     """One item per card of a ``.smart-health-card`` file."""
     from healthcert.errors import PayloadError
-    from healthcert.formats.shc import cards_from_file
+    from healthcert.formats.shc.card import cards_from_file
 
     try:
         cards = cards_from_file(data)

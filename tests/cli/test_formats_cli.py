@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from healthcert.cli import app
 from healthcert.codec.qr import read_image
-from healthcert.formats.shc import issuer_jwk
+from healthcert.formats.shc.card import issuer_jwk
 
 from .fresh_process import loaded_by
 
@@ -143,7 +143,9 @@ def test_verifying_a_health_card_loads_neither_the_models_nor_the_other_formats(
     card = (SHC / "example-00-d-jws.txt").read_text().strip()
     args = ["verify", card, "--json", "--at", "2023-07-01T00:00:00Z"]
     args += ["--trust", f"{SHC_ISSUER}={SHC / 'issuer'}"]
-    assert loaded_by(args, ["healthcert.model.certificate", "healthcert.formats.vdsnc"]) == "0 []"
+    assert (
+        loaded_by(args, ["healthcert.model.certificate", "healthcert.formats.vdsnc.seal"]) == "0 []"
+    )
 
 
 def test_a_vci_directory_is_trust_for_its_issuers(tmp_path: Path) -> None:

@@ -19,10 +19,10 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from healthcert import report as codes
-from healthcert import verify
+from healthcert import verification
 from healthcert.cli import app
 from healthcert.codec.qr import read_image
-from healthcert.formats import hcert
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.trust.store import load_trust
@@ -79,7 +79,7 @@ def trust_files(home: Path) -> list[Path]:
 
 def verified(home: Path, payload: str) -> Any:
     store = load_trust(trust_files(home))
-    return verify.verify_payload(payload, verify.context(store, datetime.now(UTC)))
+    return verification.verify_payload(payload, verification.context(store, datetime.now(UTC)))
 
 
 def write_request(directory: Path, document: dict[str, Any], name: str = "request.json") -> Path:

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from healthcert import report as codes
 from healthcert.cli import app
-from healthcert.issue import issue_hc1, parse_request
+from healthcert.issuance import issue_hc1, parse_request
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.keys.signer import load_signer

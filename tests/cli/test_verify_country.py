@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from healthcert.cli import app
-from healthcert.issue import IssueRequest, issue_hc1
+from healthcert.issuance import IssueRequest, issue_hc1
 
 from ..rules.certs import CLOCK, Issuer, lab_test, vaccination
 from .fresh_process import loaded_by
@@ -146,8 +146,8 @@ def test_verifying_eu_dccs_loads_neither_the_models_nor_the_other_formats(
     args = ["verify", "--json", "--at", AT, "--trust", str(dsc_file), payload]
     unwanted = [
         "healthcert.model.certificate",
-        "healthcert.formats.shc",
-        "healthcert.formats.vdsnc",
+        "healthcert.formats.shc.card",
+        "healthcert.formats.vdsnc.seal",
     ]
     assert loaded_by(args, unwanted) == "0 []"
 

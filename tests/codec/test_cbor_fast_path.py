@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from healthcert.codec import base45, cbor, cose
 from healthcert.errors import PayloadError
-from healthcert.formats import hcert
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.limits import MAX_NESTING_DEPTH
 
 FAST = settings(max_examples=200, deadline=None)

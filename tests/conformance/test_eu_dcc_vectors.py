@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from healthcert import report as codes
-from healthcert import verify
+from healthcert import verification
 from healthcert.codec.qr import QrError, read_image, render
-from healthcert.formats import hcert
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.report import Report
 from healthcert.trust.certificates import UnusableCertificate, read_facts, trusted_key
 from healthcert.trust.store import ImportBatch, TrustStore
@@ -99,8 +99,8 @@ def _report(case: dict[str, Any]) -> Report:
     """The report on the case's payload; a TESTCTX certificate that cannot be read is no
     trust at all, as it would be in a verifier."""
     context = case["TESTCTX"]
-    ctx = verify.context(_trust(context), _clock(context))
-    return verify.verify_payload(case.get("PREFIX", ""), ctx)
+    ctx = verification.context(_trust(context), _clock(context))
+    return verification.verify_payload(case.get("PREFIX", ""), ctx)
 
 
 def _decoded_dcc(payload: str) -> Any:

@@ -23,12 +23,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from healthcert import report as codes
-from healthcert import verify
+from healthcert import verification
 from healthcert.codec import base45, cose
-from healthcert.formats import hcert, shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.report import Report
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import TrustStore
 from tests.formats import test_hcert_claim_times as hc1_fixture
 from tests.formats import test_shc_verify_paths as shc_fixture
@@ -218,8 +219,8 @@ def test_hc1_batches_refuse_as_single_payloads_do() -> None:
         hc1_fixture.payload(**{**HC1_SOUND, "iat": cbor2.CBORTag(1, HC1_SOUND["iat"])}),
     ]
     context = hc1_fixture.context()
-    batch = verify.verify_payloads([(text, None) for text in payloads], context)
-    alone = [verify.verify_payload(text, context) for text in payloads]
+    batch = verification.verify_payloads([(text, None) for text in payloads], context)
+    alone = [verification.verify_payload(text, context) for text in payloads]
     assert [report.as_json() for report in batch] == [report.as_json() for report in alone]
     assert [report.error_codes for report in batch] == [
         [],

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthcert.errors import PayloadError
-from healthcert.formats import hcert
-from healthcert.formats.dcc_json import (
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc.mapping import (
     DccMappingError,
     _direct_canonical,
     canonical_json,
@@ -112,8 +112,8 @@ def test_mutated_dccs_map_alike_both_ways(key: str, value: Any, dob: str, fnt: s
 
 
 def test_the_direct_mapping_knows_the_models_field_order() -> None:
-    # Written out in dcc_json so that verifying never loads the models; it must not drift.
-    from healthcert.formats.dcc_json import _ENTRY_ORDER
+    # Written out in eu_dcc.mapping so that verifying never loads the models; it must not drift.
+    from healthcert.formats.eu_dcc.mapping import _ENTRY_ORDER
     from healthcert.model.certificate import Recovery, TestResult, Vaccination
 
     models = {"v": Vaccination, "t": TestResult, "r": Recovery}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthcert.formats.dcc_json import DccMappingError, canonical_json, from_dcc, to_dcc
+from healthcert.formats.eu_dcc.mapping import DccMappingError, canonical_json, from_dcc, to_dcc
 from healthcert.model import Certificate, Holder, Recovery, TestResult, Vaccination
 
 DATA = Path(__file__).parent.parent / "data"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from healthcert.formats.dcc_schema import (
+from healthcert.formats.eu_dcc.schema import (
     UnsupportedSchemaError,
     compile_schema,
     ecma_to_python,

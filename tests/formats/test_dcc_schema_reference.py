@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthcert.formats.dcc_schema import load_schema, schema_errors
+from healthcert.formats.eu_dcc.schema import load_schema, schema_errors
 
 rfc3339 = pytest.importorskip("rfc3339_validator", reason="jsonschema checks date-time with it")
 jsonschema = pytest.importorskip("jsonschema")

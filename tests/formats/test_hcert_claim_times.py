@@ -21,10 +21,10 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcert import report as codes
-from healthcert import verify
+from healthcert import verification
 from healthcert.codec import base45, cose
-from healthcert.formats import hcert
 from healthcert.formats.base import VerificationContext, utc_text
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
@@ -53,7 +53,7 @@ def context() -> VerificationContext:
     facts = read_facts(signer().certificate.public_bytes(Encoding.DER))
     store = TrustStore()
     store.add_batch(ImportBatch(keys=[trusted_key(facts, "test DSC")]))
-    return verify.context(store, CLOCK)
+    return verification.context(store, CLOCK)
 
 
 def payload(**times: Any) -> str:
@@ -70,7 +70,7 @@ def payload(**times: Any) -> str:
 
 
 def verified(text: str) -> Report:
-    return verify.verify_payload(text, context())
+    return verification.verify_payload(text, context())
 
 
 def test_the_payload_is_sound_with_ordinary_claims() -> None:
@@ -137,7 +137,7 @@ def test_a_claim_time_out_of_range_is_refused_not_absent(
 def test_in_a_batch_an_odd_claim_touches_no_other_report(claim: str) -> None:
     odd = payload(**{**SOUND, claim: math.nan})
     sound = payload(iat=int(ISSUED.timestamp()), exp=int(CLOCK.timestamp()) + 86400)
-    reports = verify.verify_payloads([(sound, None), (odd, None), (sound, None)], context())
+    reports = verification.verify_payloads([(sound, None), (odd, None), (sound, None)], context())
     assert [report.valid for report in reports] == [True, False, True]
     assert reports[1].error_codes == [codes.CLAIMS_INVALID]
     assert (

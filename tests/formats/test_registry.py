@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from healthcert import issue, verify
+from healthcert import issuance, verification
 from healthcert.cli import app
 from healthcert.codec.qr import default_error_level
 from healthcert.errors import RequestError
@@ -31,10 +31,10 @@ def test_the_registry_names_the_public_formats_in_detection_order() -> None:
 
 
 def test_verification_detects_in_the_registrys_order_with_its_modules() -> None:
-    assert tuple(info.module for info in registry.FORMATS) == verify.FORMAT_MODULES
+    assert tuple(info.module for info in registry.FORMATS) == verification.FORMAT_MODULES
     for info in registry.FORMATS:
         module = importlib.import_module(info.module)
-        assert (module.name, verify.detect(SAMPLES[info.name])) == (info.name, module)
+        assert (module.name, verification.detect(SAMPLES[info.name])) == (info.name, module)
 
 
 def test_each_formats_qr_error_level_comes_from_the_registry() -> None:
@@ -43,7 +43,7 @@ def test_each_formats_qr_error_level_comes_from_the_registry() -> None:
 
 
 def test_issuance_signs_every_registered_format_and_no_other() -> None:
-    assert tuple(issue._ENCODERS) == registry.NAMES
+    assert tuple(issuance._ENCODERS) == registry.NAMES
     with pytest.raises(RequestError, match="one of eu-dcc, shc, icao-vds-nc"):
         registry.info("pdf")
 

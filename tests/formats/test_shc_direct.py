@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthcert.formats import shc_fhir, terminology
-from healthcert.formats.shc_fhir import CardContext, ContentError
+from healthcert.formats import terminology
+from healthcert.formats.shc import fhir_common, fhir_direct, fhir_read, fhir_write
+from healthcert.formats.shc.fhir_common import CardContext, ContentError
 from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, TestResult, Vaccination
 from healthcert.model.names import TransliterationError, transliterate
@@ -29,7 +30,7 @@ CONTEXT = CardContext(country="CA", issuer="Example Health", certificate_id="rid
 
 def _through_model(bundle: Any, context: CardContext) -> object:
     try:
-        document = shc_fhir.certificate_from_bundle(bundle, context).model_dump(mode="json")
+        document = fhir_read.certificate_from_bundle(bundle, context).model_dump(mode="json")
     except ContentError as error:
         return ("refused", error.code, error.message)
     except Exception as error:  # what the mapping lets through, the direct way must too
@@ -39,7 +40,7 @@ def _through_model(bundle: Any, context: CardContext) -> object:
 
 def _direct_way(bundle: Any, context: CardContext) -> object:
     try:
-        document = shc_fhir.certificate_json(bundle, context)
+        document = fhir_direct.certificate_json(bundle, context)
     except ContentError as error:
         return ("refused", error.code, error.message)
     except Exception as error:
@@ -91,7 +92,7 @@ TEST = Certificate(
         certificate_id="URN:UVCI:01:DE:SHC/TEST#2",
     ),
 )
-ISSUED = [shc_fhir.bundle_from_certificate(cert) for cert in (VACCINATION, PINYIN, TEST)]
+ISSUED = [fhir_write.bundle_from_certificate(cert) for cert in (VACCINATION, PINYIN, TEST)]
 
 
 @pytest.mark.parametrize("number", ["00", "01", "02", "03"])
@@ -101,13 +102,13 @@ def test_the_framework_examples_map_alike_both_ways(number: str) -> None:
 
 @pytest.mark.parametrize("bundle", ISSUED, ids=["latin", "pinyin", "test"])
 def test_issued_cards_take_the_direct_way(bundle: dict[str, Any]) -> None:
-    assert shc_fhir._direct_json(bundle, CONTEXT) is not None
+    assert fhir_direct._direct_json(bundle, CONTEXT) is not None
     _assert_alike(bundle)
 
 
 def test_the_examples_with_a_certificate_take_the_direct_way() -> None:
     for number in ("00", "01", "03"):
-        assert shc_fhir._direct_json(_example(number), CONTEXT) is not None
+        assert fhir_direct._direct_json(_example(number), CONTEXT) is not None
 
 
 def _first(bundle: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -120,16 +121,16 @@ def _first(bundle: dict[str, Any], kind: str) -> dict[str, Any]:
 def test_an_unusual_card_goes_to_the_model() -> None:
     bundle = copy.deepcopy(ISSUED[0])
     _first(bundle, "Immunization")["identifier"] = [{"value": "x" * 81}]  # longer than 80
-    assert shc_fhir._direct_json(bundle, CONTEXT) is None
+    assert fhir_direct._direct_json(bundle, CONTEXT) is None
     with pytest.raises(ContentError) as raised:
-        shc_fhir.certificate_json(bundle, CONTEXT)
+        fhir_direct.certificate_json(bundle, CONTEXT)
     assert raised.value.message == _through_model(bundle, CONTEXT)[2]  # type: ignore[index]
 
 
 def test_a_name_the_model_standardises_is_read_the_same() -> None:
     bundle = copy.deepcopy(ISSUED[1])
     _first(bundle, "Patient")["name"][1]["given"] = ["xiao", "ming"]  # not yet Doc 9303 form
-    certificate = shc_fhir.certificate_json(bundle, CONTEXT)
+    certificate = fhir_direct.certificate_json(bundle, CONTEXT)
     assert certificate["holder"]["given_name_latin"] == "XIAO<MING"
     _assert_alike(bundle)
 
@@ -138,24 +139,26 @@ def test_a_missing_alphabetic_part_is_derived_by_the_model() -> None:
     bundle = copy.deepcopy(ISSUED[0])
     patient = _first(bundle, "Patient")
     patient["name"].append(
-        {"extension": [{"url": shc_fhir.EN_REPRESENTATION, "valueCode": "ABC"}], "family": "M"}
+        {"extension": [{"url": fhir_common.EN_REPRESENTATION, "valueCode": "ABC"}], "family": "M"}
     )
-    assert shc_fhir._direct_json(bundle, CONTEXT) is None
-    assert shc_fhir.certificate_json(bundle, CONTEXT)["holder"]["given_name_latin"] == "ZOE<ANAIS"
+    assert fhir_direct._direct_json(bundle, CONTEXT) is None
+    assert (
+        fhir_direct.certificate_json(bundle, CONTEXT)["holder"]["given_name_latin"] == "ZOE<ANAIS"
+    )
     _assert_alike(bundle)
 
 
 def test_a_zero_offset_is_written_as_z_like_the_model_does() -> None:
     bundle = copy.deepcopy(ISSUED[2])
     _first(bundle, "Observation")["effectiveDateTime"] = "2024-03-01T07:30:00.250+00:00"
-    certificate = shc_fhir.certificate_json(bundle, CONTEXT)
+    certificate = fhir_direct.certificate_json(bundle, CONTEXT)
     assert certificate["entry"]["sample_time"] == "2024-03-01T07:30:00.250000Z"
     _assert_alike(bundle)
 
 
 # --- many cards, each a small change away from a plain one ---------------------------------
 
-_NAME_EXTENSION = [{"url": shc_fhir.EN_REPRESENTATION, "valueCode": "ABC"}]
+_NAME_EXTENSION = [{"url": fhir_common.EN_REPRESENTATION, "valueCode": "ABC"}]
 _VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -520,7 +523,7 @@ def test_names_are_transliterated_word_by_word_as_whole(name: str) -> None:
     except TransliterationError as error:
         expected = ("refused", str(error))
     try:
-        found: object = shc_fhir._doc9303(name, "family_name")
+        found: object = fhir_common._doc9303(name, "family_name")
     except TransliterationError as error:
         found = ("refused", str(error))
     assert found == expected
@@ -528,5 +531,5 @@ def test_names_are_transliterated_word_by_word_as_whole(name: str) -> None:
 
 def test_long_names_are_cut_where_the_whole_name_is() -> None:
     name = " ".join(["Abcdefghij"] * 9 + ["Ölund"])
-    assert shc_fhir._doc9303(name, "given_name") == transliterate(name, "given_name")
-    assert len(shc_fhir._doc9303(name, "given_name")) == 80
+    assert fhir_common._doc9303(name, "given_name") == transliterate(name, "given_name")
+    assert len(fhir_common._doc9303(name, "given_name")) == 80

@@ -11,13 +11,13 @@ import pytest
 from cryptography import x509
 
 from healthcert import report as codes
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc import issuers as shc_issuers
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.model.certificate import Certificate
 from healthcert.report import Report
-from healthcert.trust import shc_issuers
 from healthcert.trust.entry import TrustedKey
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import Anchor, ImportBatch, TrustStore
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "shc" / "examples"

@@ -7,7 +7,8 @@ import pytest
 
 from healthcert import report as codes
 from healthcert.formats import terminology
-from healthcert.formats.shc_fhir import CardContext, ContentError, certificate_from_bundle
+from healthcert.formats.shc.fhir_common import CardContext, ContentError
+from healthcert.formats.shc.fhir_read import certificate_from_bundle
 from healthcert.model import certificate as model
 from healthcert.model import codes as model_codes
 

@@ -11,12 +11,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from healthcert import report as codes
 from healthcert.codec import b64, jws, shc_numeric
 from healthcert.errors import RequestError
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.model import codes as model_codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
 from healthcert.report import Report
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import TrustStore
 
 ISS = "https://health.example.org/shc"

@@ -14,12 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert import report as codes
 from healthcert.codec import b64, jws
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.model.certificate import Certificate, Holder, Vaccination
 from healthcert.report import Report
 from healthcert.trust.jwks import import_jwks
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import ImportBatch, TrustStore
 from healthcert.trust.verifier import load_verifier_trust
 

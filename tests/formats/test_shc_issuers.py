@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.codec import b64, jws
 from healthcert.errors import TrustStoreError
-from healthcert.trust import shc_issuers
-from healthcert.trust.shc_issuers import ShcIssuers
+from healthcert.formats.shc import issuers as shc_issuers
+from healthcert.formats.shc import x5c
+from healthcert.formats.shc.issuers import ShcIssuers
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "shc" / "examples"
 ISSUER_DIR = EXAMPLES / "issuer"
@@ -176,17 +177,17 @@ def _x5c_key() -> shc_issuers.ShcKey:
 def test_x5c_is_ignored_unless_its_root_is_trusted() -> None:
     key = _x5c_key()
     clock = datetime(2021, 7, 1, tzinfo=UTC)
-    assert not shc_issuers.check_x5c(key, ISS, [], clock).checked
-    assert not shc_issuers.check_x5c(key, ISS, [_self_signed_ca()], clock).checked
+    assert not x5c.check_x5c(key, ISS, [], clock).checked
+    assert not x5c.check_x5c(key, ISS, [_self_signed_ca()], clock).checked
 
 
 def test_x5c_with_a_trusted_root_is_checked_at_the_clock() -> None:
     key = _x5c_key()
     root = _x5c_certificates(key)[-1]
-    inside = shc_issuers.check_x5c(key, ISS, [root], datetime(2021, 7, 1, tzinfo=UTC))
+    inside = x5c.check_x5c(key, ISS, [root], datetime(2021, 7, 1, tzinfo=UTC))
     assert inside.checked and inside.problem is None
     # The example leaf expired on 2022-06-01, a year before the example cards were signed.
-    after = shc_issuers.check_x5c(key, ISS, [root], datetime(2023, 7, 1, tzinfo=UTC))
+    after = x5c.check_x5c(key, ISS, [root], datetime(2023, 7, 1, tzinfo=UTC))
     assert after.checked and after.problem is not None and "not valid" in after.problem
 
 
@@ -194,12 +195,12 @@ def test_x5c_leaf_must_name_the_issuer_and_hold_the_key() -> None:
     key = _x5c_key()
     root = _x5c_certificates(key)[-1]
     clock = datetime(2021, 7, 1, tzinfo=UTC)
-    other_issuer = shc_issuers.check_x5c(key, "https://elsewhere.example", [root], clock)
+    other_issuer = x5c.check_x5c(key, "https://elsewhere.example", [root], clock)
     assert other_issuer.problem is not None and "does not name" in other_issuer.problem
     swapped = dataclasses.replace(
         key, public_key=ec.generate_private_key(ec.SECP256R1()).public_key()
     )
-    assert "another key" in str(shc_issuers.check_x5c(swapped, ISS, [root], clock).problem)
+    assert "another key" in str(x5c.check_x5c(swapped, ISS, [root], clock).problem)
 
 
 def _x5c_certificates(key: shc_issuers.ShcKey) -> list[x509.Certificate]:

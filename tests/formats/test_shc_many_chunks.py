@@ -9,15 +9,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert import report as codes
-from healthcert import verify as pipeline
+from healthcert import verification as pipeline
 from healthcert.codec import shc_numeric
 from healthcert.errors import PayloadError
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.limits import MAX_INPUT_BYTES, MAX_QR_CHUNKS
 from healthcert.model.certificate import Certificate, Holder, Vaccination
 from healthcert.report import Report
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import TrustStore
 
 ISS = "https://a.example"

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from healthcert import report as codes
 from healthcert.codec import b64, jws
-from healthcert.formats import shc
 from healthcert.formats.base import VerificationContext, check_validity_period, time_claim
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.model.kinds import ALL_KINDS
 from healthcert.report import Report
 from healthcert.trust.entry import TrustedKey
-from healthcert.trust.shc_issuers import ShcIssuers
 from healthcert.trust.store import ImportBatch, TrustStore
 
 ISS = "https://health.example.org/shc"

@@ -14,8 +14,8 @@ from cryptography.x509.oid import NameOID
 from healthcert import report as codes
 from healthcert.codec import b64, canonical_json, jws
 from healthcert.errors import RequestError
-from healthcert.formats import vdsnc
 from healthcert.formats.base import VerificationContext
+from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.model import codes as model_codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination

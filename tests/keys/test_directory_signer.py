@@ -148,7 +148,7 @@ def test_a_signer_knows_its_country_and_issuing_needs_one() -> None:
     from dataclasses import replace
 
     from healthcert.errors import RequestError
-    from healthcert.issue import issuer_country
+    from healthcert.issuance import issuer_country
     from healthcert.keys.signer import signer_from
 
     now = datetime.now(UTC)

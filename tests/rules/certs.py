@@ -13,14 +13,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from healthcert.issue import IssueRequest, issue_hc1
+from healthcert.issuance import IssueRequest, issue_hc1
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
 from healthcert.report import Report
 from healthcert.trust.certificates import import_certificates
 from healthcert.trust.store import TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 # The validation clock of most tests: rules are in force from 2026-06-01.
 CLOCK = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from healthcert.rules.policy import (
+    Policies,
     Policy,
     PolicyError,
-    PolicyStore,
-    load_policy_store,
+    load_policies,
     parse_policy,
     read_policy_directory,
     shipped_policies,
@@ -45,11 +45,11 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture(scope="module")
-def shipped() -> PolicyStore:
-    return load_policy_store(home=Path("/nonexistent"))
+def shipped() -> Policies:
+    return load_policies(home=Path("/nonexistent"))
 
 
-def failing_rules(issuer: Issuer, shipped: PolicyStore, destination: str, payload: str) -> set[str]:
+def failing_rules(issuer: Issuer, shipped: Policies, destination: str, payload: str) -> set[str]:
     """The rules of ``destination`` that the certificate fails (after checking it is genuine)."""
     report = issuer.verify(payload)
     assert report.valid, report.error_codes
@@ -163,7 +163,7 @@ CASES: list[tuple[str, Entry, set[str]]] = [
 @pytest.mark.parametrize(("destination", "entry", "expected"), CASES)
 def test_shipped_rules_on_real_certificates(
     issuer: Issuer,
-    shipped: PolicyStore,
+    shipped: Policies,
     destination: str,
     entry: Entry,
     expected: set[str],
@@ -173,7 +173,7 @@ def test_shipped_rules_on_real_certificates(
     assert failing_rules(issuer, shipped, destination, payload) == expected
 
 
-def test_every_shipped_rule_is_exercised(shipped: PolicyStore) -> None:
+def test_every_shipped_rule_is_exercised(shipped: Policies) -> None:
     failing = set().union(*(expected for _, _, expected in CASES))
     # GR-*-0001 (disease COVID-19) only fails for another disease, which the model's
     # certificates do not carry; it passes in every case above.
@@ -185,14 +185,14 @@ def test_every_shipped_rule_is_exercised(shipped: PolicyStore) -> None:
 @pytest.mark.parametrize("product", WHO_EUL_EU + WHO_EUL_OUTSIDE_EU)
 @pytest.mark.parametrize("destination", ["CN", "DE", "SG"])
 def test_every_destination_accepts_the_who_eul_vaccines(
-    issuer: Issuer, shipped: PolicyStore, destination: str, product: str
+    issuer: Issuer, shipped: Policies, destination: str, product: str
 ) -> None:
     payload = issuer.issue(vaccination(product=product), valid_days=365)
     assert failing_rules(issuer, shipped, destination, payload) == set()
 
 
 def test_the_iat_rule_refuses_a_certificate_issued_before_the_vaccination(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     payload = issuer.issue(
         vaccination(days_before=30), issued_at=CLOCK - timedelta(days=40), valid_days=365
@@ -208,7 +208,7 @@ def test_the_who_eul_codes_exist_in_the_value_sets() -> None:
 
 
 def test_shipped_policies_describe_every_rule_in_english_and_chinese(
-    shipped: PolicyStore,
+    shipped: Policies,
 ) -> None:
     assert shipped.countries() == ["CN", "DE", "SG"]
     for country in shipped.countries():
@@ -226,8 +226,8 @@ def test_shipped_policies_describe_every_rule_in_english_and_chinese(
     assert de is not None and de.rules[0].description("de").startswith("Das Zertifikat")
 
 
-def _rules(store: PolicyStore, country: str) -> tuple[Any, ...]:
-    policy = store.get(country)
+def _rules(policies: Policies, country: str) -> tuple[Any, ...]:
+    policy = policies.get(country)
     assert policy is not None
     return policy.rules
 
@@ -325,7 +325,7 @@ def test_file_problems_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"two\.json: a second policy for XY \(the first is "):
         read_policy_directory(tmp_path / "b")
     with pytest.raises(PolicyError, match="is not a directory of policy files"):
-        load_policy_store(tmp_path / "missing", home=tmp_path)
+        load_policies(tmp_path / "missing", home=tmp_path)
 
 
 def test_layers_replace_policies_country_by_country(tmp_path: Path) -> None:
@@ -334,15 +334,15 @@ def test_layers_replace_policies_country_by_country(tmp_path: Path) -> None:
     _write(home / "policies", "xy.json", _minimal("XY"))
     _write(tmp_path / "ops", "xy.json", _minimal("XY", version="3.0.0"))
     _write(tmp_path / "ops", "notes.txt", "not a policy")
-    store = load_policy_store(tmp_path / "ops", home=home)
-    assert store.countries() == ["CN", "DE", "SG", "XY"]
-    assert _version(store, "CN") == "2.0.0" and _version(store, "XY") == "3.0.0"
-    assert _version(store, "DE") == "1.0.0"
-    assert load_policy_store(home=home, shipped=False).countries() == ["CN", "XY"]
+    policies = load_policies(tmp_path / "ops", home=home)
+    assert policies.countries() == ["CN", "DE", "SG", "XY"]
+    assert _version(policies, "CN") == "2.0.0" and _version(policies, "XY") == "3.0.0"
+    assert _version(policies, "DE") == "1.0.0"
+    assert load_policies(home=home, shipped=False).countries() == ["CN", "XY"]
 
 
-def _version(store: PolicyStore, country: str) -> str:
-    policy = store.get(country)
+def _version(policies: Policies, country: str) -> str:
+    policy = policies.get(country)
     assert policy is not None
     return policy.version
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from healthcert.report import Report
-from healthcert.rules.policy import PolicyStore, load_policy_store, parse_policy
+from healthcert.rules.policy import Policies, load_policies, parse_policy
 from healthcert.rules.verdict import (
     CERTIFICATE_INVALID,
     NO_RULES,
@@ -24,7 +24,7 @@ from healthcert.rules.verdict import (
 )
 from healthcert.trust.revocation import UCI, DccRevocations, revocation_hash
 from healthcert.trust.store import TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 from .certs import CLOCK, DETECTED, IGG, Issuer, lab_test, make_issuer, vaccination
 
@@ -35,18 +35,18 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture(scope="module")
-def shipped() -> PolicyStore:
-    return load_policy_store(home=Path("/nonexistent"))
+def shipped() -> Policies:
+    return load_policies(home=Path("/nonexistent"))
 
 
 def verdict_of(
     report: Report,
-    store: PolicyStore,
+    policies: Policies,
     destination: str = "CN",
     origin: str | None = "DE",
     language: str = "en",
 ) -> Verdict:
-    return judge(report, store, Journey(destination, origin), clock=CLOCK, language=language)
+    return judge(report, policies, Journey(destination, origin), clock=CLOCK, language=language)
 
 
 def codes(report: Report) -> list[str]:
@@ -71,14 +71,12 @@ def _rule(identifier: str, logic: Any, certificate_type: str = "General") -> dic
     }
 
 
-def _store(*documents: dict[str, Any]) -> PolicyStore:
-    return PolicyStore(
-        parse_policy(document, f"{document['country']}.json") for document in documents
-    )
+def _policies(*documents: dict[str, Any]) -> Policies:
+    return Policies(parse_policy(document, f"{document['country']}.json") for document in documents)
 
 
 def test_green_a_valid_certificate_that_passes_every_rule(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     assert verdict_of(report, shipped) is Verdict.GREEN
@@ -120,7 +118,7 @@ def test_a_verdict_is_only_in_reports_that_asked_for_one(issuer: Issuer) -> None
 
 
 def test_green_with_a_medium_risk_origin_shows_what_it_requires(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     assert verdict_of(report, shipped, origin="XB", language="zh") is Verdict.GREEN
@@ -130,7 +128,7 @@ def test_green_with_a_medium_risk_origin_shows_what_it_requires(
 
 
 def test_yellow_for_a_high_risk_origin_with_the_policys_action(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     assert verdict_of(report, shipped, origin="XA", language="zh") is Verdict.YELLOW
@@ -142,7 +140,7 @@ def test_yellow_for_a_high_risk_origin_with_the_policys_action(
     assert report.extra["rules"][0]["description"] == "证书针对的疾病须为新冠肺炎（COVID-19）。"
 
 
-def test_yellow_when_the_destination_has_no_policy(issuer: Issuer, shipped: PolicyStore) -> None:
+def test_yellow_when_the_destination_has_no_policy(issuer: Issuer, shipped: Policies) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     assert verdict_of(report, shipped, destination="JP") is Verdict.YELLOW
     assert codes(report) == [NO_RULES]
@@ -157,9 +155,9 @@ def test_yellow_when_no_rule_covers_the_certificate_type(issuer: Issuer) -> None
         "version": "1.0.0",
         "rules": [_rule("VR-XY-0001", {"===": [1, 1]}, "Vaccination")],
     }
-    store = _store(only_vaccination)
+    policies = _policies(only_vaccination)
     report = issuer.verify(issuer.issue(lab_test()))
-    assert verdict_of(report, store, destination="XY") is Verdict.YELLOW
+    assert verdict_of(report, policies, destination="XY") is Verdict.YELLOW
     assert codes(report) == [NO_RULES]
     assert (
         "XY has no entry rules for this certificate"
@@ -178,7 +176,7 @@ def test_yellow_when_a_rule_cannot_be_evaluated(issuer: Issuer) -> None:
         ],
     }
     report = issuer.verify(issuer.issue(vaccination()))
-    assert verdict_of(report, _store(policy), destination="XY") is Verdict.YELLOW
+    assert verdict_of(report, _policies(policy), destination="XY") is Verdict.YELLOW
     assert codes(report) == [RULE_OPEN]
     assert report.extra["verdict_reasons"][0]["message"].startswith(
         "rule GR-XY-0001 could not be evaluated: "
@@ -188,7 +186,7 @@ def test_yellow_when_a_rule_cannot_be_evaluated(issuer: Issuer) -> None:
 
 
 def test_red_when_a_rule_fails_and_valid_keeps_its_meaning(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     report = issuer.verify(issuer.issue(lab_test(hours_before=60)))
     assert verdict_of(report, shipped, origin="XA") is Verdict.RED
@@ -203,7 +201,7 @@ def test_red_when_a_rule_fails_and_valid_keeps_its_meaning(
 
 
 def test_red_for_a_certificate_signed_by_an_untrusted_key(
-    issuer: Issuer, shipped: PolicyStore
+    issuer: Issuer, shipped: Policies
 ) -> None:
     payload = issuer.issue(vaccination())
     report = verify_payload(payload, context(TrustStore(), CLOCK))
@@ -214,7 +212,7 @@ def test_red_for_a_certificate_signed_by_an_untrusted_key(
     assert report.checks["rules"] is True
 
 
-def test_red_for_an_expired_certificate(issuer: Issuer, shipped: PolicyStore) -> None:
+def test_red_for_an_expired_certificate(issuer: Issuer, shipped: Policies) -> None:
     payload = issuer.issue(lab_test(test_type=IGG, result=DETECTED), valid_days=1)
     later = CLOCK + timedelta(days=2)
     report = issuer.verify(payload, later)
@@ -224,7 +222,7 @@ def test_red_for_an_expired_certificate(issuer: Issuer, shipped: PolicyStore) ->
     assert report.checks["rules"] is True  # the IgG result is still recent enough for CN
 
 
-def test_red_for_a_revoked_certificate(issuer: Issuer, shipped: PolicyStore) -> None:
+def test_red_for_a_revoked_certificate(issuer: Issuer, shipped: Policies) -> None:
     entry = vaccination()
     payload = issuer.issue(entry)
     revoked = DccRevocations.of([(UCI, revocation_hash(entry["certificate_id"].encode()))])
@@ -234,14 +232,14 @@ def test_red_for_a_revoked_certificate(issuer: Issuer, shipped: PolicyStore) -> 
     assert "REVOKED" in report.extra["verdict_reasons"][0]["message"]
 
 
-def test_red_without_rules_for_what_does_not_decode(shipped: PolicyStore) -> None:
+def test_red_without_rules_for_what_does_not_decode(shipped: Policies) -> None:
     report = verify_payload("HC1:not base45!", context(TrustStore(), CLOCK))
     assert verdict_of(report, shipped) is Verdict.RED
     assert codes(report) == [CERTIFICATE_INVALID]
     assert report.checks["rules"] is None and report.extra["rules"] == []
 
 
-def test_a_genuine_certificate_the_model_cannot_hold_is_open(shipped: PolicyStore) -> None:
+def test_a_genuine_certificate_the_model_cannot_hold_is_open(shipped: Policies) -> None:
     report = Report(input="HC1:...", format="eu-dcc")
     for check in ("decode", "signature", "validity_period"):
         report.passed(check)
@@ -255,16 +253,16 @@ def test_invalidation_rules_of_the_issuing_country_apply(issuer: Issuer) -> None
     recall = {"!": [{"===": [{"extractFromUVCI": [{"var": "payload.v.0.ci"}, 1]}, "DE"]}]}
     de = {"country": "DE", "version": "1.0.0", "rules": [_rule("IR-DE-0001", recall)]}
     cn = {"country": "CN", "version": "1.0.0", "rules": [_rule("GR-CN-0001", {"===": [1, 1]})]}
-    store = _store(de, cn)
+    policies = _policies(de, cn)
     report = issuer.verify(issuer.issue(vaccination()))
-    assert verdict_of(report, store) is Verdict.RED
+    assert verdict_of(report, policies) is Verdict.RED
     assert [(rule["id"], rule["result"]) for rule in report.extra["rules"]] == [
         ("GR-CN-0001", "passed"),
         ("IR-DE-0001", "failed"),
     ]
     china = make_issuer("CN")
     report = china.verify(china.issue(vaccination(country="CN")))
-    assert verdict_of(report, store) is Verdict.GREEN
+    assert verdict_of(report, policies) is Verdict.GREEN
     assert [rule["id"] for rule in report.extra["rules"]] == ["GR-CN-0001"]
 
 
@@ -283,13 +281,11 @@ def test_rules_see_kid_iat_exp_and_the_destination(issuer: Issuer) -> None:
         _rule("GR-XY-0003", {"===": [{"var": "external.countryCode"}, "XY"]}),
         _rule("GR-XY-0004", {"===": [{"var": "payload.nam.fnt"}, "WANG"]}),
     ]
-    store = _store({"country": "XY", "version": "1.0.0", "rules": rules})
-    assert verdict_of(report, store, destination="XY") is Verdict.GREEN, report.extra
+    policies = _policies({"country": "XY", "version": "1.0.0", "rules": rules})
+    assert verdict_of(report, policies, destination="XY") is Verdict.GREEN, report.extra
 
 
-def test_a_language_without_texts_falls_back_to_english(
-    issuer: Issuer, shipped: PolicyStore
-) -> None:
+def test_a_language_without_texts_falls_back_to_english(issuer: Issuer, shipped: Policies) -> None:
     report = issuer.verify(issuer.issue(vaccination(days_before=3)))
     assert verdict_of(report, shipped, language="fr") is Verdict.RED
     message = report.extra["verdict_reasons"][0]["message"]
@@ -300,7 +296,7 @@ def test_journey_codes_are_upper_case() -> None:
     assert Journey(" cn", "xa", "bw") == Journey("CN", "XA", "BW")
 
 
-def test_judging_twice_gives_the_same_report(issuer: Issuer, shipped: PolicyStore) -> None:
+def test_judging_twice_gives_the_same_report(issuer: Issuer, shipped: Policies) -> None:
     report = issuer.verify(issuer.issue(vaccination()))
     verdict_of(report, shipped, origin="XA")
     first = copy.deepcopy(report.as_json())

@@ -61,8 +61,8 @@ def test_admin_creates_uses_and_revokes_a_key(
 def test_keys_are_stored_hashed(ctx: ServiceContext, keys: dict[str, dict[str, str]]) -> None:
     from sqlalchemy import select
 
+    from healthcert.database.tables import ApiKey
     from healthcert.service.apikeys import hash_key
-    from healthcert.store.tables import ApiKey
 
     secret = keys["verifier"]["X-API-Key"]
     with ctx.sessions() as session:

@@ -29,7 +29,7 @@ def _person_with_record(client: TestClient, keys: dict[str, dict[str, str]]) -> 
 def _last_code(ctx: ServiceContext) -> str:
     from sqlalchemy import select
 
-    from healthcert.store.tables import OutboxMessage
+    from healthcert.database.tables import OutboxMessage
 
     with ctx.sessions() as session:
         body = session.scalar(select(OutboxMessage.body).order_by(OutboxMessage.id.desc()))
@@ -118,7 +118,7 @@ def test_an_unknown_person_gets_the_same_answer_and_no_message(
 ) -> None:
     from sqlalchemy import func, select
 
-    from healthcert.store.tables import OutboxMessage
+    from healthcert.database.tables import OutboxMessage
 
     with ctx.sessions() as session:
         before = session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -33,7 +33,7 @@ def test_an_issued_certificate_verifies_and_carries_its_uvci(
     client: TestClient, keys: dict[str, dict[str, str]], trust: TrustStore
 ) -> None:
     from healthcert.service.uvci import is_valid
-    from healthcert.verify import context, verify_payload
+    from healthcert.verification import context, verify_payload
 
     answer = _issue(client, keys, _record(client, keys))
     assert answer.status_code == 201, answer.text
@@ -70,7 +70,7 @@ def test_twenty_concurrent_requests_give_one_certificate(
 ) -> None:
     from sqlalchemy import func, select
 
-    from healthcert.store.tables import IssuedCertificate
+    from healthcert.database.tables import IssuedCertificate
 
     record = _record(client, keys)
     barrier = threading.Barrier(20)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from healthcert.formats import hcert
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.trust.revocation import hashes_of
 from tests.service.helpers import Keys, issued_certificate
 

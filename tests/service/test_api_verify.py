@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _table_counts(ctx: ServiceContext) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from healthcert.store.tables import Base
+    from healthcert.database.tables import Base
 
     with ctx.sessions() as session:
         return {

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from healthcert.service.batch import CHUNK
+from healthcert.service.batch_store import CHUNK
 from tests.service import samples
 
 
@@ -100,7 +100,7 @@ def _counts(url: str) -> tuple[int, int, int]:
 def _all_verify(url: str, home: str) -> int:
     from healthcert.keys.directory import KeyDirectory
     from healthcert.trust.store import load_trust
-    from healthcert.verify import context, verify_payload
+    from healthcert.verification import context, verify_payload
 
     trust = load_trust([dsc.cert_path for dsc in KeyDirectory(Path(home)).dscs()])
     engine = create_engine(url)
@@ -163,12 +163,12 @@ def _stored(url: str) -> int:
 
 
 def test_a_bad_line_names_its_field() -> None:
-    from healthcert.service import batch
+    from healthcert.service import batch_store
 
     # The record is refused before anything is signed: no signer is needed.
-    signing = batch.Signing(None, "XX", "Ministry", datetime.now(UTC))  # type: ignore[arg-type]
+    signing = batch_store.Signing(None, "XX", "Ministry", datetime.now(UTC))  # type: ignore[arg-type]
     record = {"record_id": "r1", "holder": samples.holder(date_of_birth="1979"), "entry": {}}
     (failed,) = signing.prepare_chunk([(7, json.dumps(record))])
-    assert isinstance(failed, batch.Failed) and failed.line == 7
+    assert isinstance(failed, batch_store.Failed) and failed.line == 7
     assert failed.error.startswith("holder.date_of_birth: String should match pattern")
     assert "RecordIn" not in failed.error

@@ -29,11 +29,11 @@ def _issue(client: TestClient, keys: Keys, fmt: str) -> dict[str, Any]:
 def test_a_smart_health_card_verifies_against_the_published_key(
     client: TestClient, keys: Keys, ctx: ServiceContext
 ) -> None:
-    from healthcert.formats import shc
     from healthcert.formats.base import VerificationContext
-    from healthcert.issue import shc_rid
+    from healthcert.formats.shc import card as shc
+    from healthcert.formats.shc.issuers import ShcIssuers
+    from healthcert.issuance import shc_rid
     from healthcert.report import Report
-    from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 
     issued = _issue(client, keys, "shc")
@@ -56,8 +56,8 @@ def test_a_smart_health_card_verifies_against_the_published_key(
 def test_a_vds_nc_seal_verifies_and_prints(
     client: TestClient, keys: Keys, ctx: ServiceContext
 ) -> None:
-    from healthcert.formats import vdsnc
     from healthcert.formats.base import VerificationContext
+    from healthcert.formats.vdsnc import seal as vdsnc
     from healthcert.report import Report
 
     issued = _issue(client, keys, "icao-vds-nc")

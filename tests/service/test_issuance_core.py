@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from healthcert.formats import hcert, registry, shc
-from healthcert.issue import DEFAULT_VALID_DAYS, Signed, issue_payload, parse_request
-from healthcert.service import batch
+from healthcert.formats import registry
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.shc import card as shc
+from healthcert.issuance import DEFAULT_VALID_DAYS, Signed, issue_payload, parse_request
+from healthcert.service import batch_store
 from healthcert.service.audit import Actor
 from healthcert.service.errors import Invalid
 from healthcert.service.issuance import certificate_document, issue_for_record
 from healthcert.service.records import parse_record, store_record
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 from tests.service import samples
 
 if TYPE_CHECKING:
@@ -106,21 +108,21 @@ def test_the_batch_store_signs_each_chunk_together(
         return encode_many(dccs, **options)
 
     monkeypatch.setattr(hcert, "encode_many", counted)
-    lines = [(number, _line(number)) for number in range(1, batch.CHUNK + 2)]
+    lines = [(number, _line(number)) for number in range(1, batch_store.CHUNK + 2)]
     lines[9] = (10, "{not json")
     lines[20] = (21, _line(21).replace('"vaccination"', '"no-such-kind"'))
     # Verification checks the DSC was valid when the batch was signed.
     signed_at = issuer_keys[0].certificate.not_valid_before_utc + timedelta(minutes=1)
-    signing = batch.Signing(issuer_keys[0], "CN", "core tests", signed_at)
-    chunks = list(batch.prepared(lines, signing, workers=1))
-    assert groups == [batch.CHUNK - 2, 1]
-    assert [len(chunk) for chunk in chunks] == [batch.CHUNK, 1]
+    signing = batch_store.Signing(issuer_keys[0], "CN", "core tests", signed_at)
+    chunks = list(batch_store.prepared(lines, signing, workers=1))
+    assert groups == [batch_store.CHUNK - 2, 1]
+    assert [len(chunk) for chunk in chunks] == [batch_store.CHUNK, 1]
     items = [item for chunk in chunks for item in chunk]
     assert [item.line for item in items] == [number for number, _ in lines]
-    failed = {item.line: item.error for item in items if isinstance(item, batch.Failed)}
+    failed = {item.line: item.error for item in items if isinstance(item, batch_store.Failed)}
     assert set(failed) == {10, 21}
     assert failed[21].startswith("entry: Input tag 'no-such-kind' found using 'kind'")
-    prepared = [item for item in items if isinstance(item, batch.Prepared)]
+    prepared = [item for item in items if isinstance(item, batch_store.Prepared)]
     assert len({item.signed.certificate_id for item in prepared}) == len(prepared)
     verification = context(trust, signed_at)
     for item in (prepared[0], prepared[-1]):

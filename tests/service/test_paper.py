@@ -35,7 +35,7 @@ def test_the_pdf_qr_verifies_and_the_labels_are_bilingual(
     client: TestClient, keys: dict[str, dict[str, str]], trust: TrustStore
 ) -> None:
     from healthcert.codec.qr import read_image
-    from healthcert.verify import context, verify_payload
+    from healthcert.verification import context, verify_payload
 
     record = client.post(
         "/api/v1/records",

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from healthcert import report as codes
 from healthcert.cli import app
-from healthcert.issue import issue_hc1, parse_request
+from healthcert.issuance import issue_hc1, parse_request
 from healthcert.keys.eku import EKU_OIDS
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.kid import kid_of

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from healthcert.formats import hcert
+from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import signer_from
@@ -22,7 +22,7 @@ from healthcert.trust.revocation import (
     signature_part,
 )
 from healthcert.trust.store import ImportBatch, TrustStore
-from healthcert.verify import context, verify_payload
+from healthcert.verification import context, verify_payload
 
 UVCI = "URN:UVCI:01:CN:TESTREVOCATION0000001#K"
 

@@ -23,8 +23,8 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
     require_service()  # before the service's modules are imported
     from datetime import UTC, datetime
 
-    from healthcert.issue import issuer_country
-    from healthcert.service import batch as bulk
+    from healthcert.issuance import issuer_country
+    from healthcert.service import batch_store as bulk
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context
 

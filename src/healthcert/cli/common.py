@@ -190,7 +190,7 @@ def parse_time(text: str | None) -> datetime | None:
 
 def load_trust_store(specs: list[str], countries: list[str] | None = None) -> VerifierTrust:
     """The trust sources named on the command line, or else the local trust store."""
-    from healthcert.trust.shc_issuers import is_issuer_binding, parse_issuer_binding
+    from healthcert.formats.shc.issuers import is_issuer_binding, parse_issuer_binding
     from healthcert.trust.verifier import load_verifier_trust
 
     for spec in specs:
@@ -206,7 +206,7 @@ def load_trust_store(specs: list[str], countries: list[str] | None = None) -> Ve
 def parse_trust_countries(values: list[str]) -> dict[str, str]:
     """``--trust-country ISS=CC`` values by issuer URL; a usage error for a malformed one."""
     from healthcert.errors import TrustStoreError
-    from healthcert.trust.shc_issuers import is_issuer_binding, issuer_country
+    from healthcert.formats.shc.issuers import is_issuer_binding, issuer_country
 
     countries = {}
     for value in values:
@@ -224,7 +224,7 @@ def verification_context(
     trust: list[str] | None, at: str | None, countries: list[str] | None = None
 ) -> VerificationContext:
     """The context the verify commands share: the trust named (or the local store), the clock."""
-    from healthcert import verify as pipeline
+    from healthcert import verification as pipeline
 
     clock = parse_time(at)
     sources = load_trust_store(trust or [], countries)

@@ -24,8 +24,8 @@ UrlOption = Annotated[
 @app.command("upgrade")
 def upgrade(url: UrlOption = None) -> None:
     """Create or upgrade the schema to the newest revision."""
-    from healthcert.store.db import make_engine
-    from healthcert.store.migrate import current_revision, upgrade
+    from healthcert.database.db import make_engine
+    from healthcert.database.migrate import current_revision, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -35,7 +35,7 @@ def upgrade(url: UrlOption = None) -> None:
 @app.command("current")
 def current(url: UrlOption = None) -> None:
     """Print the schema's revision (none when the database was never upgraded)."""
-    from healthcert.store.db import make_engine
-    from healthcert.store.migrate import current_revision
+    from healthcert.database.db import make_engine
+    from healthcert.database.migrate import current_revision
 
     typer.echo(current_revision(make_engine(url)) or "none")

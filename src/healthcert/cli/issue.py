@@ -19,7 +19,7 @@ from healthcert.cli.common import EXIT_INVALID, fail, reported_errors
 from healthcert.formats import registry
 
 if TYPE_CHECKING:
-    from healthcert.issue import IssueRequest
+    from healthcert.issuance import IssueRequest
     from healthcert.keys.signer import Signer
 
 _CHUNK = 128  # requests per task of a worker process, and signed together
@@ -36,7 +36,7 @@ class Job:
     shc_issuer: str | None
 
     def issue(self, request_json: str) -> str:
-        from healthcert.issue import issue_payload, parse_request
+        from healthcert.issuance import issue_payload, parse_request
 
         request = parse_request(json.loads(request_json))
         return issue_payload(
@@ -47,7 +47,7 @@ class Job:
         """(payload, "") or ("", error) for each JSON line, in order. They are signed together
         (``issue.issue_many``): EU DCCs a third faster than one by one."""
         from healthcert.errors import HealthcertError, RequestError
-        from healthcert.issue import issue_many, parse_request
+        from healthcert.issuance import issue_many, parse_request
 
         outcomes: list[Outcome] = []
         parsed: list[tuple[int, IssueRequest]] = []

@@ -70,10 +70,10 @@ def list_command(
     """
     destination = country_code(country, "--country")
     language = language_tag(lang)
-    store = load_policies(policies)
-    policy = store.get(destination)
+    loaded = load_policies(policies)
+    policy = loaded.get(destination)
     if policy is None:
-        known = ", ".join(store.countries()) or "none"
+        known = ", ".join(loaded.countries()) or "none"
         fail(f"no policy for {destination} (policies: {known})", EXIT_INVALID)
     rules = sorted(policy.rules, key=lambda rule: (rule.identifier, rule.version_key))
     if json_output:
@@ -116,7 +116,7 @@ def check_command(
         language_tag(lang),
         load_policies(policies),
     )
-    from healthcert import verify as pipeline
+    from healthcert import verification as pipeline
     from healthcert.cli.render import ReportPrinter
     from healthcert.inputs import from_arguments
 

@@ -212,7 +212,7 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
 def _country_option(value: str) -> str:
     """The --country given, as the trust store keeps it; a usage error when it is no code."""
     from healthcert.errors import TrustStoreError
-    from healthcert.trust.shc_issuers import issuer_country
+    from healthcert.formats.shc.issuers import issuer_country
 
     try:
         return issuer_country(value)

@@ -18,7 +18,7 @@ from healthcert.cli.common import fail, reported_errors
 
 if TYPE_CHECKING:
     from healthcert.report import Report
-    from healthcert.rules.policy import PolicyStore
+    from healthcert.rules.policy import Policies
 
 Judge = Callable[["Report", datetime], str]
 """Records the verdict in a report (verified at the given clock) and returns it."""
@@ -76,14 +76,14 @@ def language_tag(text: str) -> str:
     return tag
 
 
-def load_policies(directory: Path | None) -> PolicyStore:
-    """The policy store, or one red line naming the bad file and field."""
-    from healthcert.rules.policy import load_policy_store
+def load_policies(directory: Path | None) -> Policies:
+    """The destination policies, or one red line naming the bad file and field."""
+    from healthcert.rules import policy
 
     if directory is not None and not directory.is_dir():
         fail(f"--policies {directory}: is not a directory")
     with reported_errors():
-        return load_policy_store(directory)
+        return policy.load_policies(directory)
     raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
@@ -103,7 +103,7 @@ def build_judge(
     )
 
 
-def make_judge(destination: str, origin: str | None, language: str, store: PolicyStore) -> Judge:
+def make_judge(destination: str, origin: str | None, language: str, policies: Policies) -> Judge:
     from healthcert.rules.verdict import judge_for
 
-    return judge_for(destination, policies=store, origin=origin, language=language)
+    return judge_for(destination, policies=policies, origin=origin, language=language)

@@ -28,7 +28,7 @@ from healthcert.cli.verdict import (
 )
 
 if TYPE_CHECKING:
-    from healthcert.verify_batch import ChunkResult, Unit
+    from healthcert.batch import ChunkResult, Unit
 
 
 def verify(
@@ -76,7 +76,7 @@ def verify(
     batch_stream = _open_batch(batch) if batch is not None else None
     units = _units(inputs or [], batch_stream)
     output = _standard_output_descriptor() if json_output else None
-    from healthcert.verify_batch import verify_as_json
+    from healthcert.batch import verify_as_json
 
     results = verify_as_json(units, ctx, workers=workers, judge=judge, output=output)
     all_accepted = _print_results(results, json_output)

@@ -14,10 +14,10 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
     from healthcert.trust.revocation import DccRevocations
-    from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 
 

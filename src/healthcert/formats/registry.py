@@ -39,7 +39,7 @@ FORMATS: tuple[WireFormatInfo, ...] = (
     WireFormatInfo(
         name=EU_DCC,
         prefix="HC1:",
-        module="healthcert.formats.hcert",
+        module="healthcert.formats.eu_dcc.payload",
         qr_error_level="Q",
         needs_issuer_url=False,
         title="EU Digital COVID Certificate",
@@ -47,7 +47,7 @@ FORMATS: tuple[WireFormatInfo, ...] = (
     WireFormatInfo(
         name=SHC,
         prefix="shc:/",
-        module="healthcert.formats.shc",
+        module="healthcert.formats.shc.card",
         qr_error_level="L",
         needs_issuer_url=True,
         title="SMART Health Card",
@@ -55,7 +55,7 @@ FORMATS: tuple[WireFormatInfo, ...] = (
     WireFormatInfo(
         name=ICAO_VDS_NC,
         prefix="{",
-        module="healthcert.formats.vdsnc",
+        module="healthcert.formats.vdsnc.seal",
         qr_error_level="M",
         needs_issuer_url=False,
         title="ICAO VDS-NC seal",

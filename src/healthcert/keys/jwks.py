@@ -16,7 +16,7 @@ from healthcert.keys.directory import KeyDirectory
 
 def signer_jwks(directory: KeyDirectory) -> dict[str, list[dict[str, Any]]]:
     """``{"keys": [...]}``: each signer's public JWK, ``kid`` its RFC 7638 thumbprint."""
-    from healthcert.formats.shc import issuer_jwk
+    from healthcert.formats.shc.card import issuer_jwk
 
     keys = []
     for dsc in directory.dscs():

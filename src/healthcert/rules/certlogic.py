@@ -1,5 +1,8 @@
 """CertLogic: the rule language of EU DCC validation rules (specification 1.3.x).
 
+One module because it is one interpreter: the validator and the compiler read the same
+operator table and must accept exactly the same expressions.
+
 CertLogic is a strict subset of JsonLogic plus date-time operations. This is our own
 implementation, written from the specification:
 

@@ -9,7 +9,7 @@ One JSON file per destination country holds
 * ``requirements``: what each risk level asks of a traveller, as an action text per language
   (``high`` must say, when any origin can be high).
 
-A :class:`PolicyStore` is built from layers of directories, later layers replacing a country's
+:class:`Policies` is built from layers of directories, later layers replacing a country's
 policy as a whole: the policies shipped with healthcert, then ``$HEALTHCERT_HOME/policies``, then
 a directory named by the operator. A bad file is refused with :class:`PolicyError`, naming the
 file and the field; a partly read policy could let in travellers the full one turns away.
@@ -42,11 +42,11 @@ from healthcert.rules.selection import select_rules
 
 __all__ = [
     "MAX_POLICY_BYTES",
+    "Policies",
     "Policy",
     "PolicyError",
-    "PolicyStore",
     "RiskLevel",
-    "load_policy_store",
+    "load_policies",
     "localised",
     "parse_policy",
     "read_policy_directory",
@@ -226,15 +226,15 @@ def read_policy_directory(directory: Traversable) -> list[Policy]:
     return list(policies.values())
 
 
-class PolicyStore:
+class Policies:
     """The destination policies a verifier knows, by country."""
 
     def __init__(self, policies: Iterable[Policy] = ()) -> None:
         self._by_country: dict[str, Policy] = {}
         for policy in policies:  # a later policy for the same country replaces the earlier one
             self._by_country[policy.country] = policy
-        # A batch meets the same few (kind, countries, clock) again and again, and the store
-        # never changes: selecting once per combination saves a pass over every rule per
+        # A batch meets the same few (kind, countries, clock) again and again, and the policies
+        # never change: selecting once per combination saves a pass over every rule per
         # certificate.
         self._selected: dict[tuple[Any, ...], tuple[Rule, ...]] = {}
 
@@ -304,9 +304,9 @@ def home_policies(home: Path | None = None) -> Path:
     return (home if home is not None else healthcert_home()) / POLICIES_DIR
 
 
-def load_policy_store(
+def load_policies(
     directory: Path | None = None, *, home: Path | None = None, shipped: bool = True
-) -> PolicyStore:
+) -> Policies:
     """Shipped policies, then ``$HEALTHCERT_HOME/policies`` (if it exists), then ``directory``
     (which must exist); a later layer's policy replaces an earlier one for the same country."""
     layers: list[Traversable] = [shipped_policies()] if shipped else []
@@ -317,4 +317,4 @@ def load_policy_store(
         if not directory.is_dir():
             raise PolicyError(str(directory), "is not a directory of policy files")
         layers.append(directory)
-    return PolicyStore(policy for layer in layers for policy in read_policy_directory(layer))
+    return Policies(policy for layer in layers for policy in read_policy_directory(layer))

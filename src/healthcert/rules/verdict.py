@@ -37,7 +37,7 @@ from pydantic import ValidationError
 
 from healthcert.model.certificate import Certificate
 from healthcert.report import Report
-from healthcert.rules.policy import Policy, PolicyStore, RiskLevel
+from healthcert.rules.policy import Policies, Policy, RiskLevel
 from healthcert.rules.ruleset import RuleOutcome, RuleResult, build_rule_data, run_rules
 
 __all__ = [
@@ -134,7 +134,7 @@ def rule_value_sets() -> dict[str, list[str]]:
 
 def judge(
     report: Report,
-    policies: PolicyStore,
+    policies: Policies,
     journey: Journey,
     *,
     clock: datetime,
@@ -160,7 +160,7 @@ def judge(
 def judge_for(
     destination: str,
     *,
-    policies: PolicyStore,
+    policies: Policies,
     origin: str | None = None,
     language: str = "en",
 ) -> Callable[[Report, datetime], Verdict]:
@@ -178,7 +178,7 @@ def judge_for(
 
 def _run(
     report: Report,
-    policies: PolicyStore,
+    policies: Policies,
     journey: Journey,
     clock: datetime,
     language: str,
@@ -218,7 +218,7 @@ def _issuing_country(report: Report, certificate: Certificate) -> str:
 def _rule_data(
     report: Report, certificate: Certificate, journey: Journey, clock: datetime
 ) -> dict[str, Any]:
-    from healthcert.formats.dcc_json import to_dcc
+    from healthcert.formats.eu_dcc.mapping import to_dcc
 
     external = dict(_external_base(journey.destination, clock))
     external["exp"] = _claim_time(report, "exp")

@@ -32,7 +32,7 @@ def hash_key(secret: str) -> str:
 
 def create_key(ctx: ServiceContext, role: str, label: str, actor: audit.Actor) -> CreatedKey:
     """A new key for ``role``; the secret is returned here and never again."""
-    from healthcert.store.tables import ApiKey
+    from healthcert.database.tables import ApiKey
 
     if role not in ROLES:
         raise Invalid([{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}])
@@ -72,7 +72,7 @@ def authenticate(ctx: ServiceContext, secret: str | None) -> audit.Actor:
 def _lookup(ctx: ServiceContext, digest: str) -> audit.Actor:
     from sqlalchemy import select
 
-    from healthcert.store.tables import ApiKey
+    from healthcert.database.tables import ApiKey
 
     with ctx.sessions() as session:
         row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
@@ -82,7 +82,7 @@ def _lookup(ctx: ServiceContext, digest: str) -> audit.Actor:
 
 
 def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
-    from healthcert.store.tables import ApiKey
+    from healthcert.database.tables import ApiKey
 
     now = ctx.clock()
     with ctx.transaction() as session:
@@ -98,7 +98,7 @@ def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
 def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:
     from sqlalchemy import select
 
-    from healthcert.store.tables import ApiKey
+    from healthcert.database.tables import ApiKey
 
     with ctx.sessions() as session:
         rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.store.tables import AuditEvent
+    from healthcert.database.tables import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ def append(
     **detail: Any,
 ) -> None:
     """Add one event to ``session``: it commits or rolls back with the change it describes."""
-    from healthcert.store.tables import AuditEvent
+    from healthcert.database.tables import AuditEvent
 
     session.add(
         AuditEvent(
@@ -60,7 +60,7 @@ def events(
     """The latest events, newest first."""
     from sqlalchemy import select
 
-    from healthcert.store.tables import AuditEvent
+    from healthcert.database.tables import AuditEvent
 
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if action is not None:

@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from healthcert.database.db import make_engine, session_factory
+from healthcert.database.migrate import upgrade
 from healthcert.keys.signer import Signer, load_signer
 from healthcert.service.notifier import Notifier, OutboxNotifier
-from healthcert.store.db import make_engine, session_factory
-from healthcert.store.migrate import upgrade
 from healthcert.trust.store import TrustStore, load_local_trust
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.service.audit import Actor
     from healthcert.trust.revocation import DccRevocations
-    from healthcert.trust.shc_issuers import ShcIssuers
 
 
 DEFAULT_SHC_ISSUER = "http://127.0.0.1:8000/api/v1/shc"
@@ -95,7 +95,7 @@ class ServiceContext:
 def open_context(
     url: str | None = None, *, migrate: bool = True, notifier: Notifier | None = None
 ) -> ServiceContext:
-    """A service context on the database at ``url`` (see ``store.db``), its schema upgraded."""
+    """A service context on the database at ``url`` (see ``database.db``), its schema upgraded."""
     engine = make_engine(url)
     if migrate:
         upgrade(engine)

@@ -8,10 +8,10 @@ from healthcert.service import audit
 from healthcert.service.errors import NotFound
 
 if TYPE_CHECKING:
+    from healthcert.database.tables import IssuedCertificate, Record
     from healthcert.service.context import ServiceContext
     from healthcert.service.issuance import Issued
     from healthcert.service.signin import Person
-    from healthcert.store.tables import IssuedCertificate, Record
 
 
 def actor_of(person: Person) -> audit.Actor:
@@ -46,7 +46,7 @@ def own_certificate(ctx: ServiceContext, person: Person, certificate_id: int) ->
 def certificates_of(ctx: ServiceContext, person: Person) -> list[IssuedCertificate]:
     from sqlalchemy import select
 
-    from healthcert.store.tables import IssuedCertificate, Record
+    from healthcert.database.tables import IssuedCertificate, Record
 
     query = (
         select(IssuedCertificate)

@@ -1,6 +1,6 @@
 """Issuance from a record: one certificate per record and format, whoever asks and how often.
 
-The library's issuance (``healthcert.issue``) signs; this module draws each certificate's UVCI
+The library's issuance (``healthcert.issuance``) signs; this module draws each certificate's UVCI
 and stores what was signed. Signing runs outside the transaction (it is CPU work); the insert
 then relies on the unique (record, format) constraint, so of concurrent requests exactly one
 stores a certificate and the others return it.
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from healthcert.database.tables import IssuedCertificate, Record
 from healthcert.errors import RequestError
 from healthcert.formats import registry
-from healthcert.issue import IssueRequest, Signed, issue_many, issuer_country, parse_request
+from healthcert.issuance import IssueRequest, Signed, issue_many, issuer_country, parse_request
 from healthcert.service import audit
 from healthcert.service.errors import Invalid, NotFound
 from healthcert.service.uvci import new_uvci
-from healthcert.store.tables import IssuedCertificate, Record
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -23,7 +23,7 @@ class OutboxNotifier:
     """The default: an outbox row, committed with the code it announces, and a log line."""
 
     def send(self, session: Session, recipient: str, body: str, at: datetime) -> None:
-        from healthcert.store.tables import OutboxMessage
+        from healthcert.database.tables import OutboxMessage
 
         session.add(OutboxMessage(recipient=recipient, body=body, created_at=at))
         log.info("message to %s: %s", recipient, body)

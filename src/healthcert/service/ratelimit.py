@@ -23,7 +23,7 @@ def count_attempt(session: Session, limit: Limit, subject: str, now: datetime) -
     """Count one attempt of ``subject``; TooManyAttempts when the window is already full."""
     from sqlalchemy import func, select
 
-    from healthcert.store.tables import SignInAttempt
+    from healthcert.database.tables import SignInAttempt
 
     start = now - limit.window
     recent = select(func.count(), func.min(SignInAttempt.at)).where(

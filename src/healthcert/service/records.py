@@ -14,8 +14,8 @@ from healthcert.service.errors import Conflict, Invalid, NotFound
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from healthcert.database.tables import Record
     from healthcert.service.context import ServiceContext
-    from healthcert.store.tables import Record
 
 # Filled at issuance (the DSC's country, the service's issuer name, a fresh UVCI); a record
 # may leave them out, so validation stands in these values and never stores them.
@@ -121,7 +121,7 @@ def store_record(ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> S
 def _by_sender_id(session: Session, sender: str, record_id: str) -> Record | None:
     from sqlalchemy import select
 
-    from healthcert.store.tables import Record
+    from healthcert.database.tables import Record
 
     return session.scalar(
         select(Record).where(Record.sender == sender, Record.sender_record_id == record_id)
@@ -141,7 +141,7 @@ def _holder_json(record: RecordIn) -> dict[str, Any]:
 
 
 def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> Record:
-    from healthcert.store.tables import Record
+    from healthcert.database.tables import Record
 
     now = ctx.clock()
     row = Record(
@@ -163,7 +163,7 @@ def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audi
 
 
 def get_record(ctx: ServiceContext, record_id: int) -> Record:
-    from healthcert.store.tables import Record
+    from healthcert.database.tables import Record
 
     with ctx.sessions() as session:
         row = session.get(Record, record_id)
@@ -176,7 +176,7 @@ def records_of(ctx: ServiceContext, document_number: str, date_of_birth: str) ->
     """Every record of the person with this document number and date of birth."""
     from sqlalchemy import select
 
-    from healthcert.store.tables import Record
+    from healthcert.database.tables import Record
 
     with ctx.sessions() as session:
         query = select(Record).where(

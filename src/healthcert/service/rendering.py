@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from healthcert.formats import hcert, registry
-from healthcert.formats.dcc_json import from_dcc
+from healthcert.database.tables import IssuedCertificate, Rendering
+from healthcert.formats import registry
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc.mapping import from_dcc
 from healthcert.model.certificate import Certificate
 from healthcert.service.issuance import certificate_document, get_certificate
 from healthcert.service.paper import qr_image, render_pdf
 from healthcert.service.records import get_record
-from healthcert.store.tables import IssuedCertificate, Rendering
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext

@@ -11,16 +11,18 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
+from healthcert.database.tables import IssuedCertificate
 from healthcert.errors import HealthcertError
-from healthcert.formats import hcert, registry, shc
-from healthcert.issue import shc_rid
+from healthcert.formats import registry
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.shc import card as shc
+from healthcert.formats.shc.issuers import ShcIssuers
+from healthcert.issuance import shc_rid
 from healthcert.service import audit
 from healthcert.service.context import Revocations
 from healthcert.service.errors import Invalid
 from healthcert.service.issuance import get_certificate
-from healthcert.store.tables import IssuedCertificate
 from healthcert.trust.revocation import DccRevocations, hashes_of
-from healthcert.trust.shc_issuers import ShcIssuers
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext

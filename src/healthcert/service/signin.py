@@ -22,8 +22,8 @@ from healthcert.service.ratelimit import Limit, count_attempt
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from healthcert.database.tables import SignInCode
     from healthcert.service.context import ServiceContext
-    from healthcert.store.tables import SignInCode
 
 CODE_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(minutes=15)
@@ -85,7 +85,7 @@ def request_code(ctx: ServiceContext, person: Person, address: str) -> None:
 def _contact(session: Session, person: Person) -> str | None:
     from sqlalchemy import select
 
-    from healthcert.store.tables import Record
+    from healthcert.database.tables import Record
 
     query = (
         select(Record.contact)
@@ -103,7 +103,7 @@ def _contact(session: Session, person: Person) -> str | None:
 def _store_code(session: Session, person: Person, code: str, now: datetime) -> None:
     from sqlalchemy import update
 
-    from healthcert.store.tables import SignInCode
+    from healthcert.database.tables import SignInCode
 
     # Only the newest code counts: asking again voids the earlier ones.
     session.execute(
@@ -146,7 +146,7 @@ def sign_in(ctx: ServiceContext, person: Person, code: str, address: str) -> Hol
 def _pending_code(session: Session, person: Person, now: datetime) -> SignInCode | None:
     from sqlalchemy import select
 
-    from healthcert.store.tables import SignInCode
+    from healthcert.database.tables import SignInCode
 
     query = (
         select(SignInCode)
@@ -172,7 +172,7 @@ def _count_failure(pending: SignInCode, now: datetime) -> None:
 
 
 def _open_session(session: Session, person: Person, now: datetime) -> HolderSession:
-    from healthcert.store.tables import HolderSession as SessionRow
+    from healthcert.database.tables import HolderSession as SessionRow
 
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_LIFETIME
@@ -189,7 +189,7 @@ def _open_session(session: Session, person: Person, now: datetime) -> HolderSess
 
 def session_person(ctx: ServiceContext, token: str | None) -> Person:
     """The person a session token stands for; Unauthorised when missing or expired."""
-    from healthcert.store.tables import HolderSession as SessionRow
+    from healthcert.database.tables import HolderSession as SessionRow
 
     if not token:
         raise Unauthorised("sign in first (Authorization: Bearer <session token>)")
@@ -203,7 +203,7 @@ def session_person(ctx: ServiceContext, token: str | None) -> Person:
 def sign_out(ctx: ServiceContext, token: str) -> None:
     from sqlalchemy import delete
 
-    from healthcert.store.tables import HolderSession as SessionRow
+    from healthcert.database.tables import HolderSession as SessionRow
 
     with ctx.transaction() as session:
         session.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))

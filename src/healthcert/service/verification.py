@@ -8,11 +8,11 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from healthcert.batch import Judge, verify_many
 from healthcert.inputs import Item, from_image
-from healthcert.rules.policy import PolicyStore, load_policy_store
+from healthcert.rules.policy import Policies, load_policies
 from healthcert.rules.verdict import judge_for
 from healthcert.service.revocation import current_revocations
-from healthcert.verify_batch import Judge, verify_many
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
@@ -29,8 +29,8 @@ class Ask:
 
 
 @cache
-def _policies() -> PolicyStore:
-    return load_policy_store()
+def _policies() -> Policies:
+    return load_policies()
 
 
 def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def add_to_local_trust(
 
 
 def _country(country: str | None) -> str | None:
-    from healthcert.trust.shc_issuers import issuer_country
+    from healthcert.formats.shc.issuers import issuer_country
 
     return None if country is None else issuer_country(country)
 

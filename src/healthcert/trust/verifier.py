@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from healthcert.errors import ConfigurationError, TrustStoreError
 
 if TYPE_CHECKING:
-    from healthcert.trust.shc_issuers import ShcIssuers
+    from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
 
 # A VCI snapshot is a JSON file of issuer entries; a directory file larger than this is not one.
@@ -52,7 +52,7 @@ def _set_countries(
 ) -> ShcIssuers:
     """Give each issuer its country. An issuer known only by keys of the trust store (their
     ``issuer_url``) becomes a bound issuer with those keys, which then carry its country."""
-    from healthcert.trust.shc_issuers import ShcIssuers
+    from healthcert.formats.shc.issuers import ShcIssuers
 
     target = issuers if issuers is not None else ShcIssuers()
     unbound = [iss for iss in countries if iss not in target]
@@ -73,7 +73,7 @@ def _set_countries(
 
 
 def _sort(specs: list[str]) -> tuple[list[str], list[Path], list[Path]]:
-    from healthcert.trust.shc_issuers import is_issuer_binding
+    from healthcert.formats.shc.issuers import is_issuer_binding
 
     bindings, directories, paths = [], [], []
     for spec in specs:
@@ -87,7 +87,7 @@ def _sort(specs: list[str]) -> tuple[list[str], list[Path], list[Path]]:
 
 
 def _is_vci_directory_file(path: Path) -> bool:
-    from healthcert.trust.shc_issuers import is_vci_directory
+    from healthcert.formats.shc.issuers import is_vci_directory
 
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
@@ -100,7 +100,7 @@ def _is_vci_directory_file(path: Path) -> bool:
 
 
 def _load_issuers(bindings: list[str], directories: list[Path]) -> ShcIssuers:
-    from healthcert.trust.shc_issuers import (
+    from healthcert.formats.shc.issuers import (
         ShcIssuers,
         load_issuer_binding,
         load_vci_directory,

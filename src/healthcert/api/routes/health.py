@@ -21,7 +21,7 @@ def health() -> dict[str, str]:
 @router.get("/ready", response_model=None)
 def ready(ctx: Service) -> dict[str, Any] | JSONResponse:
     """The database answers and its schema is current."""
-    from healthcert.store.migrate import current_revision, head_revision
+    from healthcert.database.migrate import current_revision, head_revision
 
     try:
         revision = current_revision(ctx.engine)

@@ -16,7 +16,7 @@ def jwks(ctx: Service) -> dict[str, Any]:
     """The public key that signs this service's SMART Health Cards (no key needed: public)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from healthcert.formats import shc
+    from healthcert.formats.shc import card as shc
 
     key = ctx.signer().private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):

@@ -21,8 +21,8 @@ from healthcert.report import Report
 from healthcert.trust.store import TrustStore
 
 if TYPE_CHECKING:
+    from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.trust.revocation import DccRevocations
-    from healthcert.trust.shc_issuers import ShcIssuers
 
 log = logging.getLogger(__name__)
 

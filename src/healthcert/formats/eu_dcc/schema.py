@@ -47,7 +47,7 @@ def load_schema() -> dict[str, Any]:
     """The shipped EU DCC combined schema."""
     from importlib import resources
 
-    path = resources.files("healthcert.formats") / "data" / SCHEMA_DIRECTORY / SCHEMA_FILE
+    path = resources.files("healthcert.formats.eu_dcc") / "data" / SCHEMA_DIRECTORY / SCHEMA_FILE
     with path.open("r", encoding="utf-8") as stream:
         schema: dict[str, Any] = json.load(stream)
     return schema
@@ -62,7 +62,7 @@ def compile_schema(schema: Mapping[str, Any]) -> Validator:
     generator = _Generator(schema)
     source = generator.function()
     namespace: dict[str, Any] = dict(_HELPERS) | generator.constants
-    exec(compile(source, "<healthcert.formats.dcc_schema>", "exec"), namespace)
+    exec(compile(source, "<healthcert.formats.eu_dcc.schema>", "exec"), namespace)
     validator: Validator = namespace["validate"]
     validator.__doc__ = source  # what was compiled, for whoever debugs it
     return validator

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from healthcert.inputs import Item, from_line
 from healthcert.report import Report
-from healthcert.verify import context, verify_items
+from healthcert.verification import context, verify_items
 
 if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
+    from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.trust.revocation import DccRevocations
-    from healthcert.trust.shc_issuers import ShcIssuers
     from healthcert.trust.store import TrustStore
     from healthcert.trust.verifier import VerifierTrust
 

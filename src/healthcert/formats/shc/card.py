@@ -1,6 +1,7 @@
 """SMART Health Cards: a FHIR R4 Bundle in a JWT ``vc`` claim, signed as a compact ES256 JWS.
 
-Issuing and verifying walk the same chain in opposite directions:
+One module because issuing and verifying walk one chain in opposite directions, each half the
+inverse of the other (the FHIR mapping at its end lives in the ``fhir_*`` modules):
     canonical certificate -> FHIR Bundle -> {iss, nbf, exp?, vc} -> minified JSON -> raw DEFLATE
     -> JWS (header zip DEF, alg ES256, kid = RFC 7638 thumbprint) -> ``shc:/`` digits
 A payload is the ``shc:/`` QR text (or the deprecated chunks ``shc:/i/n/...``, given together
@@ -28,7 +29,7 @@ from healthcert import report as codes
 from healthcert.codec import b64, deflate, jws, shc_numeric
 from healthcert.codec.ecdsa import is_ec_key
 from healthcert.errors import PayloadError, RequestError
-from healthcert.formats import registry, shc_fhir
+from healthcert.formats import registry
 from healthcert.formats.base import (
     ABSENT,
     LAST_SECOND,
@@ -39,16 +40,17 @@ from healthcert.formats.base import (
     shown,
     time_claim,
 )
+from healthcert.formats.shc import fhir_common, fhir_direct, fhir_read, fhir_write
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from healthcert.formats.shc.issuers import ShcIssuer, ShcKey
     from healthcert.model.certificate import Certificate
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
-    from healthcert.trust.shc_issuers import ShcIssuer, ShcKey
 
 name = registry.SHC
 PREFIX = registry.info(name).prefix
@@ -344,7 +346,7 @@ def _check_chain(
     report: Report, card: DecodedCard, key: ShcKey, context: VerificationContext
 ) -> None:
     """An x5c chain counts only when its root is a trusted anchor; then it must hold."""
-    from healthcert.trust.shc_issuers import check_x5c
+    from healthcert.formats.shc.x5c import check_x5c
 
     roots = [anchor.certificate for anchor in context.trust.anchors]
     result = check_x5c(key, card.iss, roots, context.clock)
@@ -363,23 +365,23 @@ def _check_content(
     subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
     bundle = subject.get("fhirBundle") if isinstance(subject, dict) else None
     try:
-        certificate = shc_fhir.certificate_json(bundle, _card_context(card, binding, rid))
-    except shc_fhir.ContentError as error:
+        certificate = fhir_direct.certificate_json(bundle, _card_context(card, binding, rid))
+    except fhir_common.ContentError as error:
         report.fail(error.code, error.message, check="schema")
         if error.code == codes.CONTENT_UNSUPPORTED:
-            report.extra["shc"] = {"resources": shc_fhir.resource_counts(bundle)}
+            report.extra["shc"] = {"resources": fhir_read.resource_counts(bundle)}
         return None
     report.passed("schema")
     report.certificate = certificate
     return _ENTRY_KINDS[certificate["entry"]["kind"]]
 
 
-def _card_context(card: DecodedCard, binding: _Binding, rid: str | None) -> shc_fhir.CardContext:
+def _card_context(card: DecodedCard, binding: _Binding, rid: str | None) -> fhir_common.CardContext:
     """Country, issuer name and certificate id: what the entry needs and the bundle lacks."""
     issuer, trusted = binding.issuer, binding.trusted
     country = (issuer.country if issuer else None) or (trusted.country if trusted else None)
     name = ((issuer.name if issuer else None) or card.iss)[:_MAX_ISSUER_TEXT]
-    return shc_fhir.CardContext(country or UNKNOWN_COUNTRY, name, rid or _digest_id(card))
+    return fhir_common.CardContext(country or UNKNOWN_COUNTRY, name, rid or _digest_id(card))
 
 
 def _digest_id(card: DecodedCard) -> str:
@@ -466,8 +468,8 @@ def encode(
     credential: dict[str, Any] = {
         "type": [HEALTH_CARD_TYPE],
         "credentialSubject": {
-            "fhirVersion": shc_fhir.FHIR_VERSION,
-            "fhirBundle": shc_fhir.bundle_from_certificate(cert),
+            "fhirVersion": fhir_common.FHIR_VERSION,
+            "fhirBundle": fhir_write.bundle_from_certificate(cert),
         },
     }
     if rid is not None:

@@ -238,7 +238,7 @@ def _check_signature(report: Report, seal: DecodedSeal, key: TrustedKey) -> None
 def _check_content(
     report: Report, seal: DecodedSeal, signer: x509.Certificate | None
 ) -> Certificate | None:
-    from healthcert.formats import vdsnc_msg
+    from healthcert.formats.vdsnc import message as vdsnc_msg
 
     try:
         certificate = vdsnc_msg.certificate_from_message(
@@ -255,7 +255,7 @@ def _check_content(
 def _report_issued(report: Report, seal: DecodedSeal) -> datetime | None:
     """``dat.ri`` of a test seal. One that is there but no date and time fails the validity
     period (CLAIMS_INVALID); the seal's other bounds are still judged without it."""
-    from healthcert.formats import vdsnc_msg
+    from healthcert.formats.vdsnc import message as vdsnc_msg
 
     try:
         return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
@@ -297,7 +297,7 @@ def encode(
 
     from healthcert.codec import b64, canonical_json, jws
     from healthcert.formats import terminology
-    from healthcert.formats.vdsnc_msg import VERSION, message_from_certificate
+    from healthcert.formats.vdsnc.message import VERSION, message_from_certificate
 
     key = signer.private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):

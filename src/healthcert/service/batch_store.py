@@ -20,14 +20,14 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
+from healthcert.database.tables import AuditEvent, IssuedCertificate, Record
 from healthcert.errors import HealthcertError, RequestError
 from healthcert.fanout import in_order
 from healthcert.formats import registry
-from healthcert.issue import IssueRequest, Signed
+from healthcert.issuance import IssueRequest, Signed
 from healthcert.service.errors import Invalid
 from healthcert.service.issuance import certificate_request, certificate_row, sign_requests
 from healthcert.service.records import RecordIn, field_problems
-from healthcert.store.tables import AuditEvent, IssuedCertificate, Record
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -29,8 +29,8 @@ from healthcert.formats.base import (
 )
 
 # Neither loads the models or compiles the schema at import: both wait for a DCC that needs it.
-from healthcert.formats.dcc_json import DccMappingError, canonical_json
-from healthcert.formats.dcc_schema import schema_errors
+from healthcert.formats.eu_dcc.mapping import DccMappingError, canonical_json
+from healthcert.formats.eu_dcc.schema import schema_errors
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:

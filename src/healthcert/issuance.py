@@ -17,8 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import Field, ValidationError
 
 from healthcert.errors import RequestError
-from healthcert.formats import hcert, registry, shc, vdsnc
-from healthcert.formats.dcc_json import to_dcc
+from healthcert.formats import registry
+from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc.mapping import to_dcc
+from healthcert.formats.shc import card as shc
+from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.model import Certificate
 
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
-"""Alembic environment: runs on the connection that ``healthcert.store.migrate`` hands it."""
+"""Alembic environment: runs on the connection that ``healthcert.database.migrate`` hands it."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from healthcert.store.tables import Base
+from healthcert.database.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(
