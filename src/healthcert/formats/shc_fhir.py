@@ -53,7 +53,7 @@ _FINAL_STATUSES = frozenset({"final", "amended", "corrected"})
 class ContentError(Exception):
     """The bundle cannot become a canonical certificate; ``code`` is the report error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: codes.ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
