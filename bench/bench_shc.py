@@ -130,7 +130,7 @@ def _time_many(cards: list[str], context: VerificationContext) -> float:
 def _all_valid(reports: list[Report]) -> None:
     failed = next((report for report in reports if not report.valid), None)
     if failed is not None:
-        raise SystemExit(f"a card did not verify: {failed.as_json()}")
+        raise SystemExit(f"a card did not verify: {failed.to_dict()}")
 
 
 def main() -> None:

@@ -65,7 +65,7 @@ def expected(unit: batch.Unit, issuer: Issuer) -> dict[str, Any]:
         if isinstance(unit, Item)
         else Item(unit, payload=unit)
     )
-    return verify_item(item, context(issuer.trust, CLOCK)).as_json()
+    return verify_item(item, context(issuer.trust, CLOCK)).to_dict()
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -73,7 +73,7 @@ def test_each_report_is_the_one_it_gets_alone_in_input_order(
     issuer: Issuer, units: list[batch.Unit], workers: int
 ) -> None:
     found = healthcert.verify_many(units, trust=issuer.trust, at=CLOCK, workers=workers)
-    assert [report.as_json() for report in found] == [expected(unit, issuer) for unit in units]
+    assert [report.to_dict() for report in found] == [expected(unit, issuer) for unit in units]
 
 
 def test_what_each_kind_of_unit_reports(issuer: Issuer, units: list[batch.Unit]) -> None:
@@ -103,7 +103,7 @@ def test_trust_with_its_card_issuers_and_a_clock_without_a_zone(
     naive = CLOCK.replace(tzinfo=None)
     trust = VerifierTrust(issuer.trust)
     found = healthcert.verify_many(units[:8], trust=trust, at=naive)
-    assert [report.as_json() for report in found] == [expected(unit, issuer) for unit in units[:8]]
+    assert [report.to_dict() for report in found] == [expected(unit, issuer) for unit in units[:8]]
     late = healthcert.verify_many(units[:1], trust=issuer.trust, at=datetime(2099, 1, 1))
     assert next(late).error_codes[-1:] == [codes.EXPIRED]
 

@@ -4,6 +4,8 @@ Verification failures are not exceptions: they are codes in a report (see ``repo
 These exceptions are for misuse, bad configuration and bad requests to issue.
 """
 
+from healthcert.report import ErrorCode
+
 
 class HealthcertError(Exception):
     """Base class of every exception healthcert raises on purpose."""
@@ -28,7 +30,7 @@ class RequestError(HealthcertError):
 class PayloadError(HealthcertError):
     """A payload cannot be decoded; carries the report error code that names the failing step."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

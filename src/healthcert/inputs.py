@@ -23,7 +23,7 @@ _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00"
 class Item:
     label: str
     payload: str | None = None
-    error_code: str | None = None
+    error_code: codes.ErrorCode | None = None
     error_message: str | None = None
 
 

@@ -8,45 +8,92 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 import orjson
 
-# Stable error codes. Programs match on these strings: never rename one.
-QR_UNREADABLE = "QR_UNREADABLE"
-INPUT_UNREADABLE = "INPUT_UNREADABLE"
-INPUT_EMPTY = "INPUT_EMPTY"
-INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
-FORMAT_UNKNOWN = "FORMAT_UNKNOWN"
-PREFIX_INVALID = "PREFIX_INVALID"
-BASE45_INVALID = "BASE45_INVALID"
-DECOMPRESS_FAILED = "DECOMPRESS_FAILED"
-COSE_INVALID = "COSE_INVALID"
-CBOR_INVALID = "CBOR_INVALID"
-SCHEMA_INVALID = "SCHEMA_INVALID"
-ALG_UNSUPPORTED = "ALG_UNSUPPORTED"
-KID_UNKNOWN = "KID_UNKNOWN"
-# The kid names a trusted CSCA that vouches for DSCs but is not trusted to sign payloads itself.
-SIGNER_NOT_DSC = "SIGNER_NOT_DSC"
-SIGNATURE_INVALID = "SIGNATURE_INVALID"
-EXPIRED = "EXPIRED"
-NOT_YET_VALID = "NOT_YET_VALID"
-KEY_USAGE_MISMATCH = "KEY_USAGE_MISMATCH"
-DSC_EXPIRED = "DSC_EXPIRED"
-DSC_NOT_YET_VALID = "DSC_NOT_YET_VALID"
-HEADER_INVALID = "HEADER_INVALID"
-ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
-CHAIN_INVALID = "CHAIN_INVALID"
-REVOKED = "REVOKED"
-# SMART Health Cards and ICAO VDS-NC.
-JWS_INVALID = "JWS_INVALID"  # not a compact JWS: three base64url parts
-NUMERIC_INVALID = "NUMERIC_INVALID"  # shc:/ digits that encode no JWS
-CHUNKS_INVALID = "CHUNKS_INVALID"  # shc:/i/n/ chunks missing, repeated or inconsistent
-JSON_INVALID = "JSON_INVALID"  # not JSON, or JSON that I-JSON forbids (duplicate names, ...)
-CONTENT_UNSUPPORTED = "CONTENT_UNSUPPORTED"  # authentic, but no entry the canonical model holds
-# Claims (CWT, JWT) and the seal's validity fields.
-CLAIMS_INVALID = "CLAIMS_INVALID"  # present, but not of the type the format defines (a text exp)
-CLAIM_MISSING = "CLAIM_MISSING"  # a claim the format requires is absent (HC1 exp or iat, SHC nbf)
+
+class ErrorCode(StrEnum):
+    """Every error code a report can carry. Programs match on these strings: a member is
+    never renamed, and its value is its name. README.md (Error codes) says what each means."""
+
+    QR_UNREADABLE = "QR_UNREADABLE"
+    INPUT_UNREADABLE = "INPUT_UNREADABLE"
+    INPUT_EMPTY = "INPUT_EMPTY"
+    INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
+    FORMAT_UNKNOWN = "FORMAT_UNKNOWN"
+    PREFIX_INVALID = "PREFIX_INVALID"
+    BASE45_INVALID = "BASE45_INVALID"
+    DECOMPRESS_FAILED = "DECOMPRESS_FAILED"
+    COSE_INVALID = "COSE_INVALID"
+    CBOR_INVALID = "CBOR_INVALID"
+    SCHEMA_INVALID = "SCHEMA_INVALID"
+    ALG_UNSUPPORTED = "ALG_UNSUPPORTED"
+    KID_UNKNOWN = "KID_UNKNOWN"
+    # The kid names a trusted CSCA that vouches for DSCs but is not trusted to sign payloads itself.
+    SIGNER_NOT_DSC = "SIGNER_NOT_DSC"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    KEY_USAGE_MISMATCH = "KEY_USAGE_MISMATCH"
+    DSC_EXPIRED = "DSC_EXPIRED"
+    DSC_NOT_YET_VALID = "DSC_NOT_YET_VALID"
+    HEADER_INVALID = "HEADER_INVALID"
+    ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+    CHAIN_INVALID = "CHAIN_INVALID"
+    REVOKED = "REVOKED"
+    # SMART Health Cards and ICAO VDS-NC.
+    JWS_INVALID = "JWS_INVALID"  # not a compact JWS: three base64url parts
+    NUMERIC_INVALID = "NUMERIC_INVALID"  # shc:/ digits that encode no JWS
+    CHUNKS_INVALID = "CHUNKS_INVALID"  # shc:/i/n/ chunks missing, repeated or inconsistent
+    JSON_INVALID = "JSON_INVALID"  # not JSON, or JSON that I-JSON forbids (duplicate names, ...)
+    CONTENT_UNSUPPORTED = "CONTENT_UNSUPPORTED"  # authentic, but no entry the canonical model holds
+    # Claims (CWT, JWT) and the seal's validity fields.
+    CLAIMS_INVALID = (
+        "CLAIMS_INVALID"  # present, but not of the type the format defines (a text exp)
+    )
+    CLAIM_MISSING = (
+        "CLAIM_MISSING"  # a claim the format requires is absent (HC1 exp or iat, SHC nbf)
+    )
+    # A defect of healthcert stopped verification of this input (it is logged); never the
+    # input's fault, and the other inputs of a batch are unaffected.
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+# The codes as module names too (``report.KID_UNKNOWN``), as the pipeline's steps write them.
+QR_UNREADABLE: Final = ErrorCode.QR_UNREADABLE
+INPUT_UNREADABLE: Final = ErrorCode.INPUT_UNREADABLE
+INPUT_EMPTY: Final = ErrorCode.INPUT_EMPTY
+INPUT_TOO_LARGE: Final = ErrorCode.INPUT_TOO_LARGE
+FORMAT_UNKNOWN: Final = ErrorCode.FORMAT_UNKNOWN
+PREFIX_INVALID: Final = ErrorCode.PREFIX_INVALID
+BASE45_INVALID: Final = ErrorCode.BASE45_INVALID
+DECOMPRESS_FAILED: Final = ErrorCode.DECOMPRESS_FAILED
+COSE_INVALID: Final = ErrorCode.COSE_INVALID
+CBOR_INVALID: Final = ErrorCode.CBOR_INVALID
+SCHEMA_INVALID: Final = ErrorCode.SCHEMA_INVALID
+ALG_UNSUPPORTED: Final = ErrorCode.ALG_UNSUPPORTED
+KID_UNKNOWN: Final = ErrorCode.KID_UNKNOWN
+SIGNER_NOT_DSC: Final = ErrorCode.SIGNER_NOT_DSC
+SIGNATURE_INVALID: Final = ErrorCode.SIGNATURE_INVALID
+EXPIRED: Final = ErrorCode.EXPIRED
+NOT_YET_VALID: Final = ErrorCode.NOT_YET_VALID
+KEY_USAGE_MISMATCH: Final = ErrorCode.KEY_USAGE_MISMATCH
+DSC_EXPIRED: Final = ErrorCode.DSC_EXPIRED
+DSC_NOT_YET_VALID: Final = ErrorCode.DSC_NOT_YET_VALID
+HEADER_INVALID: Final = ErrorCode.HEADER_INVALID
+ISSUER_UNKNOWN: Final = ErrorCode.ISSUER_UNKNOWN
+CHAIN_INVALID: Final = ErrorCode.CHAIN_INVALID
+REVOKED: Final = ErrorCode.REVOKED
+JWS_INVALID: Final = ErrorCode.JWS_INVALID
+NUMERIC_INVALID: Final = ErrorCode.NUMERIC_INVALID
+CHUNKS_INVALID: Final = ErrorCode.CHUNKS_INVALID
+JSON_INVALID: Final = ErrorCode.JSON_INVALID
+CONTENT_UNSUPPORTED: Final = ErrorCode.CONTENT_UNSUPPORTED
+CLAIMS_INVALID: Final = ErrorCode.CLAIMS_INVALID
+CLAIM_MISSING: Final = ErrorCode.CLAIM_MISSING
+INTERNAL_ERROR: Final = ErrorCode.INTERNAL_ERROR
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (
@@ -75,10 +122,10 @@ def _unknown_issuer() -> dict[str, Any]:
 
 @dataclass(slots=True)
 class ReportError:
-    code: str
+    code: ErrorCode
     message: str
 
-    def as_json(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
 
 
@@ -95,7 +142,7 @@ class Report:
     certificate: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def fail(self, code: str, message: str, check: str | None = None) -> None:
+    def fail(self, code: ErrorCode, message: str, check: str | None = None) -> None:
         """Record an error; when ``check`` is named, that check failed."""
         self.errors.append(ReportError(code, message))
         if check is not None:
@@ -116,7 +163,7 @@ class Report:
         return any(error.code == code for error in self.errors)
 
     @property
-    def error_codes(self) -> list[str]:
+    def error_codes(self) -> list[ErrorCode]:
         return [error.code for error in self.errors]
 
     @property
@@ -145,23 +192,21 @@ class Report:
         try:
             return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:
-            # orjson refuses lone surrogates (what Python makes of a command-line argument that
-            # is not UTF-8, or of a JSON "\ud800" escape) and integers beyond 64 bits (a DCC may
-            # hold any CBOR integer). The rare report with one goes through json instead, its
-            # surrogates shown as U+FFFD, so that no input costs the operator an answer.
+            return (_json_text(document) + "\n").encode("utf-8")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the JSON document ``healthcert verify --json`` prints for it: exactly
+        what ``json.loads`` makes of ``json_line()``, same keys in the same order, and a copy
+        that shares nothing with the report."""
+        document = self._document(self.checks, self.issuer)
+        try:
+            # What orjson writes, it reads back unchanged (it writes no integer beyond 64 bits).
+            copy: dict[str, Any] = orjson.loads(orjson.dumps(document))
+        except TypeError:
             import json
 
-            text = json.dumps(
-                _json_safe(document),
-                ensure_ascii=False,
-                allow_nan=False,
-                separators=(",", ":"),
-                default=str,
-            )
-            return (text + "\n").encode("utf-8")
-
-    def as_json(self) -> dict[str, Any]:
-        return self._document(dict(self.checks), dict(self.issuer))
+            copy = json.loads(_json_text(document))
+        return copy
 
     def _document(self, checks: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -169,7 +214,7 @@ class Report:
             "format": self.format,
             "valid": self.valid,
             "checks": checks,
-            "errors": [error.as_json() for error in self.errors],
+            "errors": [error.to_dict() for error in self.errors],
             "issuer": issuer,
             "payload": self.payload,
             "certificate": self.certificate,
@@ -177,6 +222,22 @@ class Report:
         if self.extra:
             document.update(self.extra)
         return document
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    """The document as strict JSON through the json module, for the rare report orjson
+    refuses: lone surrogates (what Python makes of a command-line argument that is not UTF-8,
+    or of a JSON "\\ud800" escape) and integers beyond 64 bits (a DCC may hold any CBOR
+    integer). Surrogates are shown as U+FFFD, so that no input costs the operator an answer."""
+    import json
+
+    return json.dumps(
+        _json_safe(document),
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+        default=str,
+    )
 
 
 def _json_safe(value: Any) -> Any:

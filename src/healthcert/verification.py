@@ -157,7 +157,9 @@ def _run_format(
             wire_format.verify_into(report, text, ctx)
         except Exception:  # a defect must not cost the operator an answer, but it is logged loudly
             log.exception("internal error while verifying a %s payload", wire_format.name)
-            report.fail("INTERNAL_ERROR", "an internal error stopped verification", check="decode")
+            report.fail(
+                codes.INTERNAL_ERROR, "an internal error stopped verification", check="decode"
+            )
 
 
 def _unknown_format_message() -> str:

@@ -28,7 +28,7 @@ from healthcert.cli import app
 from healthcert.issuance import issue_hc1, parse_request
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
-from healthcert.keys.signer import load_signer
+from healthcert.keys.signer import Signer
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 SECRET = "correct horse battery staple, verifying"
@@ -62,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     dsc = x509.load_pem_x509_certificate(dsc_file.read_bytes())
     # A clock of our own: a day into the DSC's life, to the second.
     issued_at = dsc.not_valid_before_utc + timedelta(days=1)
-    signer = load_signer(home, passphrase=SECRET.encode(), now=issued_at)
+    signer = Signer.load(home, passphrase=SECRET.encode(), now=issued_at)
     vaccination = issue_hc1(_request("request-vaccination.json"), signer, now=issued_at)
     antibody_test = issue_hc1(_request("request-antibody-test.json"), signer, now=issued_at)
     images = tmp_path_factory.mktemp("inputs")

@@ -221,7 +221,7 @@ def test_hc1_batches_refuse_as_single_payloads_do() -> None:
     context = hc1_fixture.context()
     batch = verification.verify_payloads([(text, None) for text in payloads], context)
     alone = [verification.verify_payload(text, context) for text in payloads]
-    assert [report.as_json() for report in batch] == [report.as_json() for report in alone]
+    assert [report.to_dict() for report in batch] == [report.to_dict() for report in alone]
     assert [report.error_codes for report in batch] == [
         [],
         [codes.CLAIMS_INVALID],
@@ -300,7 +300,7 @@ def _shc_both_ways(card: str) -> Report:
     sound = shc_fixture._token(shc_fixture.HEADER, SHC_CLAIMS)
     batch = [Report(input="card") for _ in range(3)]
     shc.verify_many(list(zip(batch, [sound, card, sound], strict=True)), context)
-    assert batch[1].as_json() == alone.as_json()
+    assert batch[1].to_dict() == alone.to_dict()
     assert batch[0].valid and batch[2].valid
     return alone
 

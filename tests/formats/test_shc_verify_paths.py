@@ -237,7 +237,7 @@ def _reports(payloads: list[str], many: bool) -> list[dict[str, Any]]:
     else:
         for report, payload in zip(reports, payloads, strict=True):
             shc.verify_into(report, payload, context)
-    return [report.as_json() for report in reports]
+    return [report.to_dict() for report in reports]
 
 
 def test_a_batch_reports_what_each_card_alone_reports() -> None:

@@ -147,7 +147,7 @@ def test_messages_write_a_datetime_claim_as_its_own_second(
     report = Report(input="x")
     clock = datetime(2026, 1, 1, tzinfo=UTC)
     check_validity_period(report, issued_at=issued_at, expires=expires, clock=clock, key=None)
-    assert [error.as_json() for error in report.errors] == [
+    assert [error.to_dict() for error in report.errors] == [
         {"code": codes.NOT_YET_VALID if issued_at else codes.EXPIRED, "message": message}
     ]
     assert report.checks["validity_period"] is False
@@ -214,7 +214,7 @@ def run(
 ) -> dict[str, Any]:
     report = Report(input="x")
     check_validity_period(report, issued_at=iat, expires=exp, clock=bounds.clock, key=bounds.key)
-    return report.as_json()
+    return report.to_dict()
 
 
 def expected(bounds: Bounds) -> dict[str, Any]:
@@ -233,7 +233,7 @@ def expected(bounds: Bounds) -> dict[str, Any]:
     if key is not None and key.not_after is not None and end > key.not_after:
         report.fail(codes.DSC_EXPIRED, "valid beyond the end of its signer certificate")
     report.checks["validity_period"] = not report.errors
-    return report.as_json()
+    return report.to_dict()
 
 
 def assert_every_form_agrees(bounds: Bounds) -> None:

@@ -16,7 +16,7 @@ from healthcert.keys.dsc import create_dsc
 from healthcert.keys.home import HOME_ENV, healthcert_home
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.keys.kid import kid_of
-from healthcert.keys.signer import Signer, load_signer
+from healthcert.keys.signer import Signer
 from healthcert.model.kinds import EntryKind
 
 SECRET = b"s3cret passphrase"
@@ -79,7 +79,7 @@ def test_current_dsc_is_the_newest_valid_one(directory: KeyDirectory) -> None:
 
 def test_load_signer_es256_signs_verifiably(directory: KeyDirectory, tmp_path: Path) -> None:
     kid = _add_dsc(directory, days_ago=1, kinds=[EntryKind.TEST, EntryKind.RECOVERY])
-    signer = load_signer(tmp_path, now=NOW, passphrase=SECRET)
+    signer = Signer.load(tmp_path, now=NOW, passphrase=SECRET)
     assert signer.kid == kid == kid_of(signer.certificate)
     assert signer.algorithm == "ES256"
     assert signer.kinds == {EntryKind.TEST, EntryKind.RECOVERY}
@@ -97,7 +97,7 @@ def test_load_signer_es256_signs_verifiably(directory: KeyDirectory, tmp_path: P
 
 def test_load_signer_ps256_signs_with_pss(directory: KeyDirectory, tmp_path: Path) -> None:
     _add_dsc(directory, days_ago=1, alg="PS256")
-    signer = load_signer(tmp_path, now=NOW, passphrase=SECRET)
+    signer = Signer.load(tmp_path, now=NOW, passphrase=SECRET)
     assert signer.algorithm == "PS256"
     public_key = signer.certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
@@ -112,25 +112,25 @@ def test_load_signer_reads_the_environment(
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     with pytest.raises(ConfigurationError, match=PASSPHRASE_ENV):
-        load_signer(now=NOW)
+        Signer.load(now=NOW)
     monkeypatch.setenv(PASSPHRASE_ENV, "not it")
     with pytest.raises(KeyStoreError, match="cannot decrypt"):
-        load_signer(now=NOW)
+        Signer.load(now=NOW)
     monkeypatch.setenv(PASSPHRASE_ENV, SECRET.decode())
-    assert isinstance(load_signer(now=NOW), Signer)
+    assert isinstance(Signer.load(now=NOW), Signer)
 
 
 def test_no_valid_dsc(directory: KeyDirectory, tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError, match="keys dsc"):
-        load_signer(tmp_path, now=NOW, passphrase=SECRET)
+        Signer.load(tmp_path, now=NOW, passphrase=SECRET)
     _add_dsc(directory, days_ago=1, kinds=[EntryKind.TEST])
     with pytest.raises(KeyStoreError, match="for vaccination"):
-        load_signer(tmp_path, kinds=[EntryKind.VACCINATION], now=NOW, passphrase=SECRET)
+        Signer.load(tmp_path, kinds=[EntryKind.VACCINATION], now=NOW, passphrase=SECRET)
 
 
 def test_signer_repr_hides_the_private_key(directory: KeyDirectory, tmp_path: Path) -> None:
     _add_dsc(directory, days_ago=1)
-    signer = load_signer(tmp_path, now=NOW, passphrase=SECRET)
+    signer = Signer.load(tmp_path, now=NOW, passphrase=SECRET)
     assert "private_key" not in repr(signer)
 
 

@@ -40,7 +40,7 @@ def test_an_issued_certificate_verifies_and_carries_its_uvci(
     issued = answer.json()
     assert is_valid(issued["uvci"]) and issued["uvci"].startswith("URN:UVCI:01:CN:")
     report = verify_payload(issued["payload"], context(trust))
-    assert report.valid, report.as_json()
+    assert report.valid, report.to_dict()
     assert report.certificate is not None
     assert report.certificate["entry"]["certificate_id"] == issued["uvci"]
     assert report.certificate["holder"]["family_name"] == "王"

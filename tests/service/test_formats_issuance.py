@@ -43,8 +43,8 @@ def test_a_smart_health_card_verifies_against_the_published_key(
     report = Report(input="card")
     verification = VerificationContext(TrustStore(), datetime.now(UTC), shc_issuers=issuers)
     shc.verify_into(report, issued["payload"], verification)
-    assert report.checks["signature"] is True, report.as_json()
-    assert report.valid, report.as_json()
+    assert report.checks["signature"] is True, report.to_dict()
+    assert report.valid, report.to_dict()
     url = f"/api/v1/certificates/{issued['id']}/revoke"
     client.post(url, json={"reason": "test"}, headers=keys["issuer"])
     crls = client.get("/api/v1/revocations/shc").json()

@@ -164,10 +164,10 @@ def issue(
 
 
 def _load_signer() -> Signer:
-    from healthcert.keys.signer import load_signer
+    from healthcert.keys.signer import Signer
 
     with reported_errors():
-        return load_signer()
+        return Signer.load()
     raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 

@@ -129,7 +129,7 @@ def check_command(
         if json_output:
             sys.stdout.write(report.json_line() + "\n")
         else:
-            printer.show_rules(report.as_json())
+            printer.show_rules(report.to_dict())
     sys.stdout.flush()
     if not all_green:
         raise typer.Exit(EXIT_INVALID)

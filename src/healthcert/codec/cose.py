@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcert.codec import cbor
 from healthcert.codec.ecdsa import ECDSA_SHA256, der_signature, is_ec_key
+from healthcert.report import ErrorCode
 
 TAG_SIGN1 = 18
 TAG_CWT = 61
@@ -33,7 +34,7 @@ _SIG_CONTEXT = b"\x6aSignature1"  # the text string "Signature1", CBOR-encoded
 class CoseError(ValueError):
     """The bytes are not a COSE_Sign1 structure; ``code`` is the report error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -92,12 +93,12 @@ def decode_sign1(data: bytes) -> Sign1:
     try:
         item = cbor.loads(data)
     except cbor.CborError as error:
-        raise CoseError("CBOR_INVALID", str(error)) from None
+        raise CoseError(ErrorCode.CBOR_INVALID, str(error)) from None
     if isinstance(item, cbor2.CBORTag) and item.tag == TAG_CWT:
         item = item.value
     if isinstance(item, cbor2.CBORTag):
         if item.tag != TAG_SIGN1:
-            raise CoseError("COSE_INVALID", f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
+            raise CoseError(ErrorCode.COSE_INVALID, f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
         item = item.value
     return _sign1_from_array(item)
 
@@ -157,12 +158,14 @@ def _byte_string(data: bytes, offset: int) -> tuple[bytes | None, int]:
 
 def _sign1_from_array(item: Any) -> Sign1:
     if not isinstance(item, _ARRAY) or len(item) != 4:
-        raise CoseError("COSE_INVALID", "COSE_Sign1 must be an array of four items")
+        raise CoseError(ErrorCode.COSE_INVALID, "COSE_Sign1 must be an array of four items")
     protected_raw, unprotected, payload, signature = item
     if not all(isinstance(part, bytes) for part in (protected_raw, payload, signature)):
-        raise CoseError("COSE_INVALID", "COSE_Sign1 headers, payload and signature must be bytes")
+        raise CoseError(
+            ErrorCode.COSE_INVALID, "COSE_Sign1 headers, payload and signature must be bytes"
+        )
     if not isinstance(unprotected, _MAP):
-        raise CoseError("COSE_INVALID", "the unprotected header must be a map")
+        raise CoseError(ErrorCode.COSE_INVALID, "the unprotected header must be a map")
     protected = _protected_header(protected_raw)
     return _sign1(protected_raw, protected, unprotected, payload, signature)
 
@@ -176,9 +179,9 @@ def _protected_header(raw: bytes) -> Mapping[Any, Any]:
     try:
         header = cbor.loads(raw)
     except cbor.CborError as error:
-        raise CoseError("COSE_INVALID", f"protected header: {error}") from None
+        raise CoseError(ErrorCode.COSE_INVALID, f"protected header: {error}") from None
     if not isinstance(header, _MAP):
-        raise CoseError("COSE_INVALID", "the protected header must be a map")
+        raise CoseError(ErrorCode.COSE_INVALID, "the protected header must be a map")
     return cbor2.frozendict(header)
 
 

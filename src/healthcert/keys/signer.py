@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -14,12 +17,15 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from healthcert.codec.ecdsa import ECDSA_SHA256, raw_signature
-from healthcert.errors import KeyStoreError
+from healthcert.errors import ConfigurationError, KeyStoreError
 from healthcert.keys.eku import kinds_from_certificate
 from healthcert.keys.kid import kid_of
 from healthcert.keys.material import Algorithm, CertifiedKey, PrivateKey
 from healthcert.keys.subject import subject_country
 from healthcert.model.kinds import EntryKind
+
+if TYPE_CHECKING:
+    from healthcert.keys.directory import KeyDirectory, StoredDsc
 
 _P256_BYTES = 32
 
@@ -49,6 +55,45 @@ class Signer:
     def may_sign(self, kind: EntryKind) -> bool:
         return kind in self.kinds
 
+    @classmethod
+    def load(
+        cls,
+        home: str | os.PathLike[str] | None = None,
+        passphrase: str | bytes | None = None,
+        kid: bytes | str | None = None,
+        *,
+        kinds: Iterable[EntryKind] = (),
+        now: datetime | None = None,
+    ) -> Signer:
+        """The signer of a DSC in the key directory of ``home``, as ``healthcert issue`` uses it.
+
+        ``home`` defaults to ``HEALTHCERT_HOME`` (else ``~/.local/share/healthcert``), the
+        passphrase of the private key to ``HEALTHCERT_KEY_PASSPHRASE``. Without ``kid``, the
+        newest DSC valid at ``now`` that may sign every one of ``kinds``; with it, that DSC
+        (bytes, or base64 text as ``healthcert keys list`` and reports show it), which must
+        be valid at ``now`` and may sign ``kinds`` too.
+
+        ConfigurationError for a setting missing or wrong: no passphrase, a kid that is not
+        base64 or names no DSC of the directory. KeyStoreError for key material that cannot be
+        used: no key directory or no valid DSC in it, a key file that the passphrase does not
+        open or that does not match its certificate.
+        """
+        from healthcert.keys.directory import KeyDirectory
+        from healthcert.keys.keyfile import read_private_key
+
+        directory = KeyDirectory(None if home is None else Path(home).expanduser())
+        wanted = frozenset(kinds)
+        if kid is None:
+            stored = directory.current_dsc(wanted, now)
+            if stored is None:
+                raise KeyStoreError(_no_dsc(directory, wanted))
+        else:
+            stored = _chosen_dsc(directory, _kid_bytes(kid), wanted, now)
+        key = read_private_key(stored.key_path, _passphrase_bytes(passphrase))
+        if _spki(key.public_key()) != _spki(stored.certificate.public_key()):
+            raise KeyStoreError(f"{stored.key_path}: the key does not match its DSC certificate")
+        return signer_from(CertifiedKey(key, stored.certificate))
+
 
 def algorithm_of(key: PrivateKey) -> Algorithm:
     """ES256 for a P-256 key, PS256 for an RSA key of at least 2048 bits."""
@@ -72,33 +117,57 @@ def signer_from(dsc: CertifiedKey) -> Signer:
     )
 
 
-def load_signer(
-    home: Path | None = None,
-    *,
-    kinds: Iterable[EntryKind] = (),
-    now: datetime | None = None,
-    passphrase: bytes | None = None,
-) -> Signer:
-    """The signer of the newest valid DSC in the key directory that may sign ``kinds``.
+def _no_dsc(directory: KeyDirectory, kinds: frozenset[EntryKind]) -> str:
+    from healthcert.keys.home import HOME_ENV
 
-    The passphrase defaults to ``HEALTHCERT_KEY_PASSPHRASE``. KeyStoreError when no DSC fits.
-    """
-    from healthcert.keys.directory import KeyDirectory
-    from healthcert.keys.keyfile import passphrase_from_env, read_private_key
-
-    directory = KeyDirectory(home)
-    wanted = frozenset(kinds)
-    stored = directory.current_dsc(wanted, now)
-    if stored is None:
-        needed = f" for {', '.join(sorted(wanted))}" if wanted else ""
-        raise KeyStoreError(
-            f"no valid DSC{needed} in {directory.root}: run `healthcert keys dsc` to make one"
+    needed = f" for {', '.join(sorted(kinds))}" if kinds else ""
+    if not directory.root.is_dir():
+        return (
+            f"no valid DSC{needed}: there is no key directory {directory.root} (is {HOME_ENV} "
+            "right?); run `healthcert keys init` and `healthcert keys dsc` to make one"
         )
-    secret = passphrase if passphrase is not None else passphrase_from_env()
-    key = read_private_key(stored.key_path, secret)
-    if _spki(key.public_key()) != _spki(stored.certificate.public_key()):
-        raise KeyStoreError(f"{stored.key_path}: the key does not match its DSC certificate")
-    return signer_from(CertifiedKey(key, stored.certificate))
+    return f"no valid DSC{needed} in {directory.root}: run `healthcert keys dsc` to make one"
+
+
+def _passphrase_bytes(passphrase: str | bytes | None) -> bytes:
+    from healthcert.keys.keyfile import passphrase_from_env
+
+    if passphrase is None:
+        return passphrase_from_env()
+    if not passphrase:
+        raise ConfigurationError("the passphrase of the private keys is empty")
+    return passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+
+
+def _kid_bytes(kid: bytes | str) -> bytes:
+    if isinstance(kid, bytes):
+        return kid
+    try:
+        return base64.b64decode(kid, validate=True)
+    except ValueError:
+        raise ConfigurationError(
+            f"kid {kid!r} is not base64 (as `healthcert keys list` shows it)"
+        ) from None
+
+
+def _chosen_dsc(
+    directory: KeyDirectory, kid: bytes, kinds: frozenset[EntryKind], now: datetime | None
+) -> StoredDsc:
+    """The DSC with ``kid``, which must be valid at ``now`` and may sign ``kinds``."""
+    shown = base64.b64encode(kid).decode()
+    found = [dsc for dsc in directory.dscs() if dsc.kid == kid]
+    if not found:
+        raise ConfigurationError(f"no DSC with kid {shown} in {directory.root}")
+    dsc = found[0]
+    moment = now or datetime.now(UTC)
+    if not dsc.is_valid_at(moment):
+        raise KeyStoreError(f"the DSC with kid {shown} is not valid at {moment.isoformat()}")
+    if not dsc.key_path.exists():
+        raise KeyStoreError(f"the DSC with kid {shown} has no private key ({dsc.key_path})")
+    missing = kinds - kinds_from_certificate(dsc.certificate)
+    if missing:
+        raise KeyStoreError(f"the DSC with kid {shown} may not sign {', '.join(sorted(missing))}")
+    return dsc
 
 
 def _spki(public_key: CertificatePublicKeyTypes) -> bytes:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from healthcert.database.db import make_engine, session_factory
 from healthcert.database.migrate import upgrade
-from healthcert.keys.signer import Signer, load_signer
+from healthcert.keys.signer import Signer
 from healthcert.service.notifier import Notifier, OutboxNotifier
 from healthcert.trust.store import TrustStore, load_local_trust
 
@@ -79,7 +79,7 @@ class ServiceContext:
     def signer(self) -> Signer:
         with self._lock:
             if self._signer is None:
-                self._signer = (self.signer_loader or load_signer)()
+                self._signer = (self.signer_loader or Signer.load)()
             return self._signer
 
     def revocations_changed(self) -> None:

@@ -52,7 +52,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         shc_issuers=revoked.shc_issuers,
         judge=_judge(ask),
     )
-    return [report.as_json() for report in reports]
+    return [report.to_dict() for report in reports]
 
 
 def _judge(ask: Ask) -> Judge | None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from healthcert.trust.entry import TrustedKey
+
+if TYPE_CHECKING:
+    from healthcert.formats.shc.issuers import ShcIssuers
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,37 @@ class TrustStore:
         self._anchor_kids: dict[bytes, Anchor] | None = None  # built on the first unknown kid
         self.skipped: list[Skipped] = []
         self.ignored = 0
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | os.PathLike[str]]) -> TrustStore:
+        """A trust store from the sources ``healthcert verify --trust`` accepts. Each is:
+
+        - a certificate file, PEM or DER: a DSC, or a CSCA (which then vouches for the DSCs of
+          its country, and a DSC of that country it did not sign is refused);
+        - an EU trust list (the gateway's or a national mirror's form), or a JWKS file;
+        - a directory of such files;
+        - ``https://issuer.example=PATH``: a SMART Health Card issuer bound to the JWKS at PATH
+          (a file, or an issuer directory holding ``.well-known/jwks.json``). Its keys are
+          checked as ``--trust`` checks them (EC P-256, public only, kid = RFC 7638 thumbprint)
+          and sign cards of exactly that issuer URL only;
+        - a VCI directory snapshot (``issuerInfo``): every issuer it lists, bound to its keys.
+
+        Every source is read before any key is accepted, so a CSCA applies whatever the order.
+        No sources, no keys: the installation's own store is ``load_local_trust``. A trust
+        store holds keys, not revocation lists: an issuer that comes with CRLs is refused
+        rather than trusted without them (``trust.verifier.load_verifier_trust`` keeps them).
+        TrustStoreError names a source that cannot be read or used; an entry that cannot be
+        trusted is skipped and listed in ``skipped``.
+        """
+        from healthcert.trust.verifier import load_verifier_trust
+
+        specs = [os.fspath(path) for path in paths]
+        if not specs:
+            return cls()
+        trust = load_verifier_trust(specs)
+        if trust.shc_issuers is not None:
+            trust.store.add_batch(_issuer_batch(trust.shc_issuers), source="SMART Health Cards")
+        return trust.store
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -262,6 +298,25 @@ def _der(anchor: Anchor) -> bytes:
 def _describe(key: TrustedKey) -> str:
     where = f" {key.country}" if key.country else ""
     return f"{key.source}{where} kid {key.kid.hex()}"
+
+
+def _issuer_batch(issuers: ShcIssuers) -> ImportBatch:
+    """The keys of SMART Health Card issuers, each bound to its issuer URL."""
+    from healthcert.errors import TrustStoreError
+
+    revoking = [issuer.iss for issuer in issuers if issuer.crls]
+    if revoking:
+        raise TrustStoreError(
+            f"{', '.join(revoking)}: revocation lists come with this issuer, and a trust store "
+            "cannot apply them; load it with trust.verifier.load_verifier_trust instead"
+        )
+    skipped = [Skipped(*_source_and_reason(problem)) for problem in issuers.skipped]
+    return ImportBatch(keys=issuers.trusted_keys(), skipped=skipped)
+
+
+def _source_and_reason(problem: str) -> tuple[str, str]:
+    source, _, reason = problem.partition(": ")
+    return (source, reason) if reason else ("SMART Health Cards", problem)
 
 
 def load_trust(paths: Iterable[str | Path], *, issuer_url: str | None = None) -> TrustStore:

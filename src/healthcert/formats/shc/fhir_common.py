@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from healthcert import report as codes
 from healthcert.model.names import MAX_LENGTH, TransliterationError, transliterate
 
 FHIR_VERSION = "4.0.1"
@@ -19,7 +20,7 @@ FHIR_VERSION = "4.0.1"
 class ContentError(Exception):
     """The bundle cannot become a canonical certificate; ``code`` is the report error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: codes.ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
