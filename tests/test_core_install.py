@@ -25,25 +25,20 @@ REQUEST = PROJECT / "examples" / "request-vaccination.json"
 HINT = "pip install 'healthcert[service]'"
 SERVICE_PACKAGES = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg", "fpdf")
 
-# Run with the environment's Python: issue, verify (also with verify_many and two workers),
-# and try to import each service package.
+# Run with the environment's Python, in a key home the commands made: the public API alone
+# issues, verifies (also with verify_many and two workers, and with a verdict), and each
+# service package is tried.
 LIBRARY_SCRIPT = """
-import importlib, json, sys
+import importlib, json, os, sys
+from pathlib import Path
 import healthcert
-from cryptography.hazmat.primitives.serialization import Encoding
-from healthcert.issuance import issue_payload, parse_request
-from healthcert.keys.csca import create_csca
-from healthcert.keys.dsc import create_dsc
-from healthcert.keys.signer import signer_from
-from healthcert.trust.certificates import import_certificates
-from healthcert.trust.store import TrustStore
-from healthcert.verification import context, verify_payload
 
-dsc = create_dsc(create_csca("DE"))
-payload = issue_payload(parse_request(json.loads(sys.argv[1])), signer_from(dsc))
-trust = TrustStore()
-trust.add_batch(import_certificates(dsc.certificate.public_bytes(Encoding.PEM), "dsc.pem"))
-alone = verify_payload(payload, context(trust))
+keys = Path(os.environ["HEALTHCERT_HOME"]) / "keys"
+trust = healthcert.TrustStore.from_paths([str(keys)])
+signer = healthcert.Signer.load()
+payload = healthcert.issue(json.loads(sys.argv[1]), signer=signer, format="eu-dcc")
+alone = healthcert.verify(payload, trust=trust)
+judged = healthcert.verify(payload, trust=trust, country="CN", origin="DE")
 many = list(healthcert.verify_many([payload, "nonsense"] * 50, trust=trust, workers=2))
 missing = []
 for name in sys.argv[2:]:
@@ -54,7 +49,9 @@ for name in sys.argv[2:]:
 print(json.dumps({
     "prefix": payload[:4],
     "valid": alone.valid,
+    "verdict": judged.to_dict()["verdict"],
     "many": [report.valid for report in many[:4]] + [len(many)],
+    "codes": sorted({error.code for report in many for error in report.errors}),
     "missing": missing,
 }))
 """
@@ -134,17 +131,6 @@ def test_the_core_install_works_without_the_service(core_install: Path, tmp_path
     home.mkdir()
     request = REQUEST.read_text(encoding="utf-8")
 
-    library = _run(
-        core_install, "python", "-c", LIBRARY_SCRIPT, request, *SERVICE_PACKAGES, home=home
-    )
-    assert library.returncode == 0, library.stderr
-    assert json.loads(library.stdout) == {
-        "prefix": "HC1:",
-        "valid": True,
-        "many": [True, False, True, False, 100],
-        "missing": list(SERVICE_PACKAGES),
-    }
-
     def command(*args: str, code: int = 0) -> str:
         done = _run(core_install, "healthcert", *args, home=home)
         assert done.returncode == code, (args, done.stdout, done.stderr)
@@ -162,6 +148,19 @@ def test_the_core_install_works_without_the_service(core_install: Path, tmp_path
     (report,) = [json.loads(line) for line in command("verify", "--json", payload).splitlines()]
     assert (report["valid"], report["errors"]) == (True, [])
     assert command("rules", "list", "--country", "DE")
+
+    library = _run(
+        core_install, "python", "-c", LIBRARY_SCRIPT, request, *SERVICE_PACKAGES, home=home
+    )
+    assert library.returncode == 0, library.stderr
+    assert json.loads(library.stdout) == {
+        "prefix": "HC1:",
+        "valid": True,
+        "verdict": "green",
+        "many": [True, False, True, False, 100],
+        "codes": ["PREFIX_INVALID"],
+        "missing": list(SERVICE_PACKAGES),
+    }
 
     for args in (["serve"], ["db", "upgrade"], ["apikey", "list"], ["audit"]):
         done = _run(core_install, "healthcert", *args, home=home)

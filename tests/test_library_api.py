@@ -16,6 +16,7 @@ import pytest
 from cryptography import x509
 from typer.testing import CliRunner
 
+import healthcert
 from healthcert.batch import verify_many
 from healthcert.cli import app
 from healthcert.codec import base45
@@ -25,8 +26,6 @@ from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.keys.signer import Signer
 from healthcert.report import ErrorCode
-from healthcert.rules.policy import load_policies
-from healthcert.rules.verdict import judge_for
 from healthcert.trust.store import TrustStore
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -102,19 +101,12 @@ def test_to_dict_is_the_json_line_the_command_prints(
     monkeypatch.setenv(HOME_ENV, str(issued.home))
     names = ["eu-dcc", "wrong signature", "shc", "icao-vds-nc", "garbage"]
     payloads = [issued.payloads[name] for name in names]
-    judge = None
-    extra: list[str] = []
-    if country is not None:
-        judge = judge_for(country, policies=load_policies())
-        extra = ["--country", country]
-    reports = list(
-        verify_many(
-            payloads,
-            trust=TrustStore.from_paths(issued.trust),
-            at=datetime.fromisoformat(issued.at),
-            judge=judge,
-        )
-    )
+    extra = [] if country is None else ["--country", country]
+    trust = healthcert.TrustStore.from_paths(issued.trust)
+    at = datetime.fromisoformat(issued.at)
+    reports = list(healthcert.verify_many(payloads, trust=trust, at=at, country=country))
+    one_by_one = [healthcert.verify(text, trust=trust, at=at, country=country) for text in payloads]
+    assert [r.to_dict() for r in one_by_one] == [r.to_dict() for r in reports]
     documents = [report.to_dict() for report in reports]
     assert documents == _cli_reports(issued, payloads, *extra)
     # The same keys in the same order, not only the same mapping.
@@ -162,3 +154,54 @@ def test_signer_load_signs_what_the_command_issues(
     by_argument = Signer.load(issued.home, SECRET.encode(), kid=from_env.kid)
     assert from_env.kid == by_argument.kid == hcert.decode(issued.payloads["eu-dcc"]).sign1.kid
     assert from_env.country == "CN" and from_env.algorithm == "ES256"
+
+
+def test_every_public_name_resolves_and_says_where_it_is_defined() -> None:
+    for name in healthcert.__all__:
+        value = getattr(healthcert, name)
+        assert value is not None, name
+    assert healthcert.verify.__module__ == "healthcert.verification"
+    assert healthcert.ErrorCode.KID_UNKNOWN == "KID_UNKNOWN"
+    with pytest.raises(AttributeError):
+        healthcert.no_such_name  # noqa: B018
+
+
+def test_issue_takes_json_a_request_or_a_certificate(
+    issued: Issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(HOME_ENV, str(issued.home))
+    monkeypatch.setenv(PASSPHRASE_ENV, SECRET)
+    signer = healthcert.Signer.load()
+    document = json.loads((EXAMPLES / "request-vaccination.json").read_text(encoding="utf-8"))
+    request = healthcert.IssueRequest.model_validate(document)
+    trust = healthcert.TrustStore.from_paths(issued.trust)
+    at = datetime.fromisoformat(issued.at)
+    for given in (document, request, request.certificate()):
+        for wire_format in ("eu-dcc", "icao-vds-nc"):
+            payload = healthcert.issue(given, signer=signer, format=wire_format, now=at)
+            report = healthcert.verify(payload, trust=trust, at=at)
+            assert (report.format, report.valid, report.errors) == (wire_format, True, [])
+            assert report.certificate is not None
+            holder = report.certificate["holder"]
+            # A VDS-NC seal carries the Doc 9303 Latin form of the names only.
+            assert (holder["family_name_latin"], holder["date_of_birth"]) == (
+                request.holder.family_name_latin,
+                request.holder.date_of_birth,
+            )
+    card = healthcert.issue(document, signer=signer, format="shc", issuer_url=ISS, now=at)
+    assert healthcert.verify(card, trust=trust, at=at).valid
+
+
+def test_issue_says_what_is_wrong(issued: Issued, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HOME_ENV, str(issued.home))
+    monkeypatch.setenv(PASSPHRASE_ENV, SECRET)
+    signer = healthcert.Signer.load()
+    document = json.loads((EXAMPLES / "request-vaccination.json").read_text(encoding="utf-8"))
+    with pytest.raises(healthcert.RequestError, match=r"holder\.date_of_birth"):
+        healthcert.issue(
+            {**document, "holder": {**document["holder"], "date_of_birth": "1"}}, signer=signer
+        )
+    with pytest.raises(healthcert.RequestError, match="unknown format 'pdf'"):
+        healthcert.issue(document, signer=signer, format="pdf")
+    with pytest.raises(healthcert.RequestError, match="issuer"):
+        healthcert.issue(document, signer=signer, format="shc")

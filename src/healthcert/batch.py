@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from healthcert.inputs import Item, from_line
 from healthcert.report import Report
-from healthcert.verification import context, verify_items
+from healthcert.verification import Judge, context, judge_for_journey, verify_items
 
 if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
     from healthcert.formats.shc.issuers import ShcIssuers
+    from healthcert.rules.policy import Policies
     from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.store import TrustStore
     from healthcert.trust.verifier import VerifierTrust
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 # line of a batch, which the process that verifies it reads (with workers, a worker).
 Unit = str | Item | bytes
 # Records the entry verdict in a report verified at the given clock, and returns it.
-Judge = Callable[[Report, datetime], str]
 # A chunk's outcome on the JSON path: whether every report in it was accepted, and its JSON
 # lines (UTF-8, each with its newline) as one text: a worker's answer crosses in one piece.
 ChunkResult = tuple[bool, bytes]
@@ -62,6 +62,10 @@ def verify_many(
     trust: TrustStore | VerifierTrust,
     at: datetime | None = None,
     workers: int = 1,
+    country: str | None = None,
+    origin: str | None = None,
+    language: str = "en",
+    policies: Policies | None = None,
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
     judge: Judge | None = None,
@@ -69,16 +73,21 @@ def verify_many(
     """The report of every payload, in input order, as they are verified.
 
     A payload is its text, an ``inputs.Item``, or a raw batch line (bytes, decoded as UTF-8).
-    ``at`` is the validation clock (default now; without a time zone, UTC). With ``workers``
-    above 1, payloads after the first chunk are verified in that many forked processes
-    (POSIX only; from a program that runs threads, keep 1). ``judge`` records an entry
-    verdict in each report (``rules.verdict.judge_for(destination, policies=...)``). Verification
-    failures are in the reports; ValueError, at the call, only for a bad ``workers``.
+    ``at`` is the validation clock (a timezone-aware datetime; default now; a naive one is read
+    as UTC). With ``workers`` above 1, payloads after the first chunk are verified in that many
+    forked processes (POSIX only; from a program that runs threads, keep 1). With ``country``,
+    each report carries the entry verdict of that destination, as ``verify`` records it (or
+    give your own ``judge``). Verification failures are in the reports; ValueError, at the
+    call, only for a bad ``workers`` or both a ``country`` and a ``judge``.
     Closing the generator early stops the workers.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    ctx = _context(trust, at, dcc_revocations, shc_issuers)
+    if country is not None:
+        if judge is not None:
+            raise ValueError("give a destination country or a judge, not both")
+        judge = judge_for_journey(country, origin, language, policies)
+    ctx = context(trust, at, dcc_revocations=dcc_revocations, shc_issuers=shc_issuers)
     return _each(_in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers))
 
 
@@ -103,20 +112,6 @@ def verify_as_json(
     verify_chunk = partial(_json_lines, ctx=ctx, judge=judge)
     spread = None if output is None else _written_to(output)
     return _in_order(verify_chunk, units, workers, spread)
-
-
-def _context(
-    trust: TrustStore | VerifierTrust,
-    at: datetime | None,
-    dcc_revocations: DccRevocations | None,
-    shc_issuers: ShcIssuers | None,
-) -> VerificationContext:
-    from healthcert.trust.verifier import VerifierTrust
-
-    if isinstance(trust, VerifierTrust):
-        shc_issuers = shc_issuers or trust.shc_issuers
-        trust = trust.store
-    return context(trust, at, dcc_revocations=dcc_revocations, shc_issuers=shc_issuers)
 
 
 def verified(units: list[Unit], ctx: VerificationContext) -> Iterator[Report]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,6 +50,34 @@ def parse_request(document: Any) -> IssueRequest:
             for problem in error.errors()
         )
         raise RequestError(problems) from None
+
+
+def issue(
+    request: IssueRequest | Certificate | Mapping[str, Any],
+    *,
+    signer: Signer,
+    format: str = registry.EU_DCC,
+    issuer_url: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Sign one certificate in ``format`` (``eu-dcc``, ``shc`` or ``icao-vds-nc``); the text its
+    QR code carries. ``request`` is a request's JSON (as ``examples/`` holds them), an
+    ``IssueRequest``, or a ``Certificate`` (valid for its kind's default time). A SMART Health
+    Card names its issuer by ``issuer_url``. RequestError says what keeps it from being signed."""
+    return issue_payload(
+        as_request(request), signer, format_name=format, now=now, shc_issuer=issuer_url
+    )
+
+
+def as_request(request: IssueRequest | Certificate | Mapping[str, Any]) -> IssueRequest:
+    """``request`` as an IssueRequest: validated when it is JSON, as it is when already one."""
+    if isinstance(request, IssueRequest):
+        return request
+    if isinstance(request, Certificate):
+        return IssueRequest(
+            holder=request.holder, entry=request.entry, schema_version=request.schema_version
+        )
+    return parse_request(request)
 
 
 def expiry(request: IssueRequest, issued_at: datetime, signer_not_after: datetime) -> datetime:

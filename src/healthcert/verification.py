@@ -19,13 +19,17 @@ from healthcert.inputs import Item
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.report import Report
 from healthcert.trust.store import TrustStore
+from healthcert.trust.verifier import VerifierTrust
 
 if TYPE_CHECKING:
     from healthcert.formats.shc.issuers import ShcIssuers
+    from healthcert.rules.policy import Policies
     from healthcert.trust.revocation import DccRevocations
 
 log = logging.getLogger(__name__)
 
+# Records an entry verdict in a report verified at a clock, and returns it (green, yellow, red).
+Judge = Callable[[Report, datetime], str]
 VerifyMany = Callable[[Sequence[tuple[Report, str]], VerificationContext], None]
 
 # Tried in the registry's order; each module recognises its own payloads by looks_like().
@@ -49,7 +53,7 @@ def detect(payload: str) -> WireFormat | None:
 
 
 def context(
-    trust: TrustStore,
+    trust: TrustStore | VerifierTrust,
     clock: datetime | None = None,
     *,
     dcc_revocations: DccRevocations | None = None,
@@ -57,7 +61,10 @@ def context(
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
     ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
-    SMART Health Card issuers trusted by URL."""
+    SMART Health Card issuers trusted by URL (a ``VerifierTrust`` brings its own)."""
+    if isinstance(trust, VerifierTrust):
+        shc_issuers = shc_issuers or trust.shc_issuers
+        trust = trust.store
     when = clock or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -67,6 +74,43 @@ def context(
         dcc_revocations=dcc_revocations,
         shc_issuers=shc_issuers,
     )
+
+
+def verify(
+    payload: str,
+    *,
+    trust: TrustStore | VerifierTrust,
+    at: datetime | None = None,
+    country: str | None = None,
+    origin: str | None = None,
+    language: str = "en",
+    policies: Policies | None = None,
+) -> Report:
+    """The report of one payload (``HC1:``, ``shc:/``, a VDS-NC seal, ...), verified against
+    ``trust`` at ``at`` (a timezone-aware datetime; default now; a naive one is read as UTC).
+
+    With ``country``, the report also carries the entry verdict of that destination for a
+    traveller from ``origin``, under ``policies`` (default: the shipped policies and those of
+    ``$HEALTHCERT_HOME``). Nothing a payload holds raises: every failure is a code in the report.
+    """
+    ctx = context(trust, at)
+    report = verify_payload(payload, ctx)
+    if country is not None:
+        judge_for_journey(country, origin, language, policies)(report, ctx.clock)
+    return report
+
+
+def judge_for_journey(
+    country: str, origin: str | None, language: str, policies: Policies | None
+) -> Judge:
+    """The judge of a journey to ``country``, under ``policies`` or the installed ones."""
+    # The rules engine loads only when a destination is asked for: `healthcert verify`
+    # without one never pays for it.
+    from healthcert.rules.policy import load_policies
+    from healthcert.rules.verdict import judge_for
+
+    chosen = policies if policies is not None else load_policies()
+    return judge_for(country.upper(), policies=chosen, origin=origin, language=language)
 
 
 def verify_payload(payload: str, ctx: VerificationContext, *, label: str | None = None) -> Report:

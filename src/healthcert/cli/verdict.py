@@ -7,8 +7,6 @@ so that ``healthcert verify`` without ``--country`` never loads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,11 +15,8 @@ import typer
 from healthcert.cli.common import fail, reported_errors
 
 if TYPE_CHECKING:
-    from healthcert.report import Report
     from healthcert.rules.policy import Policies
-
-Judge = Callable[["Report", datetime], str]
-"""Records the verdict in a report (verified at the given clock) and returns it."""
+    from healthcert.verification import Judge
 
 GREEN = "green"
 _COUNTRY = re.compile(r"[A-Z]{2}")

@@ -8,10 +8,9 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from healthcert.batch import Judge, verify_many
+from healthcert.batch import verify_many
 from healthcert.inputs import Item, from_image
 from healthcert.rules.policy import Policies, load_policies
-from healthcert.rules.verdict import judge_for
 from healthcert.service.revocation import current_revocations
 
 if TYPE_CHECKING:
@@ -50,12 +49,9 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         at=ask.at,
         dcc_revocations=revoked.dcc,
         shc_issuers=revoked.shc_issuers,
-        judge=_judge(ask),
+        country=ask.country or None,
+        origin=ask.origin,
+        language=ask.language,
+        policies=_policies(),
     )
     return [report.to_dict() for report in reports]
-
-
-def _judge(ask: Ask) -> Judge | None:
-    if not ask.country:
-        return None
-    return judge_for(ask.country, policies=_policies(), origin=ask.origin, language=ask.language)
