@@ -211,8 +211,42 @@ class _Place:
 
 
 @dataclass(frozen=True, slots=True)
-class _Judgement:
+class _Piece:
+    """A piece of evidence read once per pre-check: every requirement looks at every piece,
+    and reading the report's entry and trust again each time was most of the cost."""
+
     index: int
+    facts: EvidenceFacts
+    entry: Mapping[str, Any] | None
+    problem: Texts | None
+    sampled: datetime | None
+
+    @property
+    def is_document(self) -> bool:
+        return self.facts.kind == "document"
+
+    def shows(self, kind: str, test_type: str | None = None) -> bool:
+        """Whether the entry is of ``kind`` (and ``test_type``); a document that says nothing
+        of what it shows may show anything."""
+        entry = self.entry
+        if entry is None:
+            return self.is_document
+        if self.is_document and "kind" not in entry:
+            return test_type is None or entry.get("test_type") == test_type
+        return entry.get("kind") == kind and (
+            test_type is None or entry.get("test_type") == test_type
+        )
+
+
+def _read(index: int, facts: EvidenceFacts) -> _Piece:
+    entry = facts.canonical_entry()
+    sampled = _sample_time(entry.get("sample_time")) if entry is not None else None
+    return _Piece(index, facts, entry, facts.trust_problem(), sampled)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    piece: _Piece
     status: Status
     reason: Texts
 
@@ -226,6 +260,7 @@ def precheck(
     """Check ``declaration`` and its ``evidence`` against ``policy`` as of ``clock``."""
     _aware(clock, "clock")
     risk = _risk(declaration, policy)
+    pieces = [_read(index, facts) for index, facts in enumerate(evidence)]
     outcomes = [_departure(declaration, clock)]
     rules = policy.declaration
     if rules is not None:
@@ -233,14 +268,14 @@ def precheck(
             declaration.from_country.upper(), declaration.from_city, declaration.departure
         )
         for test in rules.tests_for(risk):
-            outcomes.append(_test(f"test.{test.kind}", test, home, evidence, policy, clock))
+            outcomes.append(_test(f"test.{test.kind}", test, home, pieces, policy, clock))
         if rules.vaccination_for(risk):
-            outcomes.append(_vaccination(declaration, evidence))
+            outcomes.append(_vaccination(declaration, pieces))
         for stop in declaration.via:
             place = _Place(stop.country.upper(), stop.city, stop.departure)
             for test in rules.transit_tests:
                 name = f"transit.{place.country}.{test.kind}"
-                outcomes.append(_test(name, test, place, evidence, policy, clock))
+                outcomes.append(_test(name, test, place, pieces, policy, clock))
     approve, why = _auto_approval(policy, risk, outcomes, evidence)
     return PrecheckResult(
         requirements=tuple(outcomes),
@@ -276,27 +311,22 @@ def _departure(declaration: DeclarationFacts, clock: datetime) -> RequirementOut
     )
 
 
-def _decide(
-    name: str, judgements: Iterable[_Judgement], evidence: Sequence[EvidenceFacts], missing: Texts
-) -> RequirementOutcome:
+def _decide(name: str, judgements: Iterable[_Judgement], missing: Texts) -> RequirementOutcome:
     """Met by the first piece that meets it; else needs review if a piece needs a person;
     else not met, for the first piece's reason (or ``missing`` when nothing bore on it)."""
     seen = list(judgements)
     for status in ("met", "needs_review"):
         deciding = [judgement for judgement in seen if judgement.status == status]
         if deciding:
-            chosen = deciding[:1] if status == "met" else deciding
-            return _outcome(name, status, chosen, evidence)
+            return _outcome(name, status, deciding[:1] if status == "met" else deciding)
     if not seen:
         return RequirementOutcome(name, "not_met", missing)
-    return _outcome(name, "not_met", seen, evidence)
+    return _outcome(name, "not_met", seen)
 
 
-def _outcome(
-    name: str, status: Status, chosen: list[_Judgement], evidence: Sequence[EvidenceFacts]
-) -> RequirementOutcome:
-    indices = tuple(judgement.index for judgement in chosen)
-    ids = tuple(ident for index in indices if (ident := evidence[index].id) is not None)
+def _outcome(name: str, status: Status, chosen: list[_Judgement]) -> RequirementOutcome:
+    indices = tuple(judgement.piece.index for judgement in chosen)
+    ids = tuple(ident for judgement in chosen if (ident := judgement.piece.facts.id) is not None)
     return RequirementOutcome(name, status, chosen[0].reason, indices, ids)
 
 
@@ -304,50 +334,44 @@ def _test(
     name: str,
     test: TestRequirement,
     place: _Place,
-    evidence: Sequence[EvidenceFacts],
+    pieces: Sequence[_Piece],
     policy: Policy,
     clock: datetime,
 ) -> RequirementOutcome:
     en, zh = _KIND_NAMES[test.kind]
+    test_type = test.test_type
     judgements = (
-        judgement
-        for index, piece in enumerate(evidence)
-        if (judgement := _judge_test(index, piece, test, place, policy, clock)) is not None
+        _judge_test(piece, test, place, policy, clock)
+        for piece in pieces
+        if piece.shows("test", test_type)
     )
     missing = _texts(f"no {en} taken in {place.country}", f"没有在{place.country}进行的{zh}")
-    return _decide(name, judgements, evidence, missing)
+    return _decide(name, judgements, missing)
 
 
 def _judge_test(
-    index: int,
-    piece: EvidenceFacts,
-    test: TestRequirement,
-    place: _Place,
-    policy: Policy,
-    clock: datetime,
-) -> _Judgement | None:
-    """How ``piece`` bears on ``test`` at ``place``; None when it is not such a test at all."""
-    entry = piece.canonical_entry()
-    if piece.kind == "document":
-        if entry is not None and entry.get("test_type") != test.test_type:
-            return None
-        problem = piece.trust_problem()
-        assert problem is not None  # a document is never machine-verified
-        return _Judgement(index, "needs_review", problem)
-    if entry is None or entry.get("kind") != "test" or entry.get("test_type") != test.test_type:
-        return None
-    problem = piece.trust_problem() or _test_problem(entry, test, place, clock)
+    piece: _Piece, test: TestRequirement, place: _Place, policy: Policy, clock: datetime
+) -> _Judgement:
+    """How ``piece``, a test of the kind asked for, bears on ``test`` at ``place``."""
+    problem = piece.problem
     if problem is not None:
-        return _Judgement(index, "not_met", problem)
-    return _where_sampled(index, piece, entry, test, place, policy)
+        return _Judgement(piece, "needs_review" if piece.is_document else "not_met", problem)
+    assert piece.entry is not None  # only a document may leave its entry unsaid
+    problem = _test_problem(piece.entry, piece.sampled, test, place, clock)
+    if problem is not None:
+        return _Judgement(piece, "not_met", problem)
+    return _where_sampled(piece, piece.entry, test, place, policy)
 
 
 def _test_problem(
-    entry: Mapping[str, Any], test: TestRequirement, place: _Place, clock: datetime
+    entry: Mapping[str, Any],
+    sampled: datetime | None,
+    test: TestRequirement,
+    place: _Place,
+    clock: datetime,
 ) -> Texts | None:
     if test.test_type != TEST_TYPE_ANTIBODY_IGG and entry.get("result") != RESULT_NOT_DETECTED:
         return _texts("the result is not negative", "检测结果不是阴性")
-    sampled = _sample_time(entry.get("sample_time"))
     if sampled is None:
         return _texts("the sample time is missing or unreadable", "采样时间缺失或无法识别")
     if sampled > place.departure:
@@ -381,8 +405,7 @@ def _sample_time(value: Any) -> datetime | None:
 
 
 def _where_sampled(
-    index: int,
-    piece: EvidenceFacts,
+    piece: _Piece,
     entry: Mapping[str, Any],
     test: TestRequirement,
     place: _Place,
@@ -399,72 +422,52 @@ def _where_sampled(
             f"the testing centre ({centre}) is not a laboratory the embassy lists",
             f"检测机构（{centre}）不在使馆公布的检测机构名单内",
         )
-        return _Judgement(index, "not_met", reason)
+        return _Judgement(piece, "not_met", reason)
     if not test.in_departure_city or place.city is None:
-        return _Judgement(index, "met", _texts("a verified test meets it", "经验证的检测符合要求"))
-    city = laboratory.city if laboratory is not None else piece.sample_city
+        return _Judgement(piece, "met", _texts("a verified test meets it", "经验证的检测符合要求"))
+    city = laboratory.city if laboratory is not None else piece.facts.sample_city
     if city is None:
         reason = _texts("where it was sampled is not machine-verifiable", "无法自动核实采样城市")
-        return _Judgement(index, "needs_review", reason)
-    if _same_city(city, place.city):
-        if laboratory is None:
-            reason = _texts(
-                f"the sampling city ({city}) is only declared", f"采样城市（{city}）仅为本人申报"
-            )
-            return _Judgement(index, "needs_review", reason)
-        return _Judgement(
-            index,
-            "met",
-            _texts(f"a verified test at {laboratory.name}", f"{laboratory.name}的检测经验证"),
+        return _Judgement(piece, "needs_review", reason)
+    if not _same_city(city, place.city):
+        reason = _texts(
+            f"sampled in {city}, not in {place.city}", f"采样城市为{city}，而非{place.city}"
         )
-    reason = _texts(
-        f"sampled in {city}, not in {place.city}", f"采样城市为{city}，而非{place.city}"
-    )
-    return _Judgement(index, "not_met", reason)
+        return _Judgement(piece, "not_met", reason)
+    if laboratory is None:
+        reason = _texts(
+            f"the sampling city ({city}) is only declared", f"采样城市（{city}）仅为本人申报"
+        )
+        return _Judgement(piece, "needs_review", reason)
+    reason = _texts(f"a verified test at {laboratory.name}", f"{laboratory.name}的检测经验证")
+    return _Judgement(piece, "met", reason)
 
 
 def _same_city(one: str, other: str) -> bool:
     return " ".join(one.casefold().split()) == " ".join(other.casefold().split())
 
 
-def _vaccination(
-    declaration: DeclarationFacts, evidence: Sequence[EvidenceFacts]
-) -> RequirementOutcome:
+def _vaccination(declaration: DeclarationFacts, pieces: Sequence[_Piece]) -> RequirementOutcome:
     judgements = (
-        judgement
-        for index, piece in enumerate(evidence)
-        if (judgement := _judge_vaccination(index, piece, declaration)) is not None
+        _judge_vaccination(piece, declaration) for piece in pieces if piece.shows("vaccination")
     )
-    missing = _texts("no vaccination evidence", "没有疫苗接种证明")
-    return _decide("vaccination", judgements, evidence, missing)
+    return _decide("vaccination", judgements, _texts("no vaccination evidence", "没有疫苗接种证明"))
 
 
-def _judge_vaccination(
-    index: int, piece: EvidenceFacts, declaration: DeclarationFacts
-) -> _Judgement | None:
-    entry = piece.canonical_entry()
-    if piece.kind == "document":
-        if entry is not None and entry.get("kind") != "vaccination":
-            return None
-        problem = piece.trust_problem()
-        assert problem is not None
-        return _Judgement(index, "needs_review", problem)
-    if entry is None or entry.get("kind") != "vaccination":
-        return None
-    problem = piece.trust_problem()
+def _judge_vaccination(piece: _Piece, declaration: DeclarationFacts) -> _Judgement:
+    problem = piece.problem
     if problem is not None:
-        return _Judgement(index, "not_met", problem)
+        return _Judgement(piece, "needs_review" if piece.is_document else "not_met", problem)
+    entry = piece.entry
+    assert entry is not None  # only a document may leave its entry unsaid
     dose, total = entry.get("dose_number"), entry.get("total_doses")
     if not isinstance(dose, int) or not isinstance(total, int) or dose < total:
-        return _Judgement(index, "not_met", _texts("the series is not complete", "未完成全程接种"))
+        return _Judgement(piece, "not_met", _texts("the series is not complete", "未完成全程接种"))
     given = entry.get("date")
     if not isinstance(given, str) or given > declaration.departure.date().isoformat():
-        return _Judgement(
-            index,
-            "not_met",
-            _texts("the vaccination date is not before departure", "接种日期不早于出发日期"),
-        )
-    return _Judgement(index, "met", _texts("a verified complete vaccination", "经验证的全程接种"))
+        reason = _texts("the vaccination date is not before departure", "接种日期不早于出发日期")
+        return _Judgement(piece, "not_met", reason)
+    return _Judgement(piece, "met", _texts("a verified complete vaccination", "经验证的全程接种"))
 
 
 def _auto_approval(
