@@ -6,8 +6,16 @@ One JSON file per destination country holds
   rules it publishes for certificates it issued itself);
 * ``origin_risk``: the threat index the country assigns to where travellers come from, one of
   ``low``, ``medium`` or ``high`` per origin country, and a ``default`` for unlisted origins;
+  ``set_on`` records the date the authority set each country's level (the authority updates the
+  table by publishing a new policy in a later layer; nothing here is computed from travellers);
 * ``requirements``: what each risk level asks of a traveller, as an action text per language
-  (``high`` must say, when any origin can be high).
+  (``high`` must say, when any origin can be high);
+* ``declaration`` (optional): what a returning traveller's health declaration must show before
+  boarding: the tests (kind, the most hours between sampling and departure, whether sampled in
+  the departure city, whether at a laboratory the embassy lists), whether vaccination is
+  required, what each origin risk level adds, the tests a transit passenger takes again in the
+  transit country, the listed laboratories, and the highest origin risk automatic approval is
+  allowed for (absent: never).
 
 :class:`Policies` is built from layers of directories, later layers replacing a country's
 policy as a whole: the policies shipped with healthcert, then ``$HEALTHCERT_HOME/policies``, then
@@ -20,32 +28,40 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 
 from healthcert.errors import HealthcertError
+from healthcert.model.codes import TEST_TYPE_ANTIBODY_IGG, TEST_TYPE_NAAT, TEST_TYPE_RAPID_ANTIGEN
 from healthcert.model.kinds import EntryKind
 from healthcert.rules.rule import Rule, RuleError, RuleType, parse_rules
 from healthcert.rules.selection import select_rules
 
 __all__ = [
     "MAX_POLICY_BYTES",
+    "TEST_KINDS",
+    "DeclarationPolicy",
+    "Laboratory",
     "Policies",
     "Policy",
     "PolicyError",
+    "RiskAdditions",
     "RiskLevel",
+    "TestKind",
+    "TestRequirement",
     "load_policies",
     "localised",
     "parse_policy",
@@ -54,6 +70,16 @@ __all__ = [
 ]
 
 RiskLevel = Literal["low", "medium", "high"]
+RISK_ORDER: Final[Mapping[str, int]] = {"low": 0, "medium": 1, "high": 2}
+TestKind = Literal["naat", "antibody_igg", "rapid_antigen"]
+# The LOINC test type a certificate's test entry carries for each kind a policy can ask for.
+TEST_KINDS: Final[Mapping[str, str]] = {
+    "naat": TEST_TYPE_NAAT,
+    "antibody_igg": TEST_TYPE_ANTIBODY_IGG,
+    "rapid_antigen": TEST_TYPE_RAPID_ANTIGEN,
+}
+# Four weeks: a test older than this says nothing about a traveller's state at boarding.
+MAX_TEST_AGE_HOURS: Final = 28 * 24
 POLICIES_DIR: Final = "policies"
 # A policy is a few dozen rules; a file far larger than this is not a policy.
 MAX_POLICY_BYTES: Final = 4 * 1024 * 1024
@@ -65,6 +91,9 @@ LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
 LocalisedText = dict[LanguageTag, Text]
+# JSON has no date type: the ISO 8601 text is read as a date, everything else stays strict.
+IsoDate = Annotated[date, Strict(False)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class PolicyError(HealthcertError):
@@ -84,6 +113,71 @@ class _Document(BaseModel):
 class _OriginRisk(_Document):
     default: RiskLevel = "low"
     countries: dict[CountryCode, RiskLevel] = Field(default_factory=dict)
+    set_on: dict[CountryCode, IsoDate] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _dates_name_listed_countries(self) -> _OriginRisk:
+        for country in self.set_on:
+            if country not in self.countries:
+                raise ValueError(f"set_on.{country}: {country} has no risk level in countries")
+        return self
+
+
+class _TestRequirement(_Document):
+    kind: TestKind
+    max_age_hours: int = Field(ge=1, le=MAX_TEST_AGE_HOURS)
+    in_departure_city: bool = False
+    listed_laboratory: bool = False
+
+
+def _unique_kinds(tests: Sequence[_TestRequirement], name: str) -> None:
+    kinds = [test.kind for test in tests]
+    for kind in set(kinds):
+        if kinds.count(kind) > 1:
+            raise ValueError(f"{name}: the test kind {kind!r} is asked for twice")
+
+
+class _RiskAdditions(_Document):
+    tests: list[_TestRequirement] = Field(default_factory=list)
+    vaccination_required: bool = False
+
+    @model_validator(mode="after")
+    def _kinds_once(self) -> _RiskAdditions:
+        _unique_kinds(self.tests, "tests")
+        return self
+
+
+class _Laboratory(_Document):
+    country: CountryCode
+    city: Name
+    name: Name
+
+
+class _Transit(_Document):
+    tests: list[_TestRequirement] = Field(default_factory=list)
+
+
+class _AutoApprove(_Document):
+    max_risk: RiskLevel
+
+
+class _Declaration(_Document):
+    tests: list[_TestRequirement] = Field(default_factory=list)
+    vaccination_required: bool = False
+    risk_levels: dict[RiskLevel, _RiskAdditions] = Field(default_factory=dict)
+    transit: _Transit = Field(default_factory=_Transit)
+    laboratories: list[_Laboratory] = Field(default_factory=list)
+    auto_approve: _AutoApprove | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Declaration:
+        _unique_kinds(self.tests, "tests")
+        _unique_kinds(self.transit.tests, "transit.tests")
+        every = [*self.tests, *self.transit.tests]
+        every += [test for level in self.risk_levels.values() for test in level.tests]
+        if any(test.listed_laboratory for test in every) and not self.laboratories:
+            raise ValueError("laboratories is empty, but a test must be taken at a listed one")
+        return self
 
 
 class _PolicyDocument(_Document):
@@ -93,6 +187,7 @@ class _PolicyDocument(_Document):
     origin_risk: _OriginRisk = Field(default_factory=_OriginRisk)
     requirements: dict[RiskLevel, LocalisedText] = Field(default_factory=dict)
     rules: list[dict[str, Any]] = Field(default_factory=list)
+    declaration: _Declaration | None = None
 
     @model_validator(mode="after")
     def _texts_have_a_fallback(self) -> _PolicyDocument:
@@ -122,6 +217,86 @@ def localised(texts: Mapping[str, str], language: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TestRequirement:
+    """A test the declaration must show: its kind, sampled at most ``max_age_hours`` before
+    departure, in the departure (or transit) city and at a listed laboratory where asked."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
+
+    kind: TestKind
+    max_age_hours: int
+    in_departure_city: bool = False
+    listed_laboratory: bool = False
+
+    @property
+    def test_type(self) -> str:
+        """The LOINC test type a certificate's test entry carries for this kind."""
+        return TEST_KINDS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class Laboratory:
+    """A laboratory the embassy lists for sampling."""
+
+    country: str
+    city: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAdditions:
+    """What an origin risk level adds to the declaration's requirements."""
+
+    tests: tuple[TestRequirement, ...] = ()
+    vaccination_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationPolicy:
+    """What a returning traveller's health declaration must show before boarding."""
+
+    tests: tuple[TestRequirement, ...] = ()
+    vaccination_required: bool = False
+    risk_levels: Mapping[RiskLevel, RiskAdditions] = field(default_factory=dict)
+    transit_tests: tuple[TestRequirement, ...] = ()
+    laboratories: tuple[Laboratory, ...] = ()
+    auto_approve_max_risk: RiskLevel | None = None
+
+    def tests_for(self, level: RiskLevel) -> tuple[TestRequirement, ...]:
+        """The tests asked of a traveller from an origin at ``level``: the base tests, with a
+        level's own test of the same kind replacing the base one."""
+        additions = self.risk_levels.get(level)
+        if additions is None:
+            return self.tests
+        by_kind = {test.kind: test for test in self.tests}
+        by_kind.update((test.kind, test) for test in additions.tests)
+        return tuple(by_kind.values())
+
+    def vaccination_for(self, level: RiskLevel) -> bool:
+        additions = self.risk_levels.get(level)
+        return self.vaccination_required or (
+            additions is not None and additions.vaccination_required
+        )
+
+    def auto_approval_allowed(self, level: RiskLevel) -> bool:
+        ceiling = self.auto_approve_max_risk
+        return ceiling is not None and RISK_ORDER[level] <= RISK_ORDER[ceiling]
+
+    def laboratory(self, country: str, centre: str) -> Laboratory | None:
+        """The listed laboratory in ``country`` whose name is ``centre`` (case and spacing
+        aside), or None."""
+        wanted = _folded(centre)
+        for laboratory in self.laboratories:
+            if laboratory.country == country and _folded(laboratory.name) == wanted:
+                return laboratory
+        return None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """One destination's accepted policy. Build it with :func:`parse_policy`."""
 
@@ -133,6 +308,8 @@ class Policy:
     origin_risk: Mapping[str, RiskLevel]
     requirements: Mapping[RiskLevel, Mapping[str, str]]
     description: Mapping[str, str] = field(default_factory=dict)
+    risk_set_on: Mapping[str, date] = field(default_factory=dict)
+    declaration: DeclarationPolicy | None = None
     invalidation_rules: tuple[Rule, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -143,6 +320,10 @@ class Policy:
     def risk_of(self, origin: str) -> RiskLevel:
         """The risk level of travellers arriving from ``origin`` (ISO alpha-2, any case)."""
         return self.origin_risk.get(origin.upper(), self.default_risk)
+
+    def risk_set_date(self, origin: str) -> date | None:
+        """When the authority set ``origin``'s risk level; None for the default or undated."""
+        return self.risk_set_on.get(origin.upper())
 
     def requirement(self, level: RiskLevel, language: str = FALLBACK_LANGUAGE) -> str | None:
         """What ``level`` asks of a traveller, in ``language`` if the policy has it."""
@@ -188,6 +369,29 @@ def parse_policy(document: Any, source: str) -> Policy:
         origin_risk=dict(checked.origin_risk.countries),
         requirements={level: dict(texts) for level, texts in checked.requirements.items()},
         description=dict(checked.description),
+        risk_set_on=dict(checked.origin_risk.set_on),
+        declaration=None if checked.declaration is None else _declaration(checked.declaration),
+    )
+
+
+def _tests(tests: Iterable[_TestRequirement]) -> tuple[TestRequirement, ...]:
+    return tuple(TestRequirement(**test.model_dump()) for test in tests)
+
+
+def _declaration(checked: _Declaration) -> DeclarationPolicy:
+    levels = {
+        level: RiskAdditions(_tests(additions.tests), additions.vaccination_required)
+        for level, additions in checked.risk_levels.items()
+    }
+    laboratories = tuple(Laboratory(**lab.model_dump()) for lab in checked.laboratories)
+    auto = checked.auto_approve
+    return DeclarationPolicy(
+        tests=_tests(checked.tests),
+        vaccination_required=checked.vaccination_required,
+        risk_levels=levels,
+        transit_tests=_tests(checked.transit.tests),
+        laboratories=laboratories,
+        auto_approve_max_risk=None if auto is None else auto.max_risk,
     )
 
 
