@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from healthcert.model import fields
 from healthcert.model.codes import (
     ANTIBODY_TEST_TYPES,
     COVID_19,
@@ -33,9 +34,9 @@ from healthcert.model.values import DATE_OF_BIRTH, has_first_day
 
 # Strict strings: a payload's bytes or numbers are not silently turned into text.
 Text = Annotated[str, Field(strict=True)]
-Code = Annotated[str, Field(strict=True, min_length=1, max_length=80)]
+Code = Annotated[str, Field(strict=True, min_length=1, max_length=fields.MAX_TEXT)]
 Country = Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")]
-Text80 = Annotated[str, Field(strict=True, max_length=80)]
+Text80 = Annotated[str, Field(strict=True, max_length=fields.MAX_TEXT)]
 DoseNumber = Annotated[int, Field(ge=1, strict=True)]  # 2, never "2", 2.0 or True
 
 

@@ -42,6 +42,7 @@ from healthcert.formats.base import (
 )
 from healthcert.formats.shc import fhir_common, fhir_direct, fhir_read, fhir_write
 from healthcert.limits import MAX_INPUT_BYTES
+from healthcert.model import fields
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
 # SHC names no country; ISO 3166 reserves XA-XZ for user assignment, and Doc 9303 writes the
 # unspecified state as XX*. Rules then treat the entry as from no known country.
 UNKNOWN_COUNTRY = "XX"
-_MAX_ISSUER_TEXT = 80
+_MAX_ISSUER_TEXT = fields.ISSUER_MAX
 
 
 class DecodedCard(NamedTuple):

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from healthcert import report as codes
+from healthcert.model import fields
 from healthcert.model.names import MAX_LENGTH, TransliterationError, transliterate
 
 FHIR_VERSION = "4.0.1"
@@ -73,7 +74,7 @@ def _transliterated_word(word: str) -> str:
     return transliterate(word, "")
 
 
-_MAX_TEXT = 80
+_MAX_TEXT = fields.MAX_TEXT
 
 
 def _code(value: object) -> bool:
