@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from healthcert.model.certificate import Certificate
 
-Kind = Literal["text", "int", "date", "datetime"]
+Kind = Literal["text", "int", "date", "datetime", "country"]
 FieldSpec = tuple[str, str, Kind]  # model field, DCC key, how the value is written
 
 # How each kind of value in the field specification is written in a DCC.
@@ -33,6 +33,7 @@ _WRITTEN_AS: dict[field_spec.ValueKind, Kind] = {
     "dose": "int",
     "date": "date",
     "datetime": "datetime",
+    "country": "country",
 }
 
 
@@ -328,6 +329,13 @@ def _read_int(value: object, where: str) -> object:
     return value
 
 
+def _read_country(value: object, where: str) -> object:
+    # The model leaves a country unknown for formats that carry none; a DCC always carries it.
+    if value is None:
+        raise DccMappingError(f"{where} must be a country code, not null")
+    return value
+
+
 def _read_date(value: object, where: str) -> object:
     """A date from a complete date, or from the date part of a 1.0.x date-time."""
     if isinstance(value, dt.datetime):
@@ -370,6 +378,7 @@ def _write_datetime(value: dt.datetime) -> str:
 # Text passes as it is (the model checks it); numbers, dates and date-times need reading.
 _READERS: dict[Kind, Callable[[object, str], object]] = {
     "int": _read_int,
+    "country": _read_country,
     "date": _read_date,
     "datetime": _read_datetime,
 }

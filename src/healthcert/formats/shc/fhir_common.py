@@ -30,7 +30,7 @@ class ContentError(Exception):
 class CardContext(NamedTuple):
     """What the canonical entry needs and the bundle does not hold."""
 
-    country: str
+    country: str | None  # None: unknown, as a card names no country
     issuer: str
     certificate_id: str
 
