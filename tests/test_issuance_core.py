@@ -140,3 +140,18 @@ def test_what_concerns_every_request_raises(signer: Signer) -> None:
         issue_many(requests, rsa, registry.SHC, now=ISSUED, issuer_url=ISS)
     with pytest.raises(ValueError):  # one id per request, or the call is wrong
         issue_many(requests, signer, now=ISSUED, certificate_ids=["a", "b"])
+
+
+def test_a_request_without_a_country_is_refused() -> None:
+    # A certificate read from a SMART Health Card may leave its country unknown (null); one
+    # that is issued always names it.
+    from healthcert.issuance import parse_request
+    from healthcert.model.certificate import Certificate
+
+    entry = {**vaccination(), "country": None}
+    assert Certificate.model_validate({"holder": HOLDER, "entry": entry}).entry.country is None
+    with pytest.raises(RequestError, match=r"entry.country must name the country .*not null"):
+        parse_request({"holder": HOLDER, "entry": entry})
+    missing = {key: value for key, value in vaccination().items() if key != "country"}
+    with pytest.raises(RequestError, match=r"entry\.vaccination\.country: Field required"):
+        parse_request({"holder": HOLDER, "entry": missing})

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from healthcert.errors import RequestError
 from healthcert.formats import registry
@@ -35,6 +35,14 @@ class IssueRequest(Certificate):
     """A certificate to issue; ``valid_days`` bounds the payload's expiry (``exp``)."""
 
     valid_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+
+    @model_validator(mode="after")
+    def _names_its_country(self) -> IssueRequest:
+        # The model lets a certificate read from a format without countries leave it unknown;
+        # what is issued always says which country vouches for it.
+        if self.entry.country is None:
+            raise ValueError("entry.country must name the country (ISO 3166 alpha-2), not null")
+        return self
 
     def certificate(self) -> Certificate:
         return Certificate(holder=self.holder, entry=self.entry, schema_version=self.schema_version)

@@ -152,6 +152,9 @@ def test_the_entry_verdict_with_and_without_the_issuer_country(
     args = ["--trust", f"{ISS}={jwks_path}", *given, "--country", "SG"]
     report = _report(card, *args, code=0)
     assert report["issuer"]["country"] == expected
+    # The card names no country: the entry's is the issuer's when given, else unknown (null),
+    # and the rules read a DCC without co. SG's rules do not ask for the entry's country.
+    assert report["certificate"]["entry"]["country"] == expected
     assert report["verdict"] == "green", report.get("verdict_reasons")
 
 
@@ -183,3 +186,13 @@ def test_rules_check_takes_the_issuer_country_too(keys: Path, tmp_path: Path) ->
     (line,) = _run(0, *args, "--trust-country", f"{ISS}=CN", _card()).splitlines()
     report = json.loads(line)
     assert report["issuer"]["country"] == "CN" and report["verdict"] == "green"
+
+
+def test_the_panel_shows_an_unknown_country_as_unknown(keys: Path, tmp_path: Path) -> None:
+    jwks_path = tmp_path / "jwks.json"
+    _run(0, "keys", "jwks", "--output", str(jwks_path))
+    card = _card()
+    shown = " ".join(_run(0, "verify", card, "--trust", f"{ISS}={jwks_path}").split())
+    assert "in unknown country" in shown and "None" not in shown
+    given = _run(0, "verify", card, "--trust", f"{ISS}={jwks_path}", "--trust-country", f"{ISS}=CN")
+    assert " in CN" in " ".join(given.split())

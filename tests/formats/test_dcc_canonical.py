@@ -112,9 +112,47 @@ def test_mutated_dccs_map_alike_both_ways(key: str, value: Any, dob: str, fnt: s
 
 
 def test_the_direct_mapping_knows_the_models_field_order() -> None:
-    # Written out in eu_dcc.mapping so that verifying never loads the models; it must not drift.
-    from healthcert.formats.eu_dcc.mapping import _ENTRY_ORDER
+    # Taken from the field specification so that verifying never loads the models; the direct
+    # way writes in the model's order, so that both ways write the same text.
+    from healthcert.formats.eu_dcc.mapping import _DIRECT_SPECS
     from healthcert.model.certificate import Recovery, TestResult, Vaccination
 
     models = {"v": Vaccination, "t": TestResult, "r": Recovery}
-    assert {group: tuple(model.model_fields) for group, model in models.items()} == _ENTRY_ORDER
+    order = {
+        group: ("kind", *(spec[0] for spec in specs)) for group, specs in _DIRECT_SPECS.items()
+    }
+    assert {group: tuple(model.model_fields) for group, model in models.items()} == order
+
+
+def test_a_dcc_without_its_country_is_refused_both_ways() -> None:
+    # The model lets formats without countries leave it null; a DCC always carries co.
+    from healthcert.formats.eu_dcc.mapping import DccMappingError, from_dcc
+
+    dcc = copy.deepcopy(_BASE)
+    dcc["t"][0]["co"] = None
+    assert _direct(dcc) is None
+    with pytest.raises(DccMappingError, match=r"^t\[0\]\.co must be a country code, not null$"):
+        from_dcc(dcc)
+    del dcc["t"][0]["co"]
+    with pytest.raises(DccMappingError, match=r"t\[0\]\.co: Field required"):
+        from_dcc(dcc)
+
+
+def test_the_rules_see_no_co_for_an_unknown_country() -> None:
+    # A SMART Health Card's unknown country: the DCC the rules read leaves co out, so a rule
+    # reading payload.t.0.co gets null, as for any missing field.
+    from healthcert.formats.eu_dcc.mapping import from_dcc, to_dcc
+    from healthcert.model.certificate import Certificate
+    from healthcert.rules.certlogic import evaluate
+
+    known = from_dcc(copy.deepcopy(_BASE))
+    unknown = Certificate.model_validate(
+        {**known.model_dump(), "entry": {**known.entry.model_dump(), "country": None}}
+    )
+    assert "co" in to_dcc(known)["t"][0]
+    assert "co" not in to_dcc(unknown)["t"][0]
+    # A rule on the country is then simply not met: no error, no match.
+    issued_here = {"in": [{"var": "payload.t.0.co"}, [known.entry.country]]}
+    assert evaluate(issued_here, {"payload": to_dcc(known)}) is True
+    assert evaluate(issued_here, {"payload": to_dcc(unknown)}) is False
+    assert evaluate({"var": "payload.t.0.co"}, {"payload": to_dcc(unknown)}) is None

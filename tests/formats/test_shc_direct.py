@@ -106,6 +106,15 @@ def test_issued_cards_take_the_direct_way(bundle: dict[str, Any]) -> None:
     _assert_alike(bundle)
 
 
+@pytest.mark.parametrize("bundle", ISSUED, ids=["latin", "pinyin", "test"])
+def test_an_unknown_country_takes_the_direct_way_as_null(bundle: dict[str, Any]) -> None:
+    # A card names no country: without its issuer's, the entry's is unknown, not refused.
+    unknown = CONTEXT._replace(country=None)
+    direct = fhir_direct._direct_json(bundle, unknown)
+    assert direct is not None and direct["entry"]["country"] is None
+    _assert_alike(bundle, unknown)
+
+
 def test_the_examples_with_a_certificate_take_the_direct_way() -> None:
     for number in ("00", "01", "03"):
         assert fhir_direct._direct_json(_example(number), CONTEXT) is not None
@@ -301,7 +310,7 @@ _CHANGES = st.lists(
 )
 _CONTEXTS = st.builds(
     CardContext,
-    country=st.sampled_from(["CA", "XX", "ca", "CAN", ""]),
+    country=st.sampled_from(["CA", None, "XX", "ca", "CAN", ""]),
     issuer=st.sampled_from(["Example Health", "", "x" * 81]),
     certificate_id=st.sampled_from(["rid-1", "shc:abc", "x" * 81]),
 )

@@ -44,7 +44,7 @@ MODERNA_THIRD_DOSE = {
     "dose_number": 3,
     "total_doses": 3,
     "date": "2022-09-05",
-    "country": "XX",
+    "country": None,  # a card names no country, and no issuer's country was given
     "issuer": ISS,
 }
 

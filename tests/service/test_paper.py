@@ -62,3 +62,11 @@ def test_the_pdf_qr_verifies_and_the_labels_are_bilingual(
         "Antibody IgM",
     ):
         assert expected in text, expected
+
+
+def test_an_unknown_country_is_written_unknown() -> None:
+    # A certificate read from a SMART Health Card may name no country.
+    from healthcert.service.paper import _value
+
+    assert _value({"country": None}, "country") == "unknown"
+    assert _value({"country": "CN"}, "country") == "CN"

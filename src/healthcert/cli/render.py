@@ -152,17 +152,22 @@ def _holder(holder: dict[str, Any]) -> str:
     return f"{names}, born {holder.get('date_of_birth') or 'unknown'}"
 
 
+def _country(entry: dict[str, Any]) -> str:
+    # A SMART Health Card names no country: unless its issuer's is known, it is null.
+    return str(entry.get("country") or "unknown country")
+
+
 def _entry(entry: dict[str, Any]) -> str:
     kind = entry.get("kind")
     if kind == "vaccination":
         return (
             f"vaccination, dose {entry.get('dose_number')}/{entry.get('total_doses')} "
-            f"on {entry.get('date')} in {entry.get('country')}"
+            f"on {entry.get('date')} in {_country(entry)}"
         )
     if kind == "test":
         return (
             f"test {entry.get('test_type')}, result {entry.get('result')}, "
-            f"sampled {entry.get('sample_time')} in {entry.get('country')}"
+            f"sampled {entry.get('sample_time')} in {_country(entry)}"
         )
     return (
         f"recovery, first positive {entry.get('first_positive')}, valid "

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from healthcert.model import fields
 from healthcert.model.codes import (
     ANTIBODY_TEST_TYPES,
     COVID_19,
@@ -33,9 +34,12 @@ from healthcert.model.values import DATE_OF_BIRTH, has_first_day
 
 # Strict strings: a payload's bytes or numbers are not silently turned into text.
 Text = Annotated[str, Field(strict=True)]
-Code = Annotated[str, Field(strict=True, min_length=1, max_length=80)]
+Code = Annotated[str, Field(strict=True, min_length=1, max_length=fields.MAX_TEXT)]
 Country = Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")]
-Text80 = Annotated[str, Field(strict=True, max_length=80)]
+# A country is required, but a certificate read from a format that carries none (a SMART
+# Health Card) has it null: unknown. Issuance refuses a request without one.
+EntryCountry = Country | None
+Text80 = Annotated[str, Field(strict=True, max_length=fields.MAX_TEXT)]
 DoseNumber = Annotated[int, Field(ge=1, strict=True)]  # 2, never "2", 2.0 or True
 
 
@@ -91,7 +95,7 @@ class Vaccination(_Model):
     dose_number: DoseNumber
     total_doses: DoseNumber
     date: dt.date
-    country: Country
+    country: EntryCountry
     issuer: Text80
     certificate_id: Text80
 
@@ -109,7 +113,7 @@ class TestResult(_Model):
     sample_time: AwareDatetime
     result: Code
     centre: Text80 | None = None
-    country: Country
+    country: EntryCountry
     issuer: Text80
     certificate_id: Text80
 
@@ -132,7 +136,7 @@ class Recovery(_Model):
     kind: Literal["recovery"] = "recovery"
     disease: Code = COVID_19
     first_positive: dt.date
-    country: Country
+    country: EntryCountry
     issuer: Text80
     valid_from: dt.date
     valid_until: dt.date

@@ -11,7 +11,9 @@ import re
 import unicodedata
 from functools import cache
 
-MAX_LENGTH = 80
+from healthcert.model.fields import NAME_MAX
+
+MAX_LENGTH = NAME_MAX
 STANDARD_NAME = re.compile(r"[A-Z<]*")  # use fullmatch: "$" would let a final "\n" in
 
 # Doc 9303 Part 3, section 6, transliteration of multinational Latin-based characters: the

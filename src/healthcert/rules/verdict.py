@@ -209,8 +209,9 @@ def _run(
     return outcomes
 
 
-def _issuing_country(report: Report, certificate: Certificate) -> str:
-    """The signer's country (the CWT iss, the DSC's), else the country the entry names."""
+def _issuing_country(report: Report, certificate: Certificate) -> str | None:
+    """The signer's country (the CWT iss, the DSC's), else the country the entry names; None
+    when neither is known (a SMART Health Card of an issuer without a country)."""
     country = report.issuer.get("country")
     return country if isinstance(country, str) and country else certificate.entry.country
 

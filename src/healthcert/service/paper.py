@@ -105,6 +105,8 @@ def _value(entry: dict[str, Any], key: str) -> str:
         return f"{_TEST_TYPES.get(str(value), '')} ({value})".strip()
     if key == "result":
         return f"{_RESULTS.get(str(value), '')} ({value})".strip()
+    if key == "country" and value is None:  # read from a format that names none
+        return "unknown"
     return "-" if value in (None, "") else str(value)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from healthcert.model import fields
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
 
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 # may leave them out, so validation stands in these values and never stores them.
 _PLACEHOLDERS = {"country": "ZZ", "issuer": "-", "certificate_id": "-"}
 
+# The names' limits are the certificate's: a record the model would refuse is refused here.
+_FAMILY_MAX = fields.max_length(fields.HOLDER, "family_name")
+_GIVEN_MAX = fields.max_length(fields.HOLDER, "given_name")
+
 Short = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
@@ -31,8 +36,8 @@ class HolderIn(BaseModel):
 
     document_type: Annotated[str, Field(pattern=r"^(passport|id-card|other)$")] = "passport"
     document_number: Annotated[str, Field(pattern=r"^[A-Za-z0-9<-]{1,64}$")]
-    family_name: Annotated[str | None, Field(max_length=80)] = None
-    given_name: Annotated[str | None, Field(max_length=80)] = None
+    family_name: Annotated[str | None, Field(max_length=_FAMILY_MAX)] = None
+    given_name: Annotated[str | None, Field(max_length=_GIVEN_MAX)] = None
     family_name_latin: str | None = None
     given_name_latin: str | None = None
     date_of_birth: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from healthcert.model import fields as field_spec
 from healthcert.model.names import STANDARD_NAME
 from healthcert.model.values import COUNTRY_CODES, is_date_of_birth
 
@@ -24,49 +25,30 @@ if TYPE_CHECKING:
 
     from healthcert.model.certificate import Certificate
 
-Kind = Literal["text", "int", "date", "datetime"]
+Kind = Literal["text", "int", "date", "datetime", "country"]
 FieldSpec = tuple[str, str, Kind]  # model field, DCC key, how the value is written
 
-# In the order of the schema's examples, so that written DCCs read like theirs.
-NAME_FIELDS: tuple[FieldSpec, ...] = (
-    ("family_name", "fn", "text"),
-    ("family_name_latin", "fnt", "text"),
-    ("given_name", "gn", "text"),
-    ("given_name_latin", "gnt", "text"),
+# How each kind of value in the field specification is written in a DCC.
+_WRITTEN_AS: dict[field_spec.ValueKind, Kind] = {
+    "dose": "int",
+    "date": "date",
+    "datetime": "datetime",
+    "country": "country",
+}
+
+
+def _specs(fields: tuple[field_spec.Field, ...]) -> tuple[FieldSpec, ...]:
+    return tuple((item.name, item.key, _WRITTEN_AS.get(item.kind, "text")) for item in fields)
+
+
+# The names in the order of the schema's examples, so that written DCCs read like theirs.
+_NAME_KEYS = ("fn", "fnt", "gn", "gnt")
+NAME_FIELDS: tuple[FieldSpec, ...] = tuple(
+    name for key in _NAME_KEYS for name in _specs(field_spec.HOLDER) if name[1] == key
 )
-VACCINATION_FIELDS: tuple[FieldSpec, ...] = (
-    ("disease", "tg", "text"),
-    ("vaccine", "vp", "text"),
-    ("product", "mp", "text"),
-    ("manufacturer", "ma", "text"),
-    ("dose_number", "dn", "int"),
-    ("total_doses", "sd", "int"),
-    ("date", "dt", "date"),
-    ("country", "co", "text"),
-    ("issuer", "is", "text"),
-    ("certificate_id", "ci", "text"),
-)
-TEST_FIELDS: tuple[FieldSpec, ...] = (
-    ("disease", "tg", "text"),
-    ("test_type", "tt", "text"),
-    ("test_name", "nm", "text"),
-    ("test_device", "ma", "text"),
-    ("sample_time", "sc", "datetime"),
-    ("result", "tr", "text"),
-    ("centre", "tc", "text"),
-    ("country", "co", "text"),
-    ("issuer", "is", "text"),
-    ("certificate_id", "ci", "text"),
-)
-RECOVERY_FIELDS: tuple[FieldSpec, ...] = (
-    ("disease", "tg", "text"),
-    ("first_positive", "fr", "date"),
-    ("country", "co", "text"),
-    ("issuer", "is", "text"),
-    ("valid_from", "df", "date"),
-    ("valid_until", "du", "date"),
-    ("certificate_id", "ci", "text"),
-)
+VACCINATION_FIELDS = _specs(field_spec.VACCINATION)
+TEST_FIELDS = _specs(field_spec.TEST)
+RECOVERY_FIELDS = _specs(field_spec.RECOVERY)
 ENTRY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "v": VACCINATION_FIELDS,
     "t": TEST_FIELDS,
@@ -78,25 +60,6 @@ KIND_OF_GROUP = {group: kind for kind, group in GROUP_OF_KIND.items()}
 
 # A complete date, optionally followed by a time part that 1.0.x issuers wrote into dt/fr/df/du.
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ].*)?\Z", re.ASCII | re.DOTALL)
-
-
-# The fields of each entry model in their order (its JSON's key order), so that both ways
-# write the same text. Written out rather than read from the models, which would load them;
-# a test holds the two equal.
-_ENTRY_ORDER = {
-    "v": (
-        "kind", "disease", "vaccine", "product", "manufacturer", "dose_number", "total_doses",
-        "date", "country", "issuer", "certificate_id",
-    ),
-    "t": (
-        "kind", "disease", "test_type", "test_name", "test_device", "sample_time", "result",
-        "centre", "country", "issuer", "certificate_id",
-    ),
-    "r": (
-        "kind", "disease", "first_positive", "country", "issuer", "valid_from", "valid_until",
-        "certificate_id",
-    ),
-}  # fmt: skip
 
 
 class DccMappingError(ValueError):
@@ -156,26 +119,29 @@ def canonical_json(dcc: object) -> dict[str, Any]:
 
 # How each model field is checked on the direct way: a value outside these plain forms sends
 # the whole DCC through the model, which either reads it or says why not.
-_CODE, _TEXT80, _TEXT, _COUNTRY, _DOSE, _DATE, _TIME = range(7)
-_DIRECT_KINDS: dict[str, int] = {
-    "disease": _CODE, "vaccine": _CODE, "product": _CODE, "manufacturer": _CODE,
-    "test_type": _CODE, "result": _CODE, "dose_number": _DOSE, "total_doses": _DOSE,
-    "date": _DATE, "first_positive": _DATE, "valid_from": _DATE, "valid_until": _DATE,
-    "sample_time": _TIME, "country": _COUNTRY, "issuer": _TEXT80, "certificate_id": _TEXT80,
-    "test_name": _TEXT80, "centre": _TEXT80, "test_device": _TEXT,
+_CODE, _TEXT, _COUNTRY, _DOSE, _DATE, _TIME = range(6)
+_DIRECT_KINDS: dict[field_spec.ValueKind, int] = {
+    "code": _CODE, "text": _TEXT, "country": _COUNTRY, "dose": _DOSE, "date": _DATE,
+    "datetime": _TIME,
 }  # fmt: skip
-_OPTIONAL = frozenset({"test_name", "test_device", "centre"})
+# An unbounded text, checked as a bounded one.
+_UNBOUNDED = 1 << 62
 # Per group, in the model's field order (so the result needs no reordering): the model field,
-# its DCC key, how it is checked, and whether it may be absent.
-_DIRECT_SPECS: dict[str, tuple[tuple[str, str, int, bool], ...]] = {
+# its DCC key, how it is checked, whether it may be absent, and its maximum length.
+_DIRECT_SPECS: dict[str, tuple[tuple[str, str, int, bool, int], ...]] = {
     group: tuple(
-        (name, key, _DIRECT_KINDS[name], name in _OPTIONAL)
-        for name in _ENTRY_ORDER[group][1:]
-        for field_name, key, _ in fields
-        if field_name == name
+        (
+            item.name,
+            item.key,
+            _DIRECT_KINDS[item.kind],
+            item.optional,
+            _UNBOUNDED if item.max_length is None else item.max_length,
+        )
+        for item in field_spec.ENTRIES[KIND_OF_GROUP[group]]
     )
-    for group, fields in ENTRY_FIELDS.items()
+    for group in ENTRY_FIELDS
 }
+_NAME_MAX = field_spec.NAME_MAX
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 _VERSION = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
@@ -223,31 +189,31 @@ def _direct_holder(dcc: dict[str, Any]) -> dict[str, Any] | None:
 
 def _plain_name(name: object, latin: object) -> bool:
     """A name the direct way can show: its standard form given (else the model transliterates
-    it), both at most 80 characters, the standard form in Doc 9303 letters."""
-    if name is not None and (name.__class__ is not str or len(name) > 80 or latin is None):
+    it), both within the names' limit, the standard form in Doc 9303 letters."""
+    if name is not None and (name.__class__ is not str or len(name) > _NAME_MAX or latin is None):
         return False
     return latin is None or _standard_name(latin)
 
 
 def _standard_name(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 80:
+    if not isinstance(value, str) or len(value) > _NAME_MAX:
         return False
     return STANDARD_NAME.fullmatch(value) is not None
 
 
 def _direct_entry(group: str, entry: dict[str, Any]) -> dict[str, Any] | None:
     result: dict[str, Any] = {"kind": KIND_OF_GROUP[group]}
-    for name, key, kind, optional in _DIRECT_SPECS[group]:
+    for name, key, kind, optional, limit in _DIRECT_SPECS[group]:
         value = entry.get(key)
         if value is None and optional:
             result[name] = None
             continue
         # The common kinds are tested inline: a call per field would cost a third of the time.
         if kind == _CODE:
-            if value.__class__ is not str or not 0 < len(value) <= 80:
+            if value.__class__ is not str or not 0 < len(value) <= limit:
                 return None
-        elif kind == _TEXT80:
-            if value.__class__ is not str or len(value) > 80:
+        elif kind == _TEXT:
+            if value.__class__ is not str or len(value) > limit:
                 return None
         elif _direct_value(kind, value) is None:
             return None
@@ -363,6 +329,13 @@ def _read_int(value: object, where: str) -> object:
     return value
 
 
+def _read_country(value: object, where: str) -> object:
+    # The model leaves a country unknown for formats that carry none; a DCC always carries it.
+    if value is None:
+        raise DccMappingError(f"{where} must be a country code, not null")
+    return value
+
+
 def _read_date(value: object, where: str) -> object:
     """A date from a complete date, or from the date part of a 1.0.x date-time."""
     if isinstance(value, dt.datetime):
@@ -405,6 +378,7 @@ def _write_datetime(value: dt.datetime) -> str:
 # Text passes as it is (the model checks it); numbers, dates and date-times need reading.
 _READERS: dict[Kind, Callable[[object, str], object]] = {
     "int": _read_int,
+    "country": _read_country,
     "date": _read_date,
     "datetime": _read_datetime,
 }

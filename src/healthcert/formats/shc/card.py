@@ -42,6 +42,7 @@ from healthcert.formats.base import (
 )
 from healthcert.formats.shc import fhir_common, fhir_direct, fhir_read, fhir_write
 from healthcert.limits import MAX_INPUT_BYTES
+from healthcert.model import fields
 from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
@@ -55,10 +56,7 @@ if TYPE_CHECKING:
 name = registry.SHC
 PREFIX = registry.info(name).prefix
 HEALTH_CARD_TYPE = "https://smarthealth.cards#health-card"
-# SHC names no country; ISO 3166 reserves XA-XZ for user assignment, and Doc 9303 writes the
-# unspecified state as XX*. Rules then treat the entry as from no known country.
-UNKNOWN_COUNTRY = "XX"
-_MAX_ISSUER_TEXT = 80
+_MAX_ISSUER_TEXT = fields.ISSUER_MAX
 
 
 class DecodedCard(NamedTuple):
@@ -381,7 +379,8 @@ def _card_context(card: DecodedCard, binding: _Binding, rid: str | None) -> fhir
     issuer, trusted = binding.issuer, binding.trusted
     country = (issuer.country if issuer else None) or (trusted.country if trusted else None)
     name = ((issuer.name if issuer else None) or card.iss)[:_MAX_ISSUER_TEXT]
-    return fhir_common.CardContext(country or UNKNOWN_COUNTRY, name, rid or _digest_id(card))
+    # A card names no country: unless the issuer's is known, the entry's is unknown (null).
+    return fhir_common.CardContext(country or None, name, rid or _digest_id(card))
 
 
 def _digest_id(card: DecodedCard) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from healthcert import report as codes
+from healthcert.model import fields
 from healthcert.model.names import MAX_LENGTH, TransliterationError, transliterate
 
 FHIR_VERSION = "4.0.1"
@@ -29,7 +30,7 @@ class ContentError(Exception):
 class CardContext(NamedTuple):
     """What the canonical entry needs and the bundle does not hold."""
 
-    country: str
+    country: str | None  # None: unknown, as a card names no country
     issuer: str
     certificate_id: str
 
@@ -73,7 +74,7 @@ def _transliterated_word(word: str) -> str:
     return transliterate(word, "")
 
 
-_MAX_TEXT = 80
+_MAX_TEXT = fields.MAX_TEXT
 
 
 def _code(value: object) -> bool:

@@ -64,7 +64,7 @@ def _direct_json(bundle: Any, context: CardContext) -> dict[str, Any] | None:
         return None
     kind = first.get("resourceType")
     country, issuer, _ = context
-    if type(country) is not str or country not in COUNTRY_CODES or not _text(issuer):
+    if (country is not None and country not in COUNTRY_CODES) or not _text(issuer):
         return None
     # What the mapping raises on, it raises again on the model's way, with its message.
     try:

@@ -8,8 +8,8 @@ Immunization states them in ``protocolApplied``. Likewise the latest test is kep
 test codes translate through ``formats.terminology``; unknown codes stay as ``system|code``.
 
 SHC carries no country and no certificate issuer name: the caller supplies them from the
-trusted issuer entry. The certificate id is the entry's ``identifier``, else the card's ``rid``,
-else a digest of the card.
+trusted issuer entry (a country unknown there stays null). The certificate id is the entry's
+``identifier``, else the card's ``rid``, else a digest of the card.
 
 JSON objects are checked as ``dict`` (what the JSON parser makes), not as the ``Mapping`` ABC,
 whose isinstance check costs several times more on this per-card path. ``fhir_direct`` reuses

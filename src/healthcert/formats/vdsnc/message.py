@@ -295,8 +295,8 @@ def _test_message(entry: TestResult, pid: dict[str, str], issued_at: dt.datetime
     }
 
 
-def _alpha3(country: str) -> str:
-    code = terminology.alpha3(country)
+def _alpha3(country: str | None) -> str:
+    code = None if country is None else terminology.alpha3(country)
     if code is None:
         raise RequestError(f"no Doc 9303 three-letter code for the country {country!r}")
     return code

@@ -29,6 +29,7 @@ from healthcert.formats.base import (
     shown,
 )
 from healthcert.limits import MAX_INPUT_BYTES
+from healthcert.model import fields
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -273,7 +274,7 @@ def _organisation(signer: x509.Certificate | None) -> str:
     for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
         names = signer.subject.get_attributes_for_oid(oid)
         if names:
-            return str(names[0].value)[:80]
+            return str(names[0].value)[: fields.ISSUER_MAX]
     return "unknown"
 
 
