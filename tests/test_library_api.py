@@ -157,6 +157,7 @@ def test_signer_load_signs_what_the_command_issues(
 
 
 def test_every_public_name_resolves_and_says_where_it_is_defined() -> None:
+    assert set(healthcert.__all__) == {"__version__", *healthcert._DEFINED_IN}
     for name in healthcert.__all__:
         value = getattr(healthcert, name)
         assert value is not None, name

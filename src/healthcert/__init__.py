@@ -65,7 +65,27 @@ _DEFINED_IN = {
     "RequestError": "healthcert.errors",
 }
 
-__all__ = ["__version__", *_DEFINED_IN]
+__all__ = [
+    "Certificate",
+    "ConfigurationError",
+    "ErrorCode",
+    "HealthcertError",
+    "IssueRequest",
+    "KeyStoreError",
+    "Policies",
+    "Report",
+    "ReportError",
+    "RequestError",
+    "Signer",
+    "TrustStore",
+    "TrustStoreError",
+    "Verdict",
+    "__version__",
+    "issue",
+    "load_policies",
+    "verify",
+    "verify_many",
+]
 
 
 def __getattr__(name: str) -> Any:
