@@ -40,7 +40,7 @@ def _claims(format_name: str, payload: str) -> Any:
     return json.loads(payload)["data"]
 
 
-@pytest.mark.parametrize("format_name", registry.NAMES)
+@pytest.mark.parametrize("format_name", registry.CERTIFICATE_FORMATS)
 def test_the_service_and_the_command_line_sign_the_same_claims(
     ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, format_name: str
 ) -> None:
@@ -70,7 +70,11 @@ def test_the_service_issues_the_registrys_formats_and_no_other(ctx: ServiceConte
     # The format is checked first: a record that does not exist is not even looked up.
     with pytest.raises(Invalid) as refused:
         issue_for_record(ctx, 0, "pdf", ISSUER)
-    known = ", ".join(registry.NAMES)
+    known = ", ".join(registry.CERTIFICATE_FORMATS)
+    assert refused.value.problems == [{"field": "format", "message": f"must be one of: {known}"}]
+    # A health code is signed for a declared trip, never as a record's certificate.
+    with pytest.raises(Invalid) as refused:
+        issue_for_record(ctx, 0, registry.HEALTH_CODE, ISSUER)
     assert refused.value.problems == [{"field": "format", "message": f"must be one of: {known}"}]
 
 

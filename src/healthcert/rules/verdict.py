@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from healthcert.formats import registry
 from healthcert.model.certificate import Certificate
 from healthcert.report import Report
 from healthcert.rules.policy import Policies, Policy, RiskLevel
@@ -143,7 +144,11 @@ def judge(
     """Decide entry for the certificate of ``report`` and record the decision in it.
 
     ``clock`` is the validation clock (aware). Never raises on what a payload holds.
+    A health code carries its own decision: a destination's entry rules are for certificates,
+    so its verdict stays the colour it was issued with (red when it is not valid).
     """
+    if report.format == registry.HEALTH_CODE:
+        return _health_code_verdict(report)
     policy = policies.get(journey.destination)
     reasons: list[Reason] = []
     if not report.valid:
@@ -154,6 +159,15 @@ def judge(
     risk = _origin_risk(policy, journey, language, reasons)
     verdict = _colour(reasons)
     _record(report, outcomes, verdict, reasons, _destination(policy, journey, risk, language))
+    return verdict
+
+
+def _health_code_verdict(report: Report) -> Verdict:
+    colour = report.extra.get("verdict")
+    verdict = Verdict.RED
+    if report.valid and isinstance(colour, str) and colour in set(Verdict):
+        verdict = Verdict(colour)
+    report.extra["verdict"] = verdict.value
     return verdict
 
 

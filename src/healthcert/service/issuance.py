@@ -112,8 +112,8 @@ def certificate_request(
 
 
 def _check_format(fmt: str) -> None:
-    if fmt not in registry.NAMES:
-        known = ", ".join(registry.NAMES)
+    if fmt not in registry.CERTIFICATE_FORMATS:
+        known = ", ".join(registry.CERTIFICATE_FORMATS)
         raise Invalid([{"field": "format", "message": f"must be one of: {known}"}])
 
 

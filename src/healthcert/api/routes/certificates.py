@@ -19,9 +19,9 @@ Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
 
 
 class IssueBody(BaseModel):
-    format: Annotated[str, Field(description=f"One of: {', '.join(registry.NAMES)}.")] = (
-        registry.EU_DCC
-    )
+    format: Annotated[
+        str, Field(description=f"One of: {', '.join(registry.CERTIFICATE_FORMATS)}.")
+    ] = registry.EU_DCC
 
 
 @router.post("/records/{record_id}/certificates", status_code=201)
