@@ -34,8 +34,9 @@ def service_trust(home: Path | None = None) -> TrustStore:
     issues (VDS-NC seals carry their signer, which must chain to a trusted CSCA)."""
     from healthcert.errors import KeyStoreError
     from healthcert.keys.directory import KeyDirectory
+    from healthcert.trust.batch import merge
+    from healthcert.trust.local import load_local_trust
     from healthcert.trust.sources import import_path
-    from healthcert.trust.store import load_local_trust, merge
 
     store = load_local_trust(home)
     directory = KeyDirectory(home)

@@ -28,8 +28,8 @@ from cryptography.x509.oid import NameOID
 from healthcert.keys.eku import kinds_from_certificate, kinds_from_oids
 from healthcert.keys.kid import kid_of_der
 from healthcert.model.kinds import ALL_KINDS, EntryKind
+from healthcert.trust.batch import Anchor, ImportBatch, Skipped
 from healthcert.trust.entry import PublicKey, TrustedKey
-from healthcert.trust.store import Anchor, ImportBatch, Skipped
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN CERTIFICATE-----(?P<body>[A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----"

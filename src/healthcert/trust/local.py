@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from healthcert.errors import TrustStoreError
 from healthcert.model.kinds import EntryKind
+from healthcert.trust.batch import Anchor, ImportBatch, ImportResult
 from healthcert.trust.entry import TrustedKey
-from healthcert.trust.store import Anchor, ImportBatch, ImportResult, TrustStore
+from healthcert.trust.store import TrustStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes

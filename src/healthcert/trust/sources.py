@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from healthcert.errors import TrustStoreError
-from healthcert.trust.store import ImportBatch, Skipped
+from healthcert.trust.batch import ImportBatch, Skipped
 
 # The EU list with every country's DSCs is a few MB; far more is not a trust list.
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
