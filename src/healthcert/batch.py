@@ -23,8 +23,10 @@ from functools import partial
 from itertools import chain, islice
 from typing import TYPE_CHECKING, TypeVar
 
+from healthcert import fanout
 from healthcert.inputs import Item, from_line
 from healthcert.report import Report
+from healthcert.trust.verifier import VerifierTrust
 from healthcert.verification import context, verify_items
 
 if TYPE_CHECKING:
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.store import TrustStore
-    from healthcert.trust.verifier import VerifierTrust
 
 # What is verified: a payload text, an input already read (``healthcert.inputs``), or a raw
 # line of a batch, which the process that verifies it reads (with workers, a worker).
@@ -111,8 +112,6 @@ def _context(
     dcc_revocations: DccRevocations | None,
     shc_issuers: ShcIssuers | None,
 ) -> VerificationContext:
-    from healthcert.trust.verifier import VerifierTrust
-
     if isinstance(trust, VerifierTrust):
         shc_issuers = shc_issuers or trust.shc_issuers
         trust = trust.store
@@ -196,8 +195,6 @@ def _written_to(output: int) -> Spread[ChunkResult]:
     def spread(
         verify_chunk: Callable[[list[Unit]], ChunkResult], rest: Iterator[list[Unit]], workers: int
     ) -> Iterator[ChunkResult]:
-        from healthcert import fanout
-
         return fanout.written_in_order(verify_chunk, rest, workers, output)
 
     return spread

@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from healthcert.errors import HealthcertError
+from healthcert.keys.home import healthcert_home
 from healthcert.model.kinds import EntryKind
 from healthcert.rules.rule import Rule, RuleError, RuleType, parse_rules
 from healthcert.rules.selection import select_rules
@@ -299,8 +300,6 @@ def shipped_policies() -> Traversable:
 
 def home_policies(home: Path | None = None) -> Path:
     """``$HEALTHCERT_HOME/policies``: this installation's own policies."""
-    from healthcert.keys.home import healthcert_home
-
     return (home if home is not None else healthcert_home()) / POLICIES_DIR
 
 
