@@ -186,6 +186,7 @@ def _in_order(
             # Forked workers inherit the trust store and policies (and the judge that holds
             # them). They get raw lines and write or send back text, so that the parent, which
             # shares the CPUs with them, does next to nothing.
+            # why: the worker pool loads only for a batch large enough to fan out
             from healthcert import fanout
 
             yield from (spread or fanout.in_order)(verify_chunk, rest, workers)
