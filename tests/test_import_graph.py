@@ -174,9 +174,12 @@ def test_the_cycle_finder_finds_cycles_and_only_cycles() -> None:
 
 def test_from_package_import_module_goes_to_the_module_not_the_package() -> None:
     edges = import_edges()
-    targets = {edge.target for edge in edges if edge.source == "healthcert.trust.verifier"}
-    assert "healthcert.trust.store" in targets
-    assert "healthcert.trust" not in targets
+    # trust.local: ``from healthcert.trust import certificates``; verification:
+    # ``from healthcert import report as codes``.
+    local = {edge.target for edge in edges if edge.source == "healthcert.trust.local"}
+    assert "healthcert.trust.certificates" in local and "healthcert.trust" not in local
+    pipeline = {edge.target for edge in edges if edge.source == "healthcert.verification"}
+    assert "healthcert.report" in pipeline and "healthcert" not in pipeline
 
 
 def test_the_library_never_imports_the_service() -> None:
