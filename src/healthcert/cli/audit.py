@@ -7,6 +7,7 @@ from __future__ import annotations
 # engine, the key tools or the terminal renderer of commands it does not run.
 from typing import Annotated
 
+import orjson
 import typer
 
 from healthcert.cli.common import parse_time
@@ -25,8 +26,6 @@ def audit(
     url: UrlOption = None,
 ) -> None:
     """List audit events, newest first: when, who, what, which object."""
-    import orjson
-
     from healthcert.service import audit as log
     from healthcert.service.context import open_context
 
