@@ -23,8 +23,10 @@ from functools import partial
 from itertools import chain, islice
 from typing import TYPE_CHECKING, TypeVar
 
+from healthcert import fanout
 from healthcert.inputs import Item, from_line
 from healthcert.report import Report
+from healthcert.trust.verifier import VerifierTrust
 from healthcert.verification import Judge, context, judge_for_journey, verify_items
 
 if TYPE_CHECKING:
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from healthcert.rules.policy import Policies
     from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.store import TrustStore
-    from healthcert.trust.verifier import VerifierTrust
 
 # What is verified: a payload text, an input already read (``healthcert.inputs``), or a raw
 # line of a batch, which the process that verifies it reads (with workers, a worker).
@@ -183,6 +184,7 @@ def _in_order(
             # Forked workers inherit the trust store and policies (and the judge that holds
             # them). They get raw lines and write or send back text, so that the parent, which
             # shares the CPUs with them, does next to nothing.
+            # why: the worker pool loads only for a batch large enough to fan out
             from healthcert import fanout
 
             yield from (spread or fanout.in_order)(verify_chunk, rest, workers)
@@ -192,8 +194,6 @@ def _written_to(output: int) -> Spread[ChunkResult]:
     def spread(
         verify_chunk: Callable[[list[Unit]], ChunkResult], rest: Iterator[list[Unit]], workers: int
     ) -> Iterator[ChunkResult]:
-        from healthcert import fanout
-
         return fanout.written_in_order(verify_chunk, rest, workers, output)
 
     return spread

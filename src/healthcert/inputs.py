@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healthcert import report as codes
+from healthcert.codec.qr import NotAnImage, QrError, read_image
+from healthcert.codec.shc_numeric import has_prefix
+from healthcert.errors import PayloadError
 from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
 
 HEALTH_CARD_SUFFIX = ".smart-health-card"
@@ -35,8 +38,6 @@ def from_arguments(arguments: Iterable[str]) -> list[Item]:
 
 
 def _join_card_chunks(items: list[Item]) -> list[Item]:
-    from healthcert.codec.shc_numeric import has_prefix
-
     # The card reader (and the model it brings) loads only when two QR texts could be chunks.
     if sum(item.payload is not None and has_prefix(item.payload.strip()) for item in items) < 2:
         return items
@@ -85,7 +86,7 @@ def from_file(path: Path) -> list[Item]:
 
 def from_health_card_file(label: str, data: bytes) -> list[Item]:
     """One item per card of a ``.smart-health-card`` file."""
-    from healthcert.errors import PayloadError
+    # why: the card reader loads only when a payload is a SMART Health Card (verify start-up)
     from healthcert.formats.shc.card import cards_from_file
 
     try:
@@ -98,8 +99,6 @@ def from_health_card_file(label: str, data: bytes) -> list[Item]:
 
 
 def from_image(label: str, data: bytes) -> list[Item]:
-    from healthcert.codec.qr import NotAnImage, QrError, read_image
-
     try:
         texts = read_image(data)
     except NotAnImage as error:

@@ -6,6 +6,7 @@ CLI, the HTTP API and the pages all show this same report.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -207,8 +208,6 @@ class Report:
             # What orjson writes, it reads back unchanged (it writes no integer beyond 64 bits).
             copy: dict[str, Any] = orjson.loads(orjson.dumps(document))
         except TypeError:
-            import json
-
             copy = json.loads(_json_text(document))
         return copy
 
@@ -233,8 +232,6 @@ def _json_text(document: dict[str, Any]) -> str:
     refuses: lone surrogates (what Python makes of a command-line argument that is not UTF-8,
     or of a JSON "\\ud800" escape) and integers beyond 64 bits (a DCC may hold any CBOR
     integer). Surrogates are shown as U+FFFD, so that no input costs the operator an answer."""
-    import json
-
     return json.dumps(
         _json_safe(document),
         ensure_ascii=False,

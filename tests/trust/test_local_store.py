@@ -17,7 +17,6 @@ from healthcert.trust.local import (
     load_local_trust,
     remove_from_local_trust,
 )
-from healthcert.trust.store import load_local_trust as load_via_store
 
 from . import pki
 from .test_jwks import ec_jwk
@@ -63,7 +62,7 @@ def test_the_environment_names_the_home(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     add_to_local_trust([DE_LIST])
     assert (tmp_path / "trust" / "index.json").exists()
-    assert len(load_via_store()) == 832
+    assert len(local.load_local_trust()) == 832
 
 
 def test_adding_a_source_again_replaces_its_keys(tmp_path: Path) -> None:

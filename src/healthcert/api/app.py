@@ -8,6 +8,17 @@ import time
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from healthcert.api import errors
+from healthcert.api.routes import (
+    admin,
+    certificates,
+    health,
+    holder,
+    records,
+    revocation,
+    shc,
+    verify,
+)
 from healthcert.service.context import ServiceContext
 
 API_PREFIX = "/api/v1"
@@ -16,18 +27,6 @@ log = logging.getLogger("healthcert.api")
 
 def create_app(ctx: ServiceContext) -> FastAPI:
     """The API over ``ctx``: routers under /api/v1, OpenAPI at /api/v1/openapi.json."""
-    from healthcert.api import errors
-    from healthcert.api.routes import (
-        admin,
-        certificates,
-        health,
-        holder,
-        records,
-        revocation,
-        shc,
-        verify,
-    )
-
     app = FastAPI(
         title="healthcert",
         summary="Records, holder sign-in, issuance, revocation and verification of travel "

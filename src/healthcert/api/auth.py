@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from healthcert.service.apikeys import authenticate, cached_actor
 from healthcert.service.audit import Actor
 from healthcert.service.context import ServiceContext
+from healthcert.service.errors import Unauthorised
 
 
 async def service(request: Request) -> ServiceContext:
@@ -29,9 +31,6 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     async def check(
         ctx: Service, x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
     ) -> Actor:
-        from healthcert.service.apikeys import authenticate, cached_actor
-        from healthcert.service.errors import Unauthorised
-
         try:
             # A key seen lately is answered on the event loop; only a lookup goes to a thread,
             # as it may wait on the database.

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi.responses import JSONResponse
 
 
 class JsonBytes(JSONResponse):
     def render(self, content: Any) -> bytes:
-        import orjson
-
         return orjson.dumps(content)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 from typing import Annotated
 
 import typer
 
+from healthcert.cli.common import fail
 from healthcert.cli.db import UrlOption
 
 app = typer.Typer(
@@ -26,7 +30,6 @@ def create(
     url: UrlOption = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
-    from healthcert.cli.common import fail
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context
@@ -53,7 +56,6 @@ def list_keys(url: UrlOption = None) -> None:
 @app.command("revoke")
 def revoke(key_id: int, url: UrlOption = None) -> None:
     """Revoke the key with this id."""
-    from healthcert.cli.common import fail
     from healthcert.service.apikeys import revoke_key
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 from typing import Annotated
 
+import orjson
 import typer
 
+from healthcert.cli.common import parse_time
 from healthcert.cli.db import UrlOption
 
 
@@ -21,9 +26,6 @@ def audit(
     url: UrlOption = None,
 ) -> None:
     """List audit events, newest first: when, who, what, which object."""
-    import orjson
-
-    from healthcert.cli.common import parse_time
     from healthcert.service import audit as log
     from healthcert.service.context import open_context
 

@@ -3,6 +3,9 @@ verify with, and telling a file a person names from a payload."""
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 import os
 import re
 import sys
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+from healthcert.errors import ConfigurationError, HealthcertError, KeyStoreError, TrustStoreError
 
 if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
@@ -69,7 +74,6 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def exit_code_of(error: Exception) -> int:
     """The exit status of an error healthcert raises on purpose."""
-    from healthcert.errors import ConfigurationError, KeyStoreError, TrustStoreError
     from healthcert.rules.policy import PolicyError
 
     if isinstance(error, ConfigurationError):  # a setting not given: the invocation is wrong
@@ -82,8 +86,6 @@ def exit_code_of(error: Exception) -> int:
 @contextmanager
 def reported_errors() -> Iterator[None]:
     """Turn the errors healthcert raises on purpose into one red line and their exit status."""
-    from healthcert.errors import HealthcertError
-
     try:
         yield
     except HealthcertError as error:
@@ -205,7 +207,6 @@ def load_trust_store(specs: list[str], countries: list[str] | None = None) -> Ve
 
 def parse_trust_countries(values: list[str]) -> dict[str, str]:
     """``--trust-country ISS=CC`` values by issuer URL; a usage error for a malformed one."""
-    from healthcert.errors import TrustStoreError
     from healthcert.formats.shc.issuers import is_issuer_binding, issuer_country
 
     countries = {}

@@ -6,6 +6,9 @@ loads this module to build the command line."""
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 import json
 import sys
 from collections.abc import Iterator
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from healthcert.cli.common import EXIT_INVALID, fail, reported_errors
+from healthcert.errors import HealthcertError, RequestError
 from healthcert.formats import registry
 
 if TYPE_CHECKING:
@@ -46,7 +50,6 @@ class Job:
     def issue_lines(self, lines: list[str]) -> list[Outcome]:
         """(payload, "") or ("", error) for each JSON line, in order. They are signed together
         (``issue.issue_many``): EU DCCs a third faster than one by one."""
-        from healthcert.errors import HealthcertError, RequestError
         from healthcert.issuance import issue_many, parse_request
 
         outcomes: list[Outcome] = []
@@ -178,8 +181,6 @@ def _load_signer() -> Signer:
 
 
 def _issue_one(request_file: Path, job: Job, qr: Path | None, ec: str | None) -> None:
-    from healthcert.errors import HealthcertError
-
     try:
         payload = job.issue(request_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, HealthcertError) as error:

@@ -6,8 +6,13 @@ that mounting this sub-app costs the main CLI nothing at start-up.
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
+import base64
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -160,7 +165,6 @@ def jwks_command(
     if output is None:
         typer.echo(text, nl=False)
         return
-    from pathlib import Path
 
     try:
         Path(output).write_text(text, encoding="utf-8")
@@ -170,8 +174,6 @@ def jwks_command(
 
 def _describe(cert: x509.Certificate, role: str) -> dict[str, Any]:
     """The public facts of a CSCA or DSC, for people and for ``--json``."""
-    import base64
-
     from healthcert.keys.eku import kinds_from_certificate
     from healthcert.keys.kid import kid_of
 

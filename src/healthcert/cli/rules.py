@@ -6,6 +6,10 @@ that mounting this sub-app costs the main CLI nothing at start-up.
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
+import json
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
@@ -151,8 +155,6 @@ def _rule_json(rule: Rule, language: str) -> dict[str, Any]:
 
 
 def _print_json_lines(documents: Iterator[dict[str, Any]]) -> None:
-    import json
-
     for document in documents:
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
     sys.stdout.flush()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 import os
 from typing import Annotated
 
 import typer
 
+from healthcert.cli.common import exit_code_of, fail
 from healthcert.cli.db import UrlOption
+from healthcert.errors import HealthcertError
 
 
 def serve(
@@ -30,8 +35,6 @@ def serve(
 
     from healthcert.api import logs
     from healthcert.api.app import create_app
-    from healthcert.cli.common import exit_code_of, fail
-    from healthcert.errors import HealthcertError
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
 

@@ -6,6 +6,10 @@ that mounting this sub-app costs the main CLI nothing at start-up.
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
+import base64
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors, require_files
+from healthcert.errors import TrustStoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -178,8 +183,6 @@ def _extras(result: ImportResult) -> list[tuple[int, str]]:
 
 
 def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
-    import base64
-
     from rich import box
     from rich.console import Console
     from rich.markup import escape
@@ -211,7 +214,6 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
 
 def _country_option(value: str) -> str:
     """The --country given, as the trust store keeps it; a usage error when it is no code."""
-    from healthcert.errors import TrustStoreError
     from healthcert.formats.shc.issuers import issuer_country
 
     try:

@@ -6,6 +6,9 @@ so that ``healthcert verify`` without ``--country`` never loads it.
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

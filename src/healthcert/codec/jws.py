@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -107,7 +108,6 @@ def parse_header(header_b64: bytes) -> dict[str, Any]:
     """The JSON object of a JWS header part that ``decode_compact`` split off."""
     # orjson keeps the last of duplicate names, which RFC 7515 section 5.2 allows; every
     # reader of the header here uses this one parse, so a duplicate cannot mean two things.
-    import orjson
 
     try:
         header = orjson.loads(b64.urlsafe_decode_checked(header_b64))

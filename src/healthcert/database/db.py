@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +28,6 @@ def database_url(url: str | None = None) -> str:
 
 def _json_text(value: Any) -> str:
     # orjson: the JSON columns are written per record, and batch issuance writes thousands/s.
-    import orjson
 
     return orjson.dumps(value).decode("utf-8")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography import x509
 
 from healthcert.errors import KeyStoreError
+from healthcert.keys.eku import kinds_from_certificate
 from healthcert.keys.home import healthcert_home
 from healthcert.keys.keyfile import (
     read_certificate,
@@ -113,8 +114,6 @@ class KeyDirectory:
         self, kinds: Iterable[EntryKind] = (), now: datetime | None = None
     ) -> StoredDsc | None:
         """The newest DSC valid at ``now`` that may sign every one of ``kinds``."""
-        from healthcert.keys.eku import kinds_from_certificate
-
         moment = now or datetime.now(UTC)
         wanted = frozenset(kinds)
         usable = [

@@ -6,12 +6,10 @@ The EU DCC's OIDs name the kinds of entry; health codes have an OID of their own
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+
+from cryptography import x509
 
 from healthcert.model.kinds import ALL_KINDS, EntryKind
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 _ARC = "1.3.6.1.4.1.1847.2021.1"
 # An early draft of the specification carried an extra ".0" arc; DSCs made then still circulate.
@@ -51,8 +49,6 @@ def kinds_from_certificate(cert: x509.Certificate) -> frozenset[EntryKind]:
     An EKU that names none of the health-certificate OIDs (e.g. only TLS client auth) allows
     nothing. Raises ``ValueError`` when the certificate's extensions cannot be parsed.
     """
-    from cryptography import x509
-
     try:
         usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:

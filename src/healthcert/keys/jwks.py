@@ -11,13 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.errors import KeyStoreError
+from healthcert.formats.shc.card import issuer_jwk
 from healthcert.keys.directory import KeyDirectory
 
 
 def signer_jwks(directory: KeyDirectory) -> dict[str, list[dict[str, Any]]]:
     """``{"keys": [...]}``: each signer's public JWK, ``kid`` its RFC 7638 thumbprint."""
-    from healthcert.formats.shc.card import issuer_jwk
-
     keys = []
     for dsc in directory.dscs():
         public_key = dsc.certificate.public_key()

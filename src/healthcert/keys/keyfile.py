@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from healthcert.errors import ConfigurationError, KeyStoreError
+from healthcert.files import read_bounded
 from healthcert.keys.material import PrivateKey
 
 PASSPHRASE_ENV = "HEALTHCERT_KEY_PASSPHRASE"
@@ -98,6 +99,4 @@ def write_atomically(path: Path, data: bytes, mode: int) -> None:
 
 
 def _read_small(path: Path) -> bytes:
-    from healthcert.files import read_bounded
-
     return read_bounded(path, MAX_PEM_BYTES, KeyStoreError, "a key or certificate file")

@@ -8,6 +8,8 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 if TYPE_CHECKING:
     from cryptography import x509
 
@@ -22,8 +24,6 @@ def kid_of_der(der: bytes) -> bytes:
 
 def kid_of(cert: x509.Certificate) -> bytes:
     """The EU DCC kid of a DSC (see ``kid_of_der``)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return kid_of_der(cert.public_bytes(Encoding.DER))
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -18,14 +17,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from healthcert.codec.ecdsa import ECDSA_SHA256, raw_signature
 from healthcert.errors import ConfigurationError, KeyStoreError
+from healthcert.keys.directory import KeyDirectory, StoredDsc
 from healthcert.keys.eku import kinds_from_certificate
+from healthcert.keys.home import HOME_ENV
+from healthcert.keys.keyfile import passphrase_from_env, read_private_key
 from healthcert.keys.kid import kid_of
 from healthcert.keys.material import Algorithm, CertifiedKey, PrivateKey
 from healthcert.keys.subject import subject_country
 from healthcert.model.kinds import EntryKind
-
-if TYPE_CHECKING:
-    from healthcert.keys.directory import KeyDirectory, StoredDsc
 
 _P256_BYTES = 32
 
@@ -78,9 +77,6 @@ class Signer:
         used: no key directory or no valid DSC in it, a key file that the passphrase does not
         open or that does not match its certificate.
         """
-        from healthcert.keys.directory import KeyDirectory
-        from healthcert.keys.keyfile import read_private_key
-
         directory = KeyDirectory(None if home is None else Path(home).expanduser())
         wanted = frozenset(kinds)
         if kid is None:
@@ -118,8 +114,6 @@ def signer_from(dsc: CertifiedKey) -> Signer:
 
 
 def _no_dsc(directory: KeyDirectory, kinds: frozenset[EntryKind]) -> str:
-    from healthcert.keys.home import HOME_ENV
-
     needed = f" for {', '.join(sorted(kinds))}" if kinds else ""
     if not directory.root.is_dir():
         return (
@@ -130,8 +124,6 @@ def _no_dsc(directory: KeyDirectory, kinds: frozenset[EntryKind]) -> str:
 
 
 def _passphrase_bytes(passphrase: str | bytes | None) -> bytes:
-    from healthcert.keys.keyfile import passphrase_from_env
-
     if passphrase is None:
         return passphrase_from_env()
     if not passphrase:

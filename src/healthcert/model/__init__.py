@@ -36,6 +36,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        # why: pydantic and the models load on first use of one of them
         from healthcert.model import certificate
 
         return getattr(certificate, name)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,8 +81,6 @@ class ValueSets:
 @cache
 def value_sets() -> ValueSets:
     """The shipped value sets, read on first use and shared afterwards."""
-    from importlib import resources
-
     data = resources.files("healthcert.model") / "data"
     eu_files = sorted(
         (entry for entry in (data / EU_DIRECTORY).iterdir() if entry.name.endswith(".json")),

@@ -45,6 +45,7 @@ from pydantic import (
 )
 
 from healthcert.errors import HealthcertError
+from healthcert.keys.home import healthcert_home
 from healthcert.model.codes import TEST_TYPE_ANTIBODY_IGG, TEST_TYPE_NAAT, TEST_TYPE_RAPID_ANTIGEN
 from healthcert.model.kinds import EntryKind
 from healthcert.rules.rule import Rule, RuleError, RuleType, parse_rules
@@ -503,8 +504,6 @@ def shipped_policies() -> Traversable:
 
 def home_policies(home: Path | None = None) -> Path:
     """``$HEALTHCERT_HOME/policies``: this installation's own policies."""
-    from healthcert.keys.home import healthcert_home
-
     return (home if home is not None else healthcert_home()) / POLICIES_DIR
 
 

@@ -36,7 +36,9 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from healthcert.formats import registry
+from healthcert.formats.eu_dcc.mapping import to_dcc
 from healthcert.model.certificate import Certificate
+from healthcert.model.valuesets import value_sets
 from healthcert.report import Report
 from healthcert.rules.policy import Policies, Policy, RiskLevel
 from healthcert.rules.ruleset import RuleOutcome, RuleResult, build_rule_data, run_rules
@@ -128,8 +130,6 @@ def _message(key: str, language: str, **values: str) -> str:
 @cache
 def rule_value_sets() -> dict[str, list[str]]:
     """The value sets rules see, built once per process (forked workers inherit them)."""
-    from healthcert.model.valuesets import value_sets
-
     return value_sets().as_rule_input()
 
 
@@ -233,8 +233,6 @@ def _issuing_country(report: Report, certificate: Certificate) -> str | None:
 def _rule_data(
     report: Report, certificate: Certificate, journey: Journey, clock: datetime
 ) -> dict[str, Any]:
-    from healthcert.formats.eu_dcc.mapping import to_dcc
-
     external = dict(_external_base(journey.destination, clock))
     external["exp"] = _claim_time(report, "exp")
     external["iat"] = _claim_time(report, "iat")

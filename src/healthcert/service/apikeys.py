@@ -8,6 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from healthcert.database.tables import ApiKey
 from healthcert.service import audit
 from healthcert.service.errors import Invalid, Unauthorised
 
@@ -32,8 +35,6 @@ def hash_key(secret: str) -> str:
 
 def create_key(ctx: ServiceContext, role: str, label: str, actor: audit.Actor) -> CreatedKey:
     """A new key for ``role``; the secret is returned here and never again."""
-    from healthcert.database.tables import ApiKey
-
     if role not in ROLES:
         raise Invalid([{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}])
     secret = _PREFIX + secrets.token_urlsafe(32)  # 256 bits: a fast hash cannot be reversed
@@ -70,10 +71,6 @@ def authenticate(ctx: ServiceContext, secret: str | None) -> audit.Actor:
 
 
 def _lookup(ctx: ServiceContext, digest: str) -> audit.Actor:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import ApiKey
-
     with ctx.sessions() as session:
         row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if row is None or row.revoked_at is not None:
@@ -82,8 +79,6 @@ def _lookup(ctx: ServiceContext, digest: str) -> audit.Actor:
 
 
 def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
-    from healthcert.database.tables import ApiKey
-
     now = ctx.clock()
     with ctx.transaction() as session:
         row = session.get(ApiKey, key_id)
@@ -96,10 +91,6 @@ def revoke_key(ctx: ServiceContext, key_id: int, actor: audit.Actor) -> bool:
 
 
 def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import ApiKey
-
     with ctx.sessions() as session:
         rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
     return [

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from healthcert.database.tables import AuditEvent
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from healthcert.database.tables import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +38,6 @@ def append(
     **detail: Any,
 ) -> None:
     """Add one event to ``session``: it commits or rolls back with the change it describes."""
-    from healthcert.database.tables import AuditEvent
-
     session.add(
         AuditEvent(
             at=at,
@@ -58,10 +58,6 @@ def events(
     limit: int = 100,
 ) -> Sequence[AuditEvent]:
     """The latest events, newest first."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import AuditEvent
-
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if action is not None:
         query = query.where(AuditEvent.action == action)

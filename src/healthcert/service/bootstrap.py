@@ -5,6 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from healthcert.errors import KeyStoreError
+from healthcert.keys.csca import create_csca
+from healthcert.keys.directory import KeyDirectory
+from healthcert.keys.dsc import create_dsc
+from healthcert.keys.keyfile import passphrase_from_env
+from healthcert.trust.batch import merge
+from healthcert.trust.local import load_local_trust
+from healthcert.trust.sources import import_path
+
 if TYPE_CHECKING:
     from healthcert.trust.store import TrustStore
 
@@ -14,11 +23,6 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
 
     The passphrase comes from HEALTHCERT_KEY_PASSPHRASE, as for `healthcert keys`.
     """
-    from healthcert.keys.csca import create_csca
-    from healthcert.keys.directory import KeyDirectory
-    from healthcert.keys.dsc import create_dsc
-    from healthcert.keys.keyfile import passphrase_from_env
-
     directory = KeyDirectory(home)
     if directory.has_csca():
         return False
@@ -32,11 +36,6 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
 def service_trust(home: Path | None = None) -> TrustStore:
     """The local trust store plus this issuer's own CSCA and DSCs: the service verifies what it
     issues (VDS-NC seals carry their signer, which must chain to a trusted CSCA)."""
-    from healthcert.errors import KeyStoreError
-    from healthcert.keys.directory import KeyDirectory
-    from healthcert.trust.sources import import_path
-    from healthcert.trust.store import load_local_trust, merge
-
     store = load_local_trust(home)
     directory = KeyDirectory(home)
     try:

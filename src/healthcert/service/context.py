@@ -14,7 +14,8 @@ from healthcert.database.db import make_engine, session_factory
 from healthcert.database.migrate import upgrade
 from healthcert.keys.signer import Signer
 from healthcert.service.notifier import Notifier, OutboxNotifier
-from healthcert.trust.store import TrustStore, load_local_trust
+from healthcert.trust.local import load_local_trust
+from healthcert.trust.store import TrustStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

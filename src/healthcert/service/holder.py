@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from healthcert.database.tables import IssuedCertificate, Record
 from healthcert.service import audit
 from healthcert.service.errors import NotFound
+from healthcert.service.issuance import get_certificate, issue_for_record
+from healthcert.service.records import get_record
 
 if TYPE_CHECKING:
-    from healthcert.database.tables import IssuedCertificate, Record
     from healthcert.service.context import ServiceContext
     from healthcert.service.issuance import Issued
     from healthcert.service.signin import Person
@@ -27,8 +31,6 @@ def owns(record: Record, person: Person) -> bool:
 
 def own_record(ctx: ServiceContext, person: Person, record_id: int) -> Record:
     """The record if it is the person's; NotFound otherwise (another's is not even admitted)."""
-    from healthcert.service.records import get_record
-
     record = get_record(ctx, record_id)
     if not owns(record, person):
         raise NotFound(f"no record {record_id}")
@@ -36,18 +38,12 @@ def own_record(ctx: ServiceContext, person: Person, record_id: int) -> Record:
 
 
 def own_certificate(ctx: ServiceContext, person: Person, certificate_id: int) -> IssuedCertificate:
-    from healthcert.service.issuance import get_certificate
-
     certificate = get_certificate(ctx, certificate_id)
     own_record(ctx, person, certificate.record_id)
     return certificate
 
 
 def certificates_of(ctx: ServiceContext, person: Person) -> list[IssuedCertificate]:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import IssuedCertificate, Record
-
     query = (
         select(IssuedCertificate)
         .join(Record, Record.id == IssuedCertificate.record_id)
@@ -62,7 +58,5 @@ def certificates_of(ctx: ServiceContext, person: Person) -> list[IssuedCertifica
 
 
 def issue_own(ctx: ServiceContext, person: Person, record_id: int, fmt: str) -> Issued:
-    from healthcert.service.issuance import issue_for_record
-
     own_record(ctx, person, record_id)
     return issue_for_record(ctx, record_id, fmt, actor_of(person))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+from healthcert.database.tables import OutboxMessage
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -23,7 +25,5 @@ class OutboxNotifier:
     """The default: an outbox row, committed with the code it announces, and a log line."""
 
     def send(self, session: Session, recipient: str, body: str, at: datetime) -> None:
-        from healthcert.database.tables import OutboxMessage
-
         session.add(OutboxMessage(recipient=recipient, body=body, created_at=at))
         log.info("message to %s: %s", recipient, body)

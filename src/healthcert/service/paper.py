@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from fontTools.ttLib import TTFont  # a tenth of a second: loaded with the first PDF
+from fpdf import FPDF  # a third of a second: loaded with the first PDF, not at start-up
 
 from healthcert.codec.qr import image_bytes
 from healthcert.service.paper_labels import label, language_of, local
-
-if TYPE_CHECKING:
-    from fpdf import FPDF
 
 FONT = Path(__file__).with_name("fonts") / "wqy-microhei-gb2312.ttf"
 QR_SIDE_MM = 90  # a 90 mm code keeps modules near 1 mm: phone cameras read it at arm's length
@@ -44,8 +44,6 @@ def qr_image(payload: str, kind: str, *, scale: int = 4) -> bytes:
 
 @cache
 def _font_characters() -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # a tenth of a second: loaded with the first PDF
-
     return frozenset(TTFont(str(FONT)).getBestCmap())
 
 
@@ -57,8 +55,6 @@ def printable(text: str) -> bool:
 
 def render_pdf(certificate: dict[str, Any], payload: str, meta: dict[str, str]) -> bytes:
     """The PDF of a canonical certificate; ``meta`` has uvci, country, issuer, expires."""
-    from fpdf import FPDF  # a third of a second: loaded with the first PDF, not at start-up
-
     language = language_of(meta["country"])
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)

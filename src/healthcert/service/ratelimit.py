@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
+
+from healthcert.database.tables import SignInAttempt
 from healthcert.service.errors import TooManyAttempts
 
 if TYPE_CHECKING:
@@ -21,10 +24,6 @@ class Limit:
 
 def count_attempt(session: Session, limit: Limit, subject: str, now: datetime) -> None:
     """Count one attempt of ``subject``; TooManyAttempts when the window is already full."""
-    from sqlalchemy import func, select
-
-    from healthcert.database.tables import SignInAttempt
-
     start = now - limit.window
     recent = select(func.count(), func.min(SignInAttempt.at)).where(
         SignInAttempt.scope == limit.scope,

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from healthcert.database.tables import Record
 from healthcert.model import fields
+from healthcert.model.certificate import Certificate
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import Record
     from healthcert.service.context import ServiceContext
 
 # Filled at issuance (the DSC's country, the service's issuer name, a fresh UVCI); a record
@@ -70,8 +73,6 @@ def parse_record(document: Any) -> RecordIn:
 
 def check_certificate_fields(record: RecordIn) -> None:
     """The holder and entry must make a valid canonical certificate (codes, dates, names)."""
-    from healthcert.model.certificate import Certificate
-
     entry = {**_PLACEHOLDERS, **record.entry}
     try:
         Certificate.model_validate({"holder": canonical_holder(record.holder), "entry": entry})
@@ -107,8 +108,6 @@ def store_record(ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> S
 
     The same id with different content is a Conflict: the sender must use a new id.
     """
-    from sqlalchemy.exc import IntegrityError
-
     try:
         with ctx.transaction() as session:
             existing = _by_sender_id(session, actor.name, record.record_id)
@@ -124,10 +123,6 @@ def store_record(ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> S
 
 
 def _by_sender_id(session: Session, sender: str, record_id: str) -> Record | None:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Record
-
     return session.scalar(
         select(Record).where(Record.sender == sender, Record.sender_record_id == record_id)
     )
@@ -146,8 +141,6 @@ def _holder_json(record: RecordIn) -> dict[str, Any]:
 
 
 def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> Record:
-    from healthcert.database.tables import Record
-
     now = ctx.clock()
     row = Record(
         sender=actor.name,
@@ -168,8 +161,6 @@ def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audi
 
 
 def get_record(ctx: ServiceContext, record_id: int) -> Record:
-    from healthcert.database.tables import Record
-
     with ctx.sessions() as session:
         row = session.get(Record, record_id)
     if row is None:
@@ -179,10 +170,6 @@ def get_record(ctx: ServiceContext, record_id: int) -> Record:
 
 def records_of(ctx: ServiceContext, document_number: str, date_of_birth: str) -> list[Record]:
     """Every record of the person with this document number and date of birth."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Record
-
     with ctx.sessions() as session:
         query = select(Record).where(
             Record.document_number == document_number.upper(),

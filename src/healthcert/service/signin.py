@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete, select, update
+
+from healthcert.database.tables import HolderSession as SessionRow
+from healthcert.database.tables import Record, SignInCode
 from healthcert.service.errors import Unauthorised
 from healthcert.service.ratelimit import Limit, count_attempt
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import SignInCode
     from healthcert.service.context import ServiceContext
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -83,10 +86,6 @@ def request_code(ctx: ServiceContext, person: Person, address: str) -> None:
 
 
 def _contact(session: Session, person: Person) -> str | None:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Record
-
     query = (
         select(Record.contact)
         .where(
@@ -101,10 +100,6 @@ def _contact(session: Session, person: Person) -> str | None:
 
 
 def _store_code(session: Session, person: Person, code: str, now: datetime) -> None:
-    from sqlalchemy import update
-
-    from healthcert.database.tables import SignInCode
-
     # Only the newest code counts: asking again voids the earlier ones.
     session.execute(
         update(SignInCode)
@@ -144,10 +139,6 @@ def sign_in(ctx: ServiceContext, person: Person, code: str, address: str) -> Hol
 
 
 def _pending_code(session: Session, person: Person, now: datetime) -> SignInCode | None:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import SignInCode
-
     query = (
         select(SignInCode)
         .where(
@@ -172,8 +163,6 @@ def _count_failure(pending: SignInCode, now: datetime) -> None:
 
 
 def _open_session(session: Session, person: Person, now: datetime) -> HolderSession:
-    from healthcert.database.tables import HolderSession as SessionRow
-
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_LIFETIME
     session.add(
@@ -189,8 +178,6 @@ def _open_session(session: Session, person: Person, now: datetime) -> HolderSess
 
 def session_person(ctx: ServiceContext, token: str | None) -> Person:
     """The person a session token stands for; Unauthorised when missing or expired."""
-    from healthcert.database.tables import HolderSession as SessionRow
-
     if not token:
         raise Unauthorised("sign in first (Authorization: Bearer <session token>)")
     with ctx.sessions() as session:
@@ -201,9 +188,5 @@ def session_person(ctx: ServiceContext, token: str | None) -> Person:
 
 
 def sign_out(ctx: ServiceContext, token: str) -> None:
-    from sqlalchemy import delete
-
-    from healthcert.database.tables import HolderSession as SessionRow
-
     with ctx.transaction() as session:
         session.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))

@@ -9,6 +9,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from healthcert.trust.der import DerError, read_certificate
+
 if TYPE_CHECKING:
     from healthcert.trust.entry import TrustedKey
 
@@ -38,7 +40,6 @@ def vouches_for(issuer: x509.Certificate, key: TrustedKey) -> bool:
         return is_issued_by(key.certificate, issuer)
     if key.der is None:
         return False
-    from healthcert.trust.der import DerError, read_certificate
 
     try:
         loose = read_certificate(key.der)

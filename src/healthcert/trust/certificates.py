@@ -28,8 +28,9 @@ from cryptography.x509.oid import NameOID
 from healthcert.keys.eku import kinds_from_certificate, kinds_from_oids
 from healthcert.keys.kid import kid_of_der
 from healthcert.model.kinds import ALL_KINDS, EntryKind
+from healthcert.trust.batch import Anchor, ImportBatch, Skipped
+from healthcert.trust.der import DerError, read_certificate
 from healthcert.trust.entry import PublicKey, TrustedKey
-from healthcert.trust.store import Anchor, ImportBatch, Skipped
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN CERTIFICATE-----(?P<body>[A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----"
@@ -110,8 +111,6 @@ def _facts(cert: x509.Certificate, der: bytes) -> CertificateFacts:
 
 def _tolerant_facts(der: bytes, refusal: Exception) -> CertificateFacts:
     """The facts of a certificate ``cryptography`` refused, with a warning naming why."""
-    from healthcert.trust.der import DerError, read_certificate
-
     try:
         loose = read_certificate(der)
         public_key = tolerant_public_key(loose.spki)

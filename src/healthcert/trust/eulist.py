@@ -13,13 +13,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from healthcert.errors import TrustStoreError
+from healthcert.trust.batch import Anchor, ImportBatch, Skipped
 from healthcert.trust.certificates import (
     UnusableCertificate,
     anchor_certificate,
     read_facts,
     trusted_key,
 )
-from healthcert.trust.store import Anchor, ImportBatch, Skipped
 
 _SIGNING_TYPES = frozenset({"DSC", "CSCA"})
 

@@ -21,9 +21,9 @@ from healthcert.codec.jws import jwk_coordinate
 from healthcert.errors import TrustStoreError
 from healthcert.keys.kid import kid_from_text
 from healthcert.model.kinds import ALL_KINDS
+from healthcert.trust.batch import ImportBatch, Skipped
 from healthcert.trust.certificates import UnusableCertificate, read_facts, trusted_key
 from healthcert.trust.entry import PublicKey, TrustedKey
-from healthcert.trust.store import ImportBatch, Skipped
 
 _CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
     "P-256": (ec.SECP256R1(), 32),

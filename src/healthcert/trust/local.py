@@ -17,10 +17,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
+
 from healthcert.errors import TrustStoreError
+from healthcert.formats.shc.issuers import issuer_country
+from healthcert.keys.home import healthcert_home
+from healthcert.keys.keyfile import write_atomically
 from healthcert.model.kinds import EntryKind
+from healthcert.trust import certificates
+from healthcert.trust.batch import Anchor, ImportBatch, ImportResult
+from healthcert.trust.der import read_certificate
 from healthcert.trust.entry import TrustedKey
-from healthcert.trust.store import Anchor, ImportBatch, ImportResult, TrustStore
+from healthcert.trust.sources import import_path, source_name
+from healthcert.trust.store import TrustStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -32,8 +42,6 @@ INDEX_VERSION = 1
 
 def trust_dir(home: Path | None = None) -> Path:
     """``$HEALTHCERT_HOME/trust``."""
-    from healthcert.keys.home import healthcert_home
-
     return (home if home is not None else healthcert_home()) / "trust"
 
 
@@ -51,8 +59,6 @@ def load_local_trust(home: Path | None = None) -> TrustStore:
 
 def save_local_trust(store: TrustStore, home: Path | None = None) -> Path:
     """Write ``store`` as the persisted trust store and return the index path."""
-    from healthcert.keys.keyfile import write_atomically
-
     path = trust_dir(home) / INDEX_NAME
     index = {
         "format": INDEX_FORMAT,
@@ -80,8 +86,6 @@ def add_to_local_trust(
     cards carry no country either). Every source is read before the store changes, so a bad
     path leaves the store untouched.
     """
-    from healthcert.trust.sources import import_path, source_name
-
     code = _country(country)
     batches = [
         (source_name(p), _with_country(import_path(p, issuer_url=issuer_url), code)) for p in paths
@@ -97,8 +101,6 @@ def add_to_local_trust(
 
 
 def _country(country: str | None) -> str | None:
-    from healthcert.formats.shc.issuers import issuer_country
-
     return None if country is None else issuer_country(country)
 
 
@@ -148,8 +150,6 @@ def _from_source(actual: str, name: str) -> bool:
 
 
 def _with_replaced(result: ImportResult, replaced: int) -> ImportResult:
-    import dataclasses
-
     return dataclasses.replace(result, replaced=replaced)
 
 
@@ -168,12 +168,10 @@ def _parse_index(data: bytes, path: Path) -> Mapping[str, Any]:
 
 
 def _store_from_index(index: Mapping[str, Any]) -> TrustStore:
-    from healthcert.trust.certificates import parse_der
-
     store = TrustStore()
     try:
         for record in index.get("anchors", []):
-            certificate = parse_der(base64.b64decode(record["der"]))
+            certificate = certificates.parse_der(base64.b64decode(record["der"]))
             store.add_anchor(Anchor(certificate, record["country"], record["source"]))
         for record in index.get("keys", []):
             store.defer(base64.b64decode(record["kid"]), functools.partial(_key_from, record))
@@ -184,14 +182,9 @@ def _store_from_index(index: Mapping[str, Any]) -> TrustStore:
 
 def _key_from(record: Mapping[str, Any]) -> TrustedKey:
     """Build one persisted key; it was checked when imported, so only decoding happens here."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-    from healthcert.trust.certificates import parse_der
-
     der = base64.b64decode(record["der"]) if "der" in record else None
     tolerated = der is not None and "warning" in record
-    certificate = parse_der(der) if der is not None and not tolerated else None
+    certificate = certificates.parse_der(der) if der is not None and not tolerated else None
     public_key: PublicKeyTypes
     if certificate is not None:
         public_key = certificate.public_key()
@@ -219,16 +212,10 @@ def _key_from(record: Mapping[str, Any]) -> TrustedKey:
 
 def _tolerated_public_key(der: bytes) -> PublicKeyTypes:
     """The key of a certificate that only the tolerant reader reads (as when it was added)."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-    from healthcert.trust.der import read_certificate
-
     return load_der_public_key(read_certificate(der).spki)
 
 
 def _key_record(key: TrustedKey) -> dict[str, Any]:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     record = key_summary(key)
     if key.certificate is not None:
         record["der"] = _b64(key.certificate.public_bytes(Encoding.DER))
@@ -258,8 +245,6 @@ def key_summary(key: TrustedKey) -> dict[str, Any]:
 
 
 def _anchor_record(anchor: Anchor) -> dict[str, Any]:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     der = anchor.certificate.public_bytes(Encoding.DER)
     return {"country": anchor.country, "source": anchor.source, "der": _b64(der)}
 

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from healthcert.errors import TrustStoreError
-from healthcert.trust.store import ImportBatch, Skipped
+from healthcert.files import read_bounded
+from healthcert.trust.batch import ImportBatch, Skipped
+from healthcert.trust.certificates import import_certificates
+from healthcert.trust.eulist import import_eu_list, is_eu_list
+from healthcert.trust.jwks import import_jwks
 
 # The EU list with every country's DSCs is a few MB; far more is not a trust list.
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
@@ -32,15 +36,11 @@ def source_name(path: str | Path) -> str:
 
 def read_source(path: Path) -> bytes:
     """The bytes of a trust file; TrustStoreError when missing, unreadable or too large."""
-    from healthcert.files import read_bounded
-
     return read_bounded(path, MAX_SOURCE_BYTES, TrustStoreError, "a trust source")
 
 
 def import_bytes(data: bytes, source: str, *, issuer_url: str | None = None) -> ImportBatch:
     """Sniff ``data`` (JSON, PEM or DER) and import it under the name ``source``."""
-    from healthcert.trust.certificates import import_certificates
-
     start = data.removeprefix(_BOM).lstrip()[:1]
     if start in (b"{", b"["):
         return import_document(_parse_json(data, source), source, issuer_url=issuer_url)
@@ -51,9 +51,6 @@ def import_bytes(data: bytes, source: str, *, issuer_url: str | None = None) -> 
 
 def import_document(document: object, source: str, *, issuer_url: str | None = None) -> ImportBatch:
     """Import parsed JSON: a JWKS or single JWK, or either form of the EU list."""
-    from healthcert.trust.eulist import import_eu_list, is_eu_list
-    from healthcert.trust.jwks import import_jwks
-
     if isinstance(document, Mapping) and ("keys" in document or "kty" in document):
         return import_jwks(document, source, issuer_url=issuer_url)
     if is_eu_list(document):

@@ -4,70 +4,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from healthcert.errors import TrustStoreError
+from healthcert.formats.shc.issuers import ShcIssuers
+from healthcert.keys.kid import kid_of_der
+from healthcert.trust.anchors import vouches_for
+from healthcert.trust.batch import Anchor, ImportBatch, ImportResult, Skipped, merge
 from healthcert.trust.entry import TrustedKey
+from healthcert.trust.sources import import_path
+from healthcert.trust.specs import load_issuers, sort_specs
 
-if TYPE_CHECKING:
-    from healthcert.formats.shc.issuers import ShcIssuers
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """An entry of a trust source that was not accepted, and why (or, as ``tolerated``, an
-    entry accepted despite a defect, and which)."""
-
-    source: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    """A trusted CSCA: it is not a signing key, it decides which DSCs of its country count."""
-
-    certificate: x509.Certificate
-    country: str
-    source: str
-
-
-@dataclass(slots=True)
-class ImportBatch:
-    """What one or more sources yielded, before the trust store checks it against its CSCAs."""
-
-    keys: list[TrustedKey] = field(default_factory=list)
-    anchors: list[Anchor] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    # Entries that are not about signing at all (upload/authentication certificates, enc keys).
-    ignored: int = 0
-
-    def extend(self, other: ImportBatch) -> None:
-        self.keys.extend(other.keys)
-        self.anchors.extend(other.anchors)
-        self.skipped.extend(other.skipped)
-        self.ignored += other.ignored
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """What adding one source changed in the store."""
-
-    source: str
-    added: int
-    anchors: int
-    duplicates: int
-    ignored: int
-    skipped: tuple[Skipped, ...]
-    # Keys accepted earlier that a newly trusted CSCA of their country did not sign.
-    dropped: tuple[Skipped, ...] = ()
-    # Keys of an earlier import of the same source that this import replaced (local store).
-    replaced: int = 0
-    # Keys accepted with a warning (a certificate only the tolerant DER reader reads), and why.
-    tolerated: tuple[Skipped, ...] = ()
-
+# The shared types are named here too, where code that holds a trust store looks for them.
+__all__ = [
+    "Anchor",
+    "ImportBatch",
+    "ImportResult",
+    "KeyLoader",
+    "Skipped",
+    "TrustStore",
+    "load_trust",
+    "merge",
+]
 
 KeyLoader = Callable[[], TrustedKey]
 
@@ -109,15 +70,14 @@ class TrustStore:
         TrustStoreError names a source that cannot be read or used; an entry that cannot be
         trusted is skipped and listed in ``skipped``.
         """
-        from healthcert.trust.verifier import load_verifier_trust
-
-        specs = [os.fspath(path) for path in paths]
-        if not specs:
-            return cls()
-        trust = load_verifier_trust(specs)
-        if trust.shc_issuers is not None:
-            trust.store.add_batch(_issuer_batch(trust.shc_issuers), source="SMART Health Cards")
-        return trust.store
+        bindings, directories, files = sort_specs([os.fspath(path) for path in paths])
+        store = cls()
+        if files:
+            store.add_batch(merge(import_path(path) for path in files))
+        if bindings or directories:
+            issuers = load_issuers(bindings, directories)
+            store.add_batch(_issuer_batch(issuers), source="SMART Health Cards")
+        return store
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -134,8 +94,6 @@ class TrustStore:
     def anchor_with_kid(self, kid: bytes) -> Anchor | None:
         """The trusted CSCA whose certificate has this kid: it vouches, it does not sign."""
         if self._anchor_kids is None:
-            from healthcert.keys.kid import kid_of_der
-
             self._anchor_kids = {kid_of_der(_der(anchor)): anchor for anchor in self.anchors}
         return self._anchor_kids.get(kid)
 
@@ -172,8 +130,6 @@ class TrustStore:
 
     def add_source(self, path: str | Path, *, issuer_url: str | None = None) -> ImportResult:
         """Import a certificate file, trust list, JWKS or a directory of them."""
-        from healthcert.trust.sources import import_path
-
         return self.add_batch(import_path(path, issuer_url=issuer_url), source=str(path))
 
     def add_batch(self, batch: ImportBatch, *, source: str = "") -> ImportResult:
@@ -243,8 +199,6 @@ class TrustStore:
 
     def _refusal(self, key: TrustedKey) -> str | None:
         """Why ``key`` may not be trusted, or None: a DSC must chain to its country's CSCA."""
-        from healthcert.trust.anchors import vouches_for
-
         if key.country is None or key.country.upper() not in self._anchors:
             return None
         if key.certificate is None and key.der is None:
@@ -283,15 +237,11 @@ class TrustStore:
 
 
 def _identity(key: TrustedKey) -> tuple[bytes, bytes]:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     spki = key.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return key.kid, spki
 
 
 def _der(anchor: Anchor) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return anchor.certificate.public_bytes(Encoding.DER)
 
 
@@ -302,8 +252,6 @@ def _describe(key: TrustedKey) -> str:
 
 def _issuer_batch(issuers: ShcIssuers) -> ImportBatch:
     """The keys of SMART Health Card issuers, each bound to its issuer URL."""
-    from healthcert.errors import TrustStoreError
-
     revoking = [issuer.iss for issuer in issuers if issuer.crls]
     if revoking:
         raise TrustStoreError(
@@ -325,23 +273,6 @@ def load_trust(paths: Iterable[str | Path], *, issuer_url: str | None = None) ->
     All sources are read before any key is accepted, so a CSCA applies to every listed DSC of
     its country whatever the order of the paths. TrustStoreError when a named file is unusable.
     """
-    from healthcert.trust.sources import import_path
-
     store = TrustStore()
     store.add_batch(merge(import_path(path, issuer_url=issuer_url) for path in paths))
     return store
-
-
-def load_local_trust(home: Path | None = None) -> TrustStore:
-    """The persisted trust store of this installation (see ``healthcert.trust.local``)."""
-    from healthcert.trust import local
-
-    return local.load_local_trust(home)
-
-
-def merge(batches: Iterable[ImportBatch]) -> ImportBatch:
-    """One batch from many, so that CSCAs from any of them apply to DSCs from all."""
-    merged = ImportBatch()
-    for batch in batches:
-        merged.extend(batch)
-    return merged

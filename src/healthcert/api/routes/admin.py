@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.service import audit
+from healthcert.service.apikeys import create_key, list_keys, revoke_key
 from healthcert.service.audit import Actor
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -23,23 +25,17 @@ class NewKey(BaseModel):
 @router.post("/api-keys", status_code=201)
 def create_api_key(body: NewKey, ctx: Service, actor: Admin) -> dict[str, Any]:
     """Create a key; its secret is in this answer only."""
-    from healthcert.service.apikeys import create_key
-
     created = create_key(ctx, body.role, body.label, actor)
     return {"id": created.id, "role": created.role, "label": created.label, "key": created.secret}
 
 
 @router.get("/api-keys")
 def list_api_keys(ctx: Service, _actor: Admin) -> list[dict[str, Any]]:
-    from healthcert.service.apikeys import list_keys
-
     return list_keys(ctx)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
 def revoke_api_key(key_id: int, ctx: Service, actor: Admin) -> None:
-    from healthcert.service.apikeys import revoke_key
-
     if not revoke_key(ctx, key_id, actor):
         raise HTTPException(404, "no such active key")
 
@@ -53,8 +49,6 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The latest audit events, newest first."""
-    from healthcert.service import audit
-
     with ctx.sessions() as session:
         return [
             audit.as_json(e) for e in audit.events(session, action=action, since=since, limit=limit)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from healthcert.api.auth import Service
+from healthcert.database.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 
@@ -21,8 +22,6 @@ def health() -> dict[str, str]:
 @router.get("/ready", response_model=None)
 def ready(ctx: Service) -> dict[str, Any] | JSONResponse:
     """The database answers and its schema is current."""
-    from healthcert.database.migrate import current_revision, head_revision
-
     try:
         revision = current_revision(ctx.engine)
     except Exception as error:  # any database failure means "not ready", with the reason

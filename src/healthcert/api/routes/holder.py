@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, bearer_token
 from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
-from healthcert.service.signin import Person
+from healthcert.service.holder import certificates_of, issue_own, own_certificate
+from healthcert.service.issuance import certificate_json
+from healthcert.service.records import record_json, records_of
+from healthcert.service.signin import Person, session_person, sign_in, sign_out
+from healthcert.service.signin import request_code as send_code
 
 router = APIRouter(prefix="/holder", tags=["holder"])
 
@@ -24,8 +28,6 @@ class CodeBody(Identity):
 
 
 def signed_in(ctx: Service, token: Annotated[str | None, Depends(bearer_token)]) -> Person:
-    from healthcert.service.signin import session_person
-
     return session_person(ctx, token)
 
 
@@ -40,17 +42,13 @@ def _address(request: Request) -> str:
 def request_code(body: Identity, ctx: Service, request: Request) -> dict[str, str]:
     """Send a one-time code to the contact on the person's records. The answer is the same
     whether or not such a person exists."""
-    from healthcert.service.signin import request_code
-
-    request_code(ctx, Person.of(body.document_number, body.date_of_birth), _address(request))
+    send_code(ctx, Person.of(body.document_number, body.date_of_birth), _address(request))
     return {"status": "if records exist for this person, a code was sent to their contact"}
 
 
 @router.post("/session", status_code=201)
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
-    from healthcert.service.signin import sign_in
-
     person = Person.of(body.document_number, body.date_of_birth)
     opened = sign_in(ctx, person, body.code, _address(request))
     return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
@@ -60,24 +58,17 @@ def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, st
 def close_session(
     ctx: Service, _person: Holder, token: Annotated[str | None, Depends(bearer_token)]
 ) -> None:
-    from healthcert.service.signin import sign_out
-
     if token:
         sign_out(ctx, token)
 
 
 @router.get("/records")
 def records(ctx: Service, person: Holder) -> list[dict[str, Any]]:
-    from healthcert.service.records import record_json, records_of
-
     return [record_json(r) for r in records_of(ctx, person.document_number, person.date_of_birth)]
 
 
 @router.get("/certificates")
 def certificates(ctx: Service, person: Holder) -> list[dict[str, Any]]:
-    from healthcert.service.holder import certificates_of
-    from healthcert.service.issuance import certificate_json
-
     return [certificate_json(c) for c in certificates_of(ctx, person)]
 
 
@@ -86,9 +77,6 @@ def issue(
     record_id: int, body: IssueBody, ctx: Service, person: Holder, response: Response
 ) -> dict[str, Any]:
     """Obtain the certificate of one's own record (the stored one if it exists)."""
-    from healthcert.service.holder import issue_own
-    from healthcert.service.issuance import certificate_json
-
     issued = issue_own(ctx, person, record_id, body.format)
     if not issued.created:
         response.status_code = 200
@@ -97,21 +85,14 @@ def issue(
 
 @router.get("/certificates/{certificate_id}")
 def certificate(certificate_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
-    from healthcert.service.holder import own_certificate
-    from healthcert.service.issuance import certificate_json
-
     return certificate_json(own_certificate(ctx, person, certificate_id))
 
 
 @router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
 def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, person: Holder) -> Response:
-    from healthcert.service.holder import own_certificate
-
     return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind)
 
 
 @router.get("/certificates/{certificate_id}/pdf", response_class=Response)
 def pdf(certificate_id: int, ctx: Service, person: Holder) -> Response:
-    from healthcert.service.holder import own_certificate
-
     return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id)

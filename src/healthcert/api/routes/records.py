@@ -8,6 +8,9 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from healthcert.api.auth import Service, require_role
 from healthcert.service.audit import Actor
+from healthcert.service.fhir_records import records_from_bundle
+from healthcert.service.records import get_record as find_record
+from healthcert.service.records import parse_record, record_json, records_of, store_record
 
 router = APIRouter(prefix="/records", tags=["records"])
 Recorder = Annotated[Actor, Depends(require_role("recorder"))]
@@ -20,8 +23,6 @@ def post_record(
 ) -> dict[str, Any]:
     """Store a record (native JSON). A retry with the same record_id stores nothing new and
     answers 200 with the stored record; 422 lists each invalid field."""
-    from healthcert.service.records import parse_record, record_json, store_record
-
     stored = store_record(ctx, parse_record(document), actor)
     if not stored.created:
         response.status_code = 200
@@ -33,9 +34,6 @@ def post_fhir_bundle(
     ctx: Service, actor: Recorder, response: Response, bundle: Annotated[Any, Body()]
 ) -> dict[str, Any]:
     """Store the records of a FHIR R4 Bundle (Patient + Immunization / Observation)."""
-    from healthcert.service.fhir_records import records_from_bundle
-    from healthcert.service.records import parse_record, record_json, store_record
-
     parsed = [parse_record(document) for document in records_from_bundle(bundle)]
     stored = [store_record(ctx, record, actor) for record in parsed]
     if not any(item.created for item in stored):
@@ -45,9 +43,7 @@ def post_fhir_bundle(
 
 @router.get("/{record_id}")
 def get_record(record_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
-    from healthcert.service.records import get_record, record_json
-
-    return record_json(get_record(ctx, record_id))
+    return record_json(find_record(ctx, record_id))
 
 
 @router.get("")
@@ -55,6 +51,4 @@ def find_records(
     ctx: Service, _actor: Reader, document_number: str, date_of_birth: str
 ) -> list[dict[str, Any]]:
     """The records of one person, by document number and date of birth."""
-    from healthcert.service.records import record_json, records_of
-
     return [record_json(r) for r in records_of(ctx, document_number, date_of_birth)]

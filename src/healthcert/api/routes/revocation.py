@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
 from healthcert.service.audit import Actor
+from healthcert.service.issuance import certificate_json
+from healthcert.service.revocation import eu_revocation_list
+from healthcert.service.revocation import revoke as revoke_certificate
+from healthcert.service.revocation import shc_crls as revoked_cards
 
 router = APIRouter(tags=["revocation"])
 Issuer = Annotated[Actor, Depends(require_role("issuer"))]
@@ -22,24 +26,17 @@ class RevokeBody(BaseModel):
 @router.post("/certificates/{certificate_id}/revoke")
 def revoke(certificate_id: int, body: RevokeBody, ctx: Service, actor: Issuer) -> dict[str, Any]:
     """Revoke a certificate with a reason; revoking again changes nothing."""
-    from healthcert.service.issuance import certificate_json
-    from healthcert.service.revocation import revoke
-
-    row = revoke(ctx, certificate_id, body.reason, actor)
+    row = revoke_certificate(ctx, certificate_id, body.reason, actor)
     return {**certificate_json(row), "revocation_reason": row.revocation_reason}
 
 
 @router.get("/revocations/eu-dcc")
 def eu_dcc_list(ctx: Service) -> dict[str, Any]:
     """Revoked EU DCCs: first 16 bytes of SHA-256 of UCI, country + UCI and signature."""
-    from healthcert.service.revocation import eu_revocation_list
-
     return eu_revocation_list(ctx)
 
 
 @router.get("/revocations/shc")
 def shc_crls(ctx: Service) -> list[dict[str, Any]]:
     """Revoked SMART Health Cards: one CRL per kid, method ``rid``."""
-    from healthcert.service.revocation import shc_crls
-
-    return shc_crls(ctx)
+    return revoked_cards(ctx)

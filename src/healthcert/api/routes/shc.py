@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter
 
 from healthcert.api.auth import Service
+from healthcert.formats.shc import card as shc
 
 router = APIRouter(prefix="/shc", tags=["shc"])
 
@@ -14,10 +16,6 @@ router = APIRouter(prefix="/shc", tags=["shc"])
 @router.get("/.well-known/jwks.json")
 def jwks(ctx: Service) -> dict[str, Any]:
     """The public key that signs this service's SMART Health Cards (no key needed: public)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.formats.shc import card as shc
-
     key = ctx.signer().private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         return {"keys": []}

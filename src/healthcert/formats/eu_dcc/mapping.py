@@ -81,6 +81,7 @@ def to_dcc(cert: Certificate) -> dict[str, Any]:
 
 def from_dcc(dcc: object) -> Certificate:
     """The canonical certificate a DCC carries; DccMappingError if it does not fit the model."""
+    # why: see the note above TYPE_CHECKING (the models stay unloaded for plain DCCs)
     from pydantic import ValidationError
 
     from healthcert.model.certificate import Certificate

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
+from importlib import resources
 from typing import Any
 
 SCHEMA_DIRECTORY = "eu-dcc-schema"
@@ -45,8 +46,6 @@ def _validator() -> Validator:
 
 def load_schema() -> dict[str, Any]:
     """The shipped EU DCC combined schema."""
-    from importlib import resources
-
     path = resources.files("healthcert.formats.eu_dcc") / "data" / SCHEMA_DIRECTORY / SCHEMA_FILE
     with path.open("r", encoding="utf-8") as stream:
         schema: dict[str, Any] = json.load(stream)

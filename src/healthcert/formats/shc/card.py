@@ -41,6 +41,7 @@ from healthcert.formats.base import (
     time_claim,
 )
 from healthcert.formats.shc import fhir_common, fhir_direct, fhir_read, fhir_write
+from healthcert.formats.shc.x5c import check_x5c
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.model import fields
 from healthcert.model.kinds import EntryKind
@@ -344,8 +345,6 @@ def _check_chain(
     report: Report, card: DecodedCard, key: ShcKey, context: VerificationContext
 ) -> None:
     """An x5c chain counts only when its root is a trusted anchor; then it must hold."""
-    from healthcert.formats.shc.x5c import check_x5c
-
     roots = [anchor.certificate for anchor in context.trust.anchors]
     result = check_x5c(key, card.iss, roots, context.clock)
     if result.checked and result.problem is not None:

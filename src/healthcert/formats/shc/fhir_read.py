@@ -53,6 +53,7 @@ def certificate_from_bundle(bundle: Any, context: CardContext) -> Certificate:
 def _validated(holder: dict[str, Any], entry: dict[str, Any]) -> Certificate:
     """The model of a mapped card: one validation of the whole document, a third cheaper
     than validating its parts."""
+    # why: see the note above TYPE_CHECKING (the models stay unloaded for plain cards)
     from pydantic import ValidationError
 
     from healthcert.model.certificate import Certificate

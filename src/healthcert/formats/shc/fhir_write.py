@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def bundle_from_certificate(cert: Certificate) -> dict[str, Any]:
     """The minimised FHIR Bundle of a canonical vaccination or test certificate."""
+    # why: the models load only when a card is written, never for a verifier
     from healthcert.model.certificate import Recovery, Vaccination
 
     entry = cert.entry

@@ -31,15 +31,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from healthcert.codec import b64, jws
 from healthcert.errors import TrustStoreError
 from healthcert.model.kinds import ALL_KINDS
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.trust.entry import TrustedKey
+from healthcert.trust.entry import TrustedKey
 
 MAX_TRUST_FILE_BYTES = 16 * 1024 * 1024
 _RID = re.compile(r"[A-Za-z0-9_-]{1,24}")
@@ -157,10 +156,6 @@ class ShcIssuers:
     def add_trusted_key(self, key: TrustedKey, *, country: str | None = None) -> bool:
         """Trust a key of a trust store for its ``issuer_url``; False for a key that cannot
         sign a card (not EC, or bound to no issuer)."""
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        from healthcert.codec import b64
-
         if key.issuer_url is None or not isinstance(key.public_key, ec.EllipticCurvePublicKey):
             return False
         issuer = self.add_issuer(key.issuer_url, country=country)
@@ -240,9 +235,6 @@ def issuer_country(value: object) -> str:
 
 
 def _parse_key(issuer: ShcIssuer, jwk: Any, source: str) -> ShcKey:
-    from healthcert.codec import b64, jws
-    from healthcert.trust.entry import TrustedKey
-
     if not isinstance(jwk, Mapping):
         raise ValueError("not a JSON object")
     _check_signing_jwk(jwk)
@@ -295,8 +287,6 @@ def _whole_number(value: Any, name: str) -> int:
 
 
 def _x5c(jwk: Mapping[str, Any]) -> tuple[bytes, ...]:
-    from healthcert.codec import b64
-
     chain = jwk.get("x5c", [])
     if not isinstance(chain, list) or not all(isinstance(item, str) for item in chain):
         raise ValueError("x5c must be an array of base64 certificates")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from cryptography import x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
+if TYPE_CHECKING:
     from healthcert.formats.shc.issuers import ShcKey
 
 
@@ -46,7 +47,6 @@ def _anchored_chain(
 ) -> list[x509.Certificate] | None:
     if not x5c or not roots:
         return None
-    from cryptography import x509
 
     try:
         chain = [x509.load_der_x509_certificate(der) for der in x5c]
@@ -62,8 +62,6 @@ def _anchored_chain(
 
 
 def _chain_problem(chain: list[x509.Certificate], clock: datetime) -> str | None:
-    from cryptography import x509
-
     for cert in chain:
         if not cert.not_valid_before_utc <= clock <= cert.not_valid_after_utc:
             subject = cert.subject.rfc4514_string()
@@ -81,8 +79,6 @@ def _chain_problem(chain: list[x509.Certificate], clock: datetime) -> str | None
 
 
 def _leaf_problem(leaf: x509.Certificate, key: ShcKey, iss: str) -> str | None:
-    from cryptography import x509
-
     if leaf.public_key() != key.public_key:
         return "the x5c leaf certificate holds another key than the JWK"
     try:
@@ -95,8 +91,6 @@ def _leaf_problem(leaf: x509.Certificate, key: ShcKey, iss: str) -> str | None:
 
 
 def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    from cryptography.exceptions import InvalidSignature
-
     try:
         child.verify_directly_issued_by(parent)
     except (InvalidSignature, ValueError, TypeError):

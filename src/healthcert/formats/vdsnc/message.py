@@ -38,6 +38,7 @@ from healthcert.formats import terminology
 from healthcert.formats.base import shown
 from healthcert.model import codes
 from healthcert.model.certificate import Certificate, Holder, Recovery, TestResult, Vaccination
+from healthcert.model.names import TransliterationError, transliterate
 
 TYPE_VACCINATION = "icao.vacc"
 TYPE_TEST = "icao.test"
@@ -242,8 +243,6 @@ def message_from_certificate(
 def _written_or_latin(written: str | None, latin: str | None, field: str) -> str:
     """The name as written when it is in Latin script, else its Doc 9303 form: a seal's name
     is read by machines and border staff that expect Latin letters."""
-    from healthcert.model.names import TransliterationError, transliterate
-
     if written:
         try:
             transliterate(written, field)

@@ -19,25 +19,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
 from healthcert import report as codes
+from healthcert.codec import b64, canonical_json, jws
 from healthcert.errors import PayloadError, RequestError
-from healthcert.formats import registry
+from healthcert.formats import registry, terminology
 from healthcert.formats.base import (
     VerificationContext,
     check_key_usage,
     check_validity_period,
     shown,
 )
+from healthcert.formats.vdsnc import message as vdsnc_msg
+from healthcert.formats.vdsnc.message import VERSION, message_from_certificate
+from healthcert.keys.subject import subject_country
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.model import fields
+from healthcert.model.kinds import ALL_KINDS
+from healthcert.trust.entry import TrustedKey
 
 if TYPE_CHECKING:
-    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
     from healthcert.model.certificate import Certificate
     from healthcert.report import Report
-    from healthcert.trust.entry import TrustedKey
 
 name = registry.ICAO_VDS_NC
 SEAL_TYPES = ("icao.vacc", "icao.test")
@@ -73,9 +83,6 @@ def looks_like(payload: str) -> bool:
 
 def decode(payload: str) -> DecodedSeal:
     """Parse the seal's JSON and header; PayloadError names what is malformed."""
-    from healthcert.codec import canonical_json
-    from healthcert.formats import terminology
-
     if len(payload.encode("utf-8")) > MAX_INPUT_BYTES:
         raise PayloadError(
             codes.INPUT_TOO_LARGE, f"the seal is larger than {MAX_INPUT_BYTES} bytes"
@@ -140,10 +147,6 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
 
 
 def _signer_certificate(report: Report, seal: DecodedSeal) -> x509.Certificate | None:
-    from cryptography import x509
-
-    from healthcert.codec import b64
-
     try:
         der = b64.urlsafe_decode(seal.certificate_b64)
         certificate = x509.load_der_x509_certificate(der)
@@ -173,9 +176,6 @@ def _trusted_signer(
 
 
 def _chain_problem(signer: x509.Certificate, cscas: Any, country: str) -> str | None:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
-
     stated = signer.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)
     if stated and str(stated[0].value).upper() != country:
         return f"the signer certificate is of {stated[0].value!s}, the seal of {country}"
@@ -189,12 +189,6 @@ def _chain_problem(signer: x509.Certificate, cscas: Any, country: str) -> str | 
 
 
 def _as_trusted_key(signer: x509.Certificate, country: str) -> TrustedKey | None:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from healthcert.model.kinds import ALL_KINDS
-    from healthcert.trust.entry import TrustedKey
-
     public_key = signer.public_key()
     if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         return None
@@ -213,10 +207,6 @@ def _as_trusted_key(signer: x509.Certificate, country: str) -> TrustedKey | None
 
 
 def _check_signature(report: Report, seal: DecodedSeal, key: TrustedKey) -> None:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from healthcert.codec import b64, canonical_json, jws
-
     try:
         signature = b64.urlsafe_decode(seal.signature_b64)
         signed = canonical_json.dumps(seal.data)
@@ -239,8 +229,6 @@ def _check_signature(report: Report, seal: DecodedSeal, key: TrustedKey) -> None
 def _check_content(
     report: Report, seal: DecodedSeal, signer: x509.Certificate | None
 ) -> Certificate | None:
-    from healthcert.formats.vdsnc import message as vdsnc_msg
-
     try:
         certificate = vdsnc_msg.certificate_from_message(
             seal.seal_type, seal.data.get("msg"), _organisation(signer)
@@ -256,8 +244,6 @@ def _check_content(
 def _report_issued(report: Report, seal: DecodedSeal) -> datetime | None:
     """``dat.ri`` of a test seal. One that is there but no date and time fails the validity
     period (CLAIMS_INVALID); the seal's other bounds are still judged without it."""
-    from healthcert.formats.vdsnc import message as vdsnc_msg
-
     try:
         return vdsnc_msg.report_issued(seal.seal_type, seal.data.get("msg"))
     except vdsnc_msg.MessageError as error:
@@ -269,7 +255,6 @@ def _organisation(signer: x509.Certificate | None) -> str:
     """Who signed, as a name: the BSC's organisation, else its common name."""
     if signer is None:
         return "unknown"
-    from cryptography.x509.oid import NameOID
 
     for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
         names = signer.subject.get_attributes_for_oid(oid)
@@ -293,13 +278,6 @@ def encode(
     The issuing state defaults to the country (C) of the signer certificate; ``issued_at`` (the
     test report's issue time, ``dat.ri``) defaults to now.
     """
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from healthcert.codec import b64, canonical_json, jws
-    from healthcert.formats import terminology
-    from healthcert.formats.vdsnc.message import VERSION, message_from_certificate
-
     key = signer.private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise RequestError("a VDS-NC is signed with ECDSA (ES256/384/512): use an EC key")
@@ -319,8 +297,6 @@ def encode(
 
 
 def _certificate_country(certificate: x509.Certificate) -> str:
-    from healthcert.keys.subject import subject_country
-
     country = subject_country(certificate)
     if country is None:
         raise RequestError("the signer certificate has no country (C): give issuing_country")
