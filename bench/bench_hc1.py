@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from healthcert.codec import cose
 from healthcert.errors import RequestError
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.issuance import issue_hc1_many, parse_request
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
@@ -89,7 +89,7 @@ def _raw_work(payloads: list[str]) -> list[tuple[bytes, bytes]]:
     """(DER signature, signed bytes) of each payload, prepared outside the timed loops."""
     work = []
     for payload in payloads:
-        sign1 = hcert.decode(payload).sign1
+        sign1 = eu_dcc.decode(payload).sign1
         signature = sign1.signature
         der = encode_dss_signature(
             int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")

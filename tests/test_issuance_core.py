@@ -13,7 +13,7 @@ import pytest
 
 from healthcert.errors import RequestError
 from healthcert.formats import registry
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.issuance import (
@@ -84,7 +84,7 @@ def test_every_format_signs_under_the_given_certificate_ids(
     assert first.country == "DE"
     assert first.payload.startswith(registry.info(format_name).prefix)
     if format_name == registry.EU_DCC:
-        decoded = hcert.decode(first.payload)
+        decoded = eu_dcc.decode(first.payload)
         assert decoded.dcc["v"][0]["ci"] == ids[0]
         assert decoded.expires == int(first.expires_at.timestamp())
         assert first.kid == base64.b64encode(signer.kid).decode("ascii")

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcert.errors import RequestError
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import to_dcc
 from healthcert.issuance import IssueRequest, issue_hc1, issue_hc1_many
 from healthcert.keys.csca import create_csca
@@ -61,7 +61,7 @@ def test_outcomes_keep_the_order_and_refuse_only_what_the_signer_may_not_sign(
         assert isinstance(outcome, str)
         report = verify_payload(outcome, context(trust, CLOCK))
         assert report.valid, report.errors
-        decoded = hcert.decode(outcome)
+        decoded = eu_dcc.decode(outcome)
         assert decoded.dcc == to_dcc(request)
         assert decoded.issued_at == int(ISSUED.timestamp())
         assert decoded.expires == int((ISSUED + timedelta(days=30)).timestamp())
@@ -74,7 +74,7 @@ def test_issuing_alone_gives_the_same_certificate(test_signer: tuple[Signer, Tru
     alone = issue_hc1(request, signer, now=ISSUED)
     assert isinstance(together, str)
     # ECDSA signatures are randomised: the same claims, not the same bytes.
-    assert hcert.decode(together).claims == hcert.decode(alone).claims
+    assert eu_dcc.decode(together).claims == eu_dcc.decode(alone).claims
 
 
 def test_issuing_alone_raises_what_the_batch_reports(

@@ -20,7 +20,7 @@ import healthcert
 from healthcert.batch import verify_many
 from healthcert.cli import app
 from healthcert.codec import base45
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc.card import issuer_jwk
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
@@ -54,11 +54,11 @@ def _dsc_file(home: Path) -> Path:
 
 
 def _with_wrong_signature(payload: str) -> str:
-    sign1 = hcert.decode(payload).sign1
+    sign1 = eu_dcc.decode(payload).sign1
     signature = bytearray(sign1.signature)
     signature[7] ^= 0x01
     tagged = cbor2.CBORTag(18, [sign1.protected_raw, {}, sign1.payload, bytes(signature)])
-    return hcert.PREFIX + base45.encode(zlib.compress(cbor2.dumps(tagged)))
+    return eu_dcc.PREFIX + base45.encode(zlib.compress(cbor2.dumps(tagged)))
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_signer_load_signs_what_the_command_issues(
     monkeypatch.setenv(PASSPHRASE_ENV, SECRET)
     from_env = Signer.load()
     by_argument = Signer.load(issued.home, SECRET.encode(), kid=from_env.kid)
-    assert from_env.kid == by_argument.kid == hcert.decode(issued.payloads["eu-dcc"]).sign1.kid
+    assert from_env.kid == by_argument.kid == eu_dcc.decode(issued.payloads["eu-dcc"]).sign1.kid
     assert from_env.country == "CN" and from_env.algorithm == "ES256"
 
 

@@ -33,7 +33,7 @@ from healthcert import verification
 from healthcert.codec import base45, cbor, cose, deflate
 from healthcert.errors import RequestError
 from healthcert.formats.base import VerificationContext
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import to_dcc
 from healthcert.issuance import issue_hc1, parse_request
 from healthcert.keys.csca import create_csca
@@ -158,13 +158,13 @@ def sign(
     iat: datetime = NOW,
     exp: datetime = NOW + timedelta(days=30),
 ) -> str:
-    return hcert.encode(
+    return eu_dcc.encode(
         dcc, issuer_country="CN", issued_at=iat, expires=exp, signer=key or signer()
     )
 
 
 def hc1(cose_bytes: bytes) -> str:
-    return hcert.PREFIX + base45.encode(zlib.compress(cose_bytes))
+    return eu_dcc.PREFIX + base45.encode(zlib.compress(cose_bytes))
 
 
 def sign1_with(
@@ -212,7 +212,7 @@ def check_consistent(report: Report) -> None:
         assert checks["decode"] is False
         assert all(checks[name] is None for name in checks if name != "decode"), checks
         assert len(found) == 1, found
-        if report.format in (None, hcert.name):  # random text may look like another format
+        if report.format in (None, eu_dcc.name):  # random text may look like another format
             assert found[0] in DECODE_CODES, found
         assert report.certificate is None and not report.valid
         return
@@ -226,7 +226,7 @@ def check_consistent(report: Report) -> None:
 
 
 def same_signed_content(payload: str, other: str) -> bool:
-    first, second = hcert.decode(payload).sign1, hcert.decode(other).sign1
+    first, second = eu_dcc.decode(payload).sign1, eu_dcc.decode(other).sign1
     return (first.protected_raw, first.payload, first.signature) == (
         second.protected_raw,
         second.payload,
@@ -300,7 +300,7 @@ def test_random_digits_as_a_smart_health_card(prefix: str, digits: str) -> None:
 @FUZZ
 @given(st.text(alphabet=base45.ALPHABET + "abc\t", max_size=600))
 def test_random_text_after_the_prefix(text: str) -> None:
-    report = run(hcert.PREFIX + text)
+    report = run(eu_dcc.PREFIX + text)
     assert not report.valid
     assert report.checks["decode"] is False
 
@@ -316,7 +316,7 @@ def test_random_bytes_through_zlib_and_base45(data: bytes) -> None:
 @FUZZ
 @given(st.binary(max_size=1500))
 def test_random_bytes_base45_without_zlib(data: bytes) -> None:
-    report = run(hcert.PREFIX + base45.encode(data))
+    report = run(eu_dcc.PREFIX + base45.encode(data))
     assert report.checks["decode"] is False
 
 
@@ -487,16 +487,16 @@ def test_empty_input() -> None:
 
 
 def test_input_over_8_kib() -> None:
-    report = run(hcert.PREFIX + "0" * (MAX_INPUT_BYTES + 1 - len(hcert.PREFIX)))
+    report = run(eu_dcc.PREFIX + "0" * (MAX_INPUT_BYTES + 1 - len(eu_dcc.PREFIX)))
     assert report.error_codes == [codes.INPUT_TOO_LARGE]
     assert report.payload is None  # a huge input is not echoed back
-    at_limit = run(hcert.PREFIX + "0" * (MAX_INPUT_BYTES - len(hcert.PREFIX)))
+    at_limit = run(eu_dcc.PREFIX + "0" * (MAX_INPUT_BYTES - len(eu_dcc.PREFIX)))
     assert codes.INPUT_TOO_LARGE not in at_limit.error_codes
 
 
 def test_input_over_8_kib_counts_bytes_not_characters() -> None:
     # 4,100 characters, but 8,200 bytes of UTF-8.
-    report = run(hcert.PREFIX + "é" * 4100)
+    report = run(eu_dcc.PREFIX + "é" * 4100)
     assert report.error_codes == [codes.INPUT_TOO_LARGE]
 
 
@@ -523,7 +523,7 @@ class CountingInflater:
 
 def test_zlib_bomb_is_refused_without_inflating_it(monkeypatch: pytest.MonkeyPatch) -> None:
     bomb = zlib.compress(b"\0" * 1_000_000, 9)
-    payload = hcert.PREFIX + base45.encode(bomb)
+    payload = eu_dcc.PREFIX + base45.encode(bomb)
     assert len(payload) < MAX_INPUT_BYTES
     CountingInflater.total = 0
     counting = types.SimpleNamespace(
@@ -542,16 +542,16 @@ def test_inflated_size_limit_boundary() -> None:
 
 
 def test_broken_zlib() -> None:
-    compressed = zlib.compress(hcert.decode(valid_payload()).sign1.payload)
+    compressed = zlib.compress(eu_dcc.decode(valid_payload()).sign1.payload)
     for broken in (compressed[:-5], compressed[:2], b"\x78\x9c\xff\xff", b"\x00" * 10):
-        report = run(hcert.PREFIX + base45.encode(broken))
+        report = run(eu_dcc.PREFIX + base45.encode(broken))
         assert report.error_codes == [codes.DECOMPRESS_FAILED]
 
 
 def test_bytes_after_the_zlib_stream_are_refused() -> None:
-    compressed = base45.decode(valid_payload()[len(hcert.PREFIX) :])
+    compressed = base45.decode(valid_payload()[len(eu_dcc.PREFIX) :])
     for trailer in (b"\x00", b"junk", compressed):
-        report = run(hcert.PREFIX + base45.encode(compressed + trailer))
+        report = run(eu_dcc.PREFIX + base45.encode(compressed + trailer))
         assert report.error_codes == [codes.DECOMPRESS_FAILED]
 
 
@@ -668,7 +668,7 @@ def test_kid_in_the_unprotected_header_only() -> None:
 
 
 def test_tampered_payload() -> None:
-    sign1 = hcert.decode(valid_payload()).sign1
+    sign1 = eu_dcc.decode(valid_payload()).sign1
     document = cbor2.loads(sign1.payload)
     document[-260][1]["nam"]["gnt"] = "XIAOHONG"
     tampered = cbor2.dumps(
@@ -808,7 +808,7 @@ def test_schema_failure_does_not_hide_the_other_checks() -> None:
 
 def test_schema_failure_and_a_bad_signature() -> None:
     broken = dict(valid_dcc(), ver="9.9")
-    sign1 = hcert.decode(sign(broken)).sign1
+    sign1 = eu_dcc.decode(sign(broken)).sign1
     forged = bytes([sign1.signature[0] ^ 0x80]) + sign1.signature[1:]
     payload = hc1(cbor2.dumps(cbor2.CBORTag(18, [sign1.protected_raw, {}, sign1.payload, forged])))
     expect(

@@ -3,7 +3,7 @@
 
 EU DCC payloads are now verified stage by stage over a whole batch, grouped by format, and a
 defect in a batch is redone payload by payload. None of that may show in a report: every
-payload's report must equal the one the format's own single path gives it (``hcert.verify_into``
+payload's report must equal the one the format's own single path gives it (``eu_dcc.verify_into``
 on a fresh report), in its batch of one, and among other formats and broken inputs, in input
 order. The EU DCC conformance vectors (tests/data/eu-dcc) supply payloads that fail at every
 step, each with the trust (TESTCTX.CERTIFICATE) and clock (VALIDATIONCLOCK) of its case.
@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from healthcert import report as codes
 from healthcert import verification
 from healthcert.formats.base import VerificationContext
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import issuers as shc_issuers
 from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.inputs import Item
@@ -161,16 +161,16 @@ SHC_INPUTS: list[Pair] = [(SHC_QR, "shc qr"), (SHC_JWS, None), (SHC_REVOKED, "sh
 def is_hcert_text(payload: str) -> bool:
     """Whether the pipeline hands this payload to the EU DCC format."""
     text = payload.strip()
-    return len(text.encode("utf-8", "surrogatepass")) <= MAX_INPUT_BYTES and hcert.looks_like(text)
+    return len(text.encode("utf-8", "surrogatepass")) <= MAX_INPUT_BYTES and eu_dcc.looks_like(text)
 
 
 def hcert_alone(payload: str, label: str | None, ctx: VerificationContext) -> dict[str, Any]:
     """The format's own single path: a fresh report (its payload recorded, as the pipeline
-    records it before choosing a format) and ``hcert.verify_into``."""
+    records it before choosing a format) and ``eu_dcc.verify_into``."""
     text = payload.strip()
     report = Report(input=payload if label is None else label)
     report.payload = text
-    hcert.verify_into(report, text, ctx)
+    eu_dcc.verify_into(report, text, ctx)
     return report.to_dict()
 
 
@@ -207,7 +207,7 @@ def check_bad_input(pair: Pair, report: dict[str, Any]) -> None:
     elif label in ("unknown prefix", "garbage", "garbage JSON"):
         assert report == refused(shown, text, codes.PREFIX_INVALID)
     else:  # handed to the EU DCC format, which refuses them at decoding
-        assert report["format"] == hcert.name
+        assert report["format"] == eu_dcc.name
         # A report's JSON shows a lone surrogate (not UTF-8) as U+FFFD, one per byte.
         assert report["payload"] == text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         assert report["checks"]["decode"] is False
@@ -300,7 +300,7 @@ def test_every_vector_in_one_shuffled_batch() -> None:
     assert by_pair[(SHC_JWS, None)].valid
     assert by_pair[(SHC_REVOKED, "shc revoked")].error_codes == [codes.REVOKED]
     # And the vectors were not all refused alike: the batch held valid and invalid DCCs.
-    verdicts = {report.valid for report in reports if report.format == hcert.name}
+    verdicts = {report.valid for report in reports if report.format == eu_dcc.name}
     assert verdicts == {True, False}
 
 
@@ -365,7 +365,7 @@ def test_read_failures_keep_their_place_among_verified_items() -> None:
             assert got == alone(item.payload, item.label, ctx)
         assert verification.verify_item(item, ctx).to_dict() == got
     # Each verified item was verified by its own format, not shifted onto a neighbour's.
-    formats = [None, hcert.name, None, hcert.name, hcert.name, None, "shc", None, None]
+    formats = [None, eu_dcc.name, None, eu_dcc.name, eu_dcc.name, None, "shc", None, None]
     assert [report.format for report in reports] == formats
     assert [report.error_codes for report in reports if report.format is None] == [
         [codes.QR_UNREADABLE],
@@ -427,8 +427,8 @@ def _target(pairs: Sequence[Pair], normal: Sequence[dict[str, Any]]) -> int:
     have passed the stage (and recorded its findings) before the defect: without a restart,
     they would carry them twice."""
     dccs = [
-        hcert.decode(payload.strip()).dcc
-        if report["format"] == hcert.name and report["checks"]["decode"]
+        eu_dcc.decode(payload.strip()).dcc
+        if report["format"] == eu_dcc.name and report["checks"]["decode"]
         else None
         for (payload, _), report in zip(pairs, normal, strict=True)
     ]
@@ -439,7 +439,7 @@ def _target(pairs: Sequence[Pair], normal: Sequence[dict[str, Any]]) -> int:
 
 
 def _plant(monkeypatch: pytest.MonkeyPatch, stage: str, target_text: str, target_dcc: Any) -> None:
-    original: Callable[..., Any] = getattr(hcert, stage)
+    original: Callable[..., Any] = getattr(eu_dcc, stage)
 
     def hits(args: tuple[Any, ...]) -> bool:
         if stage == "_canonical":
@@ -455,7 +455,7 @@ def _plant(monkeypatch: pytest.MonkeyPatch, stage: str, target_text: str, target
             raise PlantedDefect(f"planted in {stage}")
         return original(*args)
 
-    monkeypatch.setattr(hcert, stage, faulty)
+    monkeypatch.setattr(eu_dcc, stage, faulty)
 
 
 def _verify_log(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -482,7 +482,7 @@ def test_a_defect_for_one_payload_costs_the_others_nothing(
     normal = [report.to_dict() for report in verification.verify_payloads(pairs, ctx)]
     index = _target(pairs, normal)
     text = pairs[index][0].strip()
-    _plant(monkeypatch, stage, text, hcert.decode(text).dcc)
+    _plant(monkeypatch, stage, text, eu_dcc.decode(text).dcc)
 
     reports = [report.to_dict() for report in verification.verify_payloads(pairs, ctx)]
 
@@ -532,11 +532,11 @@ def test_a_defect_in_every_payload_still_answers_each(
     def broken(*args: Any) -> Any:
         raise PlantedDefect("planted everywhere")
 
-    monkeypatch.setattr(hcert, "_canonical", broken)
+    monkeypatch.setattr(eu_dcc, "_canonical", broken)
     reports = [report.to_dict() for report in verification.verify_payloads(pairs, ctx)]
     decoded = 0
     for got, want in zip(reports, normal, strict=True):
-        if want["format"] == hcert.name and want["checks"]["decode"]:
+        if want["format"] == eu_dcc.name and want["checks"]["decode"]:
             decoded += 1
             assert got["errors"] == [*want["errors"], INTERNAL_ERROR]
             assert got["certificate"] is None

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from healthcert.errors import RequestError
 from healthcert.formats import registry
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import to_dcc
 from healthcert.formats.health_code import code as health_code
 from healthcert.formats.health_code.model import HealthCode
@@ -132,7 +132,7 @@ def issue_many(
     fresh UVCI for each). A SMART Health Card names its issuer by ``issuer_url`` and is signed
     under the key's JWK thumbprint, which the issuer publishes in its JWKS; its ``rid``
     (``shc_rid``) derives from its certificate id, so a CRL can list it. EU DCCs are signed
-    over the requests together (``hcert.encode_many``), faster than one by one.
+    over the requests together (``eu_dcc.encode_many``), faster than one by one.
     """
     wire_format = registry.info(format_name)
     if not wire_format.carries_certificate:
@@ -259,7 +259,7 @@ def _encode_eu_dcc(
     # The request is a certificate, and the DCC is written from its fields alone: no copy
     # without valid_days is made, which cost a fifth of a signature.
     dccs = [(to_dcc(request), batch.issued_at, expires) for request, expires in work]
-    payloads = hcert.encode_many(dccs, issuer_country=batch.country, signer=batch.signer)
+    payloads = eu_dcc.encode_many(dccs, issuer_country=batch.country, signer=batch.signer)
     return _dsc_kid(batch.signer), list(payloads)
 
 

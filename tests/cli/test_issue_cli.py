@@ -22,7 +22,7 @@ from healthcert import report as codes
 from healthcert import verification
 from healthcert.cli import app
 from healthcert.codec.qr import read_image
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.keys.home import HOME_ENV
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.trust.store import load_trust
@@ -308,7 +308,7 @@ def test_batch_with_a_bad_line(issuer: Path, tmp_path: Path) -> None:
 
 
 def _dccs(output: str) -> list[Any]:
-    return [hcert.decode(line).dcc for line in output.splitlines()]
+    return [eu_dcc.decode(line).dcc for line in output.splitlines()]
 
 
 def test_batch_with_two_workers_keeps_the_order(issuer: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from healthcert.codec import base45, cbor, cose
 from healthcert.errors import PayloadError
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.limits import MAX_NESTING_DEPTH
 
 FAST = settings(max_examples=200, deadline=None)
@@ -91,11 +91,11 @@ def vector_items() -> tuple[bytes, ...]:
     for path in sorted(VECTORS.rglob("*.json")):
         payload = json.loads(path.read_text(encoding="utf-8-sig")).get("PREFIX") or ""
         try:  # only the envelope is opened: the claims are what is tested
-            compressed = base45.decode(payload.removeprefix(hcert.PREFIX))
-            sign1 = cose.decode_sign1(hcert.inflate(compressed))
+            compressed = base45.decode(payload.removeprefix(eu_dcc.PREFIX))
+            sign1 = cose.decode_sign1(eu_dcc.inflate(compressed))
         except (base45.Base45Error, PayloadError, cose.CoseError):
             continue  # broken before the CWT claims
-        if hcert.looks_like(payload):
+        if eu_dcc.looks_like(payload):
             items += [sign1.protected_raw, sign1.payload]
     return tuple(items)
 

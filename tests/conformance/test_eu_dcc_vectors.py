@@ -17,7 +17,7 @@ import pytest
 from healthcert import report as codes
 from healthcert import verification
 from healthcert.codec.qr import QrError, read_image, render
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.report import Report
 from healthcert.trust.certificates import UnusableCertificate, read_facts, trusted_key
 from healthcert.trust.store import ImportBatch, TrustStore
@@ -104,7 +104,7 @@ def _report(case: dict[str, Any]) -> Report:
 
 
 def _decoded_dcc(payload: str) -> Any:
-    return hcert.decode(payload).dcc
+    return eu_dcc.decode(payload).dcc
 
 
 def _plain(value: Any) -> Any:

@@ -26,12 +26,12 @@ from healthcert import report as codes
 from healthcert import verification
 from healthcert.codec import base45, cose
 from healthcert.formats.base import VerificationContext
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.report import Report
 from healthcert.trust.store import TrustStore
-from tests.formats import test_hcert_claim_times as hc1_fixture
+from tests.formats import test_eu_dcc_claim_times as hc1_fixture
 from tests.formats import test_shc_verify_paths as shc_fixture
 from tests.formats import test_vdsnc as vdsnc_fixture
 
@@ -152,7 +152,7 @@ def _hc1_text(claims_bytes: bytes, *, forged: bool = False) -> str:
     signed = bytearray(cose.sign(claims_bytes, hc1_fixture.signer()))
     if forged:
         signed[-1] ^= 1  # the last byte of the signature
-    return hcert.PREFIX + base45.encode(zlib.compress(bytes(signed)))
+    return eu_dcc.PREFIX + base45.encode(zlib.compress(bytes(signed)))
 
 
 def test_a_tag_around_a_claim_key_names_no_claim() -> None:
@@ -277,7 +277,7 @@ def _hand_signed(
     protected_raw = cbor2.dumps(protected)
     signature = hc1_fixture.signer().sign(cose.signed_bytes(protected_raw, claims_bytes))
     sign1 = cbor2.CBORTag(18, [protected_raw, unprotected, claims_bytes, signature])
-    return hcert.PREFIX + base45.encode(zlib.compress(cbor2.dumps(sign1)))
+    return eu_dcc.PREFIX + base45.encode(zlib.compress(cbor2.dumps(sign1)))
 
 
 # --- SMART Health Cards ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.trust.revocation import hashes_of
 from tests.service.helpers import Keys, issued_certificate
 
@@ -32,7 +32,7 @@ def test_a_revoked_certificate_is_listed_and_verifies_as_revoked(
     again = client.post(url, json={"reason": "other"}, headers=keys["issuer"])
     assert again.json()["revocation_reason"] == "issued to the wrong person"
     listed = client.get("/api/v1/revocations/eu-dcc").json()["kids"][issued["kid"]]
-    signature = hcert.decode(issued["payload"]).sign1.signature
+    signature = eu_dcc.decode(issued["payload"]).sign1.signature
     for kind, digest in hashes_of(issued["uvci"], "CN", signature).items():
         assert base64.b64encode(digest).decode() in listed[kind]
     after = client.post(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from healthcert.formats import registry
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.issuance import DEFAULT_VALID_DAYS, Signed, issue_payload, parse_request
 from healthcert.service import batch_store
@@ -34,7 +34,7 @@ ISSUER = Actor("issuer", "core-tests")
 def _claims(format_name: str, payload: str) -> Any:
     """What a payload asserts, signature aside (ECDSA signatures are randomised)."""
     if format_name == registry.EU_DCC:
-        return dict(hcert.decode(payload).claims)
+        return dict(eu_dcc.decode(payload).claims)
     if format_name == registry.SHC:
         return shc.decode(payload).claims
     return json.loads(payload)["data"]
@@ -86,7 +86,7 @@ def test_valid_days_bound_a_command_line_certificate_by_the_same_rule(
     )
     request = parse_request({**document, "valid_days": 30})
     payload = issue_payload(request, ctx.signer(), now=NOW)
-    assert hcert.decode(payload).expires == int((NOW + timedelta(days=30)).timestamp())
+    assert eu_dcc.decode(payload).expires == int((NOW + timedelta(days=30)).timestamp())
 
 
 def _line(number: int) -> str:
@@ -103,7 +103,7 @@ def test_the_batch_store_signs_each_chunk_together(
 ) -> None:
     """One grouped signing call per chunk of lines, the refused lines left out of it."""
     groups: list[int] = []
-    encode_many = hcert.encode_many
+    encode_many = eu_dcc.encode_many
 
     def counted(
         dccs: Sequence[tuple[Mapping[str, Any], datetime, datetime]], **options: Any
@@ -111,7 +111,7 @@ def test_the_batch_store_signs_each_chunk_together(
         groups.append(len(dccs))
         return encode_many(dccs, **options)
 
-    monkeypatch.setattr(hcert, "encode_many", counted)
+    monkeypatch.setattr(eu_dcc, "encode_many", counted)
     lines = [(number, _line(number)) for number in range(1, batch_store.CHUNK + 2)]
     lines[9] = (10, "{not json")
     lines[20] = (21, _line(21).replace('"vaccination"', '"no-such-kind"'))
@@ -133,6 +133,6 @@ def test_the_batch_store_signs_each_chunk_together(
         assert isinstance(item.signed, Signed)
         report = verify_payload(item.signed.payload, verification)
         assert report.valid, report.errors
-        dcc = hcert.decode(item.signed.payload).dcc
+        dcc = eu_dcc.decode(item.signed.payload).dcc
         assert dcc["v"][0]["ci"] == item.signed.certificate_id
         assert dcc["v"][0]["is"] == "core tests"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import signer_from
@@ -53,7 +53,7 @@ def signed() -> tuple[str, TrustStore]:
         ],
     }
     now = datetime.now(UTC).replace(microsecond=0)
-    payload = hcert.encode(
+    payload = eu_dcc.encode(
         dcc,
         issuer_country="CN",
         issued_at=now,
@@ -73,7 +73,7 @@ def _verify(payload: str, store: TrustStore, revoked: DccRevocations | None) -> 
 @pytest.mark.parametrize("kind", [UCI, COUNTRY_UCI, SIGNATURE])
 def test_each_hash_type_revokes(signed: tuple[str, TrustStore], kind: str) -> None:
     payload, store = signed
-    signature = hcert.decode(payload).sign1.signature
+    signature = eu_dcc.decode(payload).sign1.signature
     listed = DccRevocations.of([(kind, hashes_of(UVCI, "CN", signature)[kind])])
     report = _verify(payload, store, listed)
     assert report.checks["revocation"] is False

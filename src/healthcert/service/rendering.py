@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from healthcert.database.tables import IssuedCertificate, Rendering
 from healthcert.formats import registry
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import from_dcc
 from healthcert.model.certificate import Certificate
 from healthcert.service.issuance import certificate_document, get_certificate
@@ -60,7 +60,7 @@ def _canonical(ctx: ServiceContext, row: IssuedCertificate) -> dict[str, Any]:
     """The certificate as signed: decoded from an HC1 payload, else rebuilt from its record
     the way issuance built it."""
     if row.format == registry.EU_DCC:
-        return from_dcc(hcert.decode(row.payload).dcc).model_dump(mode="json")
+        return from_dcc(eu_dcc.decode(row.payload).dcc).model_dump(mode="json")
     record = get_record(ctx, row.record_id)
     document = certificate_document(
         record.holder, record.entry, row.country, ctx.issuer_name, row.uvci

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from healthcert.database.tables import IssuedCertificate
 from healthcert.errors import HealthcertError
 from healthcert.formats import registry
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.issuance import shc_rid
@@ -63,7 +63,7 @@ def revoked_certificates(ctx: ServiceContext) -> list[IssuedCertificate]:
 
 
 def _hcert_hashes(row: IssuedCertificate) -> dict[str, bytes]:
-    signature = hcert.decode(row.payload).sign1.signature
+    signature = eu_dcc.decode(row.payload).sign1.signature
     return hashes_of(row.uvci, row.country, signature)
 
 

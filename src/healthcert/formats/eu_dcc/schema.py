@@ -11,7 +11,7 @@ version with new keywords fails loudly instead of being half checked. The semant
 Schema 2020-12 with ECMA-262 regular expressions, as the specification asks: ``\\d`` is 0-9,
 ``$`` ends the string and ``.`` matches no line terminator. The Python ``jsonschema`` package
 uses Python's ``re`` instead, so it also accepts, for instance, ``"1.3.0\\n"`` as a version;
-these are the only places where the two differ (tests/formats/test_dcc_schema_reference.py).
+these are the only places where the two differ (tests/formats/test_eu_dcc_schema_reference.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from healthcert import report as codes
 from healthcert import verification
 from healthcert.codec import base45, cose
 from healthcert.formats.base import VerificationContext, utc_text
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.keys.csca import create_csca
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.signer import Signer, signer_from
@@ -59,14 +59,14 @@ def context() -> VerificationContext:
 def payload(**times: Any) -> str:
     """An HC1 payload whose CWT holds exactly the given iat and exp (by name), signed."""
     dcc = json.loads(DCC_EXAMPLE.read_text(encoding="utf-8"))
-    claims: dict[int, Any] = {hcert.CLAIM_ISS: "DE"}
+    claims: dict[int, Any] = {eu_dcc.CLAIM_ISS: "DE"}
     if "iat" in times:
-        claims[hcert.CLAIM_IAT] = times["iat"]
+        claims[eu_dcc.CLAIM_IAT] = times["iat"]
     if "exp" in times:
-        claims[hcert.CLAIM_EXP] = times["exp"]
-    claims[hcert.CLAIM_HCERT] = {hcert.HCERT_DCC: dcc}
+        claims[eu_dcc.CLAIM_EXP] = times["exp"]
+    claims[eu_dcc.CLAIM_HCERT] = {eu_dcc.HCERT_DCC: dcc}
     signed = cose.sign(cbor2.dumps(claims), signer())
-    return hcert.PREFIX + base45.encode(zlib.compress(signed))
+    return eu_dcc.PREFIX + base45.encode(zlib.compress(signed))
 
 
 def verified(text: str) -> Report:

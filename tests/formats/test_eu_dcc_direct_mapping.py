@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthcert.errors import PayloadError
-from healthcert.formats.eu_dcc import payload as hcert
+from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import (
     DccMappingError,
     _direct_canonical,
@@ -30,7 +30,7 @@ def _documents() -> list[tuple[str, Any]]:
         if "JSON" in case:
             found.append((f"{path.relative_to(DATA)}:JSON", case["JSON"]))
         try:
-            found.append((f"{path.relative_to(DATA)}:payload", hcert.decode(case["PREFIX"]).dcc))
+            found.append((f"{path.relative_to(DATA)}:payload", eu_dcc.decode(case["PREFIX"]).dcc))
         except PayloadError:  # a vector that does not decode has no DCC to map
             continue
     for path in sorted((DATA / "eu-dcc-schema-examples").rglob("*.json")):
