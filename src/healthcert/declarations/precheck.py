@@ -16,6 +16,9 @@ and any uploaded document, is never machine-verified: the requirement then needs
 A traveller who passed through a riskier country than the one they left from is judged at that
 country's risk level. Automatic approval needs all of: the policy allows it at that level, every
 requirement met, and no uploaded document among the evidence.
+
+One module, over the usual size, because it is one judgement: every requirement is decided by
+the same reading of the evidence, and each rule above is a few lines of it.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ One JSON file per destination country holds
 policy as a whole: the policies shipped with healthcert, then ``$HEALTHCERT_HOME/policies``, then
 a directory named by the operator. A bad file is refused with :class:`PolicyError`, naming the
 file and the field; a partly read policy could let in travellers the full one turns away.
+
+One module, over the usual size, because it is one thing: the policy file's format, checked as
+a whole and read into one ``Policy``; split, each half would have to know the other's fields.
 """
 
 from __future__ import annotations
