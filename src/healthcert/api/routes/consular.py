@@ -1,0 +1,57 @@
+"""The posts' API: an officer reviews the declarations of the countries of residence its key
+covers. Another post's declaration is 404: nothing of it is revealed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from healthcert.api.auth import Service, require_role
+from healthcert.declarations.review import MAX_PAGE, MAX_REASON
+from healthcert.service.audit import Actor
+
+router = APIRouter(prefix="/consular/declarations", tags=["consular"])
+Officer = Annotated[Actor, Depends(require_role("officer"))]
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "request_documents"]
+    reason: Annotated[str | None, Field(max_length=MAX_REASON)] = None
+    # The version read: a decision on a declaration changed since is 409.
+    version: Annotated[int | None, Field(ge=1)] = None
+
+
+@router.get("")
+def declaration_queue(
+    ctx: Service,
+    actor: Officer,
+    status: str = "submitted",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """The post's declarations in ``status``, oldest first."""
+    from healthcert.declarations.review import post_of, queue
+
+    return queue(ctx, post_of(ctx, actor), status, limit, offset)
+
+
+@router.get("/{declaration_id}")
+def examine(declaration_id: int, ctx: Service, actor: Officer) -> dict[str, Any]:
+    """The declaration, each certificate verified for its destination, and the pre-check."""
+    from healthcert.declarations.review import examine, post_of
+
+    return examine(ctx, post_of(ctx, actor), declaration_id)
+
+
+@router.post("/{declaration_id}/decision")
+def decide(declaration_id: int, body: DecisionBody, ctx: Service, actor: Officer) -> dict[str, Any]:
+    """Approve, reject or ask for documents (reject and request_documents need a reason).
+    409 when another decision landed first."""
+    from healthcert.declarations.review import decide, post_of
+
+    post = post_of(ctx, actor)
+    return decide(ctx, post, declaration_id, body.decision, body.reason, body.version)

@@ -1,0 +1,3 @@
+"""Health declarations: a traveller abroad files one before travelling home, and the post that
+covers their country of residence reviews it (``intake``: filing, evidence, documents;
+``review``: the consular queue and decisions; ``status``: the status model and history)."""
