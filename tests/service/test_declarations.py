@@ -103,10 +103,10 @@ def posts(dctx: ServiceContext) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _dcc(signer: Signer, number: str) -> str:
+def _dcc(signer: Signer, number: str, **person: str) -> str:
     from healthcert.issuance import IssueRequest, issue_payload
 
-    holder = samples.holder(number)
+    holder = samples.holder(number, **person)
     request = IssueRequest.model_validate(
         {
             "holder": {k: holder[k] for k in ("family_name_latin", "given_name_latin")}
@@ -170,6 +170,12 @@ def test_a_traveller_declares_and_the_post_reviews(
 
     us = posts["us"]
     assert declaration in _queue_ids(dclient, us)
+    pdf = f"{CONSULAR_API}/{declaration}/documents/{uploaded.json()['evidence'][-1]['id']}"
+    sent = dclient.get(pdf, headers=us["headers"])
+    assert (sent.content, sent.headers["content-type"]) == (PDF, "application/pdf")
+    assert dclient.get(pdf, headers=posts["gb"]["headers"]).status_code == 404
+    record = f"{CONSULAR_API}/{declaration}/documents/{filed['evidence'][0]['id']}"
+    assert dclient.get(record, headers=us["headers"]).status_code == 404
     examined = dclient.get(f"{CONSULAR_API}/{declaration}", headers=us["headers"]).json()
     report = examined["evidence"][2]["report"]
     assert report["valid"] is True and report["issuer"]["country"] == "DE"
@@ -362,6 +368,13 @@ def test_a_forged_certificate_is_refused_with_its_codes(
     assert problems[1]["codes"] == "KID_UNKNOWN"
     assert problems[2]["codes"] == "BASE45_INVALID"
     assert declaration_count(dctx) == before
+    someone_else = _dcc(foreign[0], person.document_number, date_of_birth="1990-01-01")
+    refused = dclient.post(
+        HOLDER_API, json=body(evidence=[{"payload": someone_else}]), headers=person.auth
+    )
+    assert refused.json()["errors"] == [
+        {"field": "evidence.0", "message": "the certificate's date of birth is not the holder's"}
+    ]
 
 
 def _tampered(payload: str) -> str:

@@ -183,7 +183,7 @@ def _check_evidence(ctx: ServiceContext, person: Person, parsed: DeclarationIn) 
         if item.record_id is not None:
             problem = _own_record_problem(ctx, person, item.record_id)
         else:
-            problem = _payload_problem(ctx, item.payload or "", parsed.trip.to_country)
+            problem = _payload_problem(ctx, person, item.payload or "", parsed.trip.to_country)
         if problem is not None:
             problems.append({"field": field, **problem})
     if problems:
@@ -204,15 +204,27 @@ def _own_record_problem(
     return None
 
 
-def _payload_problem(ctx: ServiceContext, payload: str, destination: str) -> dict[str, str] | None:
+def _payload_problem(
+    ctx: ServiceContext, person: Person, payload: str, destination: str
+) -> dict[str, str] | None:
     report = verify_payload(ctx, payload, destination)
     if report["valid"]:
-        return None
+        return None if _born_on(report, person) else {"message": _ANOTHER_PERSON}
     codes = [error["code"] for error in report["errors"]]
     return {
         "message": f"the certificate does not verify: {', '.join(codes) or 'not valid'}",
         "codes": ",".join(codes),
     }
+
+
+_ANOTHER_PERSON = "the certificate's date of birth is not the holder's"
+
+
+def _born_on(report: dict[str, Any], person: Person) -> bool:
+    """Whether the certificate may be the person's: its date of birth (a DCC may give only the
+    year, or year and month) begins the person's."""
+    born = str(((report.get("certificate") or {}).get("holder") or {}).get("date_of_birth") or "")
+    return bool(born) and person.date_of_birth.startswith(born)
 
 
 def verify_payload(ctx: ServiceContext, payload: str, destination: str) -> dict[str, Any]:
@@ -312,6 +324,16 @@ def _document_count(session: Session, declaration_id: int) -> int:
         )
     )
     return int(count or 0)
+
+
+def document_of(session: Session, declaration_id: int, evidence_id: int) -> Any:
+    """An uploaded document of the declaration; NotFound for anything else."""
+    from healthcert.database.tables import DeclarationEvidence
+
+    item = session.get(DeclarationEvidence, evidence_id)
+    if item is None or item.declaration_id != declaration_id or item.kind != "document":
+        raise NotFound(f"no document {evidence_id}")
+    return item
 
 
 def own_declaration(session: Session, person: Person, declaration_id: int) -> Declaration:

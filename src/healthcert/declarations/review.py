@@ -106,6 +106,16 @@ def examine(ctx: ServiceContext, post: Post, declaration_id: int) -> dict[str, A
     return found
 
 
+def document(
+    ctx: ServiceContext, post: Post, declaration_id: int, evidence_id: int
+) -> tuple[str, bytes]:
+    """An uploaded document's type and bytes, for the post that covers the declaration."""
+    with ctx.sessions() as session:
+        _in_jurisdiction(session, post, declaration_id)
+        item = intake.document_of(session, declaration_id, evidence_id)
+        return str(item.media_type), bytes(item.data)
+
+
 def _records(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]:
     from sqlalchemy import select
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcert.api.auth import Service, require_role
@@ -45,6 +45,17 @@ def examine(declaration_id: int, ctx: Service, actor: Officer) -> dict[str, Any]
     from healthcert.declarations.review import examine, post_of
 
     return examine(ctx, post_of(ctx, actor), declaration_id)
+
+
+@router.get("/{declaration_id}/documents/{evidence_id}", response_class=Response)
+def document(declaration_id: int, evidence_id: int, ctx: Service, actor: Officer) -> Response:
+    """An uploaded document as the holder sent it (PDF, PNG or JPEG)."""
+    from healthcert.declarations.review import document, post_of
+
+    media_type, data = document(ctx, post_of(ctx, actor), declaration_id, evidence_id)
+    # Served as an attachment: a browser must not run what a holder uploaded.
+    headers = {"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @router.post("/{declaration_id}/decision")
