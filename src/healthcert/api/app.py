@@ -20,6 +20,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     from healthcert.api.routes import (
         admin,
         certificates,
+        consular,
+        declarations,
         health,
         holder,
         records,
@@ -47,6 +49,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
     app.include_router(shc.router, prefix=API_PREFIX)
+    app.include_router(declarations.router, prefix=API_PREFIX)
+    app.include_router(consular.router, prefix=API_PREFIX)
     app.add_middleware(AccessLog)
     return app
 
