@@ -103,19 +103,36 @@ def posts(dctx: ServiceContext) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _dcc(signer: Signer, number: str, **person: str) -> str:
+def _dcc(signer: Signer, number: str, entry: dict[str, Any] | None = None, **person: str) -> str:
+    """A DCC of ``signer``'s country for the holder: a vaccination unless ``entry`` is given."""
     from healthcert.issuance import IssueRequest, issue_payload
 
     holder = samples.holder(number, **person)
+    found = entry or samples.vaccination()
     request = IssueRequest.model_validate(
         {
             "holder": {k: holder[k] for k in ("family_name_latin", "given_name_latin")}
             | {"date_of_birth": holder["date_of_birth"]},
-            "entry": samples.vaccination(country=signer.country, issuer="Robert Koch-Institut")
-            | {"certificate_id": f"URN:UVCI:01:DE:{number}"},
+            "entry": found
+            | {
+                "country": signer.country,
+                "issuer": "Robert Koch-Institut",
+                "certificate_id": f"URN:UVCI:01:DE:{number}{found.get('test_type', '')}",
+            },
         }
     )
     return issue_payload(request, signer)
+
+
+def _berlin_test(test_type: str, sampled: datetime) -> dict[str, Any]:
+    """A negative test taken at the laboratory the CN policy lists in Berlin."""
+    return {
+        "kind": "test",
+        "test_type": test_type,
+        "sample_time": sampled.isoformat(timespec="seconds"),
+        "result": "260415000",
+        "centre": "Example Laboratory Berlin",
+    }
 
 
 def _file(client: TestClient, person: Traveller, document: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +328,8 @@ def test_every_wrong_field_is_named_and_nothing_is_stored(
     person = traveller(dclient, dctx, keys["recorder"])
     document = body(health={"symptoms": False, "temperature_c": 45.0}, consent=False)
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    document["trip"] = {**document["trip"], "departure": past, "via": ["DE"] * 6}
+    stop = {"country": "DE", "departure": past}
+    document["trip"] = {**document["trip"], "departure": past, "via": [stop] * 6}
     del document["trip"]["to_country"]
     document["residence"]["country"] = "usa"
     before = declaration_count(dctx)
@@ -481,3 +499,124 @@ def test_the_admin_api_binds_an_officer_to_countries(dclient: TestClient, keys: 
     assert refused.json()["errors"] == [
         {"field": "countries", "message": "only an officer's key covers countries"}
     ]
+
+
+def test_each_transit_stop_names_its_wrong_fields(
+    dclient: TestClient, dctx: ServiceContext, keys: Keys, posts: dict[str, dict[str, Any]]
+) -> None:
+    person = traveller(dclient, dctx, keys["recorder"])
+    trip = body()["trip"]
+    departure = datetime.fromisoformat(trip["departure"])
+
+    def at(hours: int) -> str:
+        return (departure + timedelta(hours=hours)).isoformat()
+
+    before = declaration_count(dctx)
+    unzoned = {"country": "de", "departure": "2026-12-09T10:00:00"}
+    answer = dclient.post(
+        HOLDER_API, json=body(trip={**trip, "via": [unzoned]}), headers=person.auth
+    )
+    assert {p["field"]: p["message"] for p in answer.json()["errors"]} == {
+        "trip.via.0.country": "String should match pattern '^[A-Z]{2}$'",
+        "trip.via.0.departure": "Value error, give a time zone (e.g. 2026-12-09T10:00:00Z)",
+    }
+    early = {"country": "DE", "city": "Frankfurt", "departure": at(-1)}
+    stops = [early, {"country": "FR", "departure": at(5)}, {"country": "SG", "departure": at(4)}]
+    answer = dclient.post(HOLDER_API, json=body(trip={**trip, "via": stops}), headers=person.auth)
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "trip.via.0.departure", "message": "Value error, not after the trip's departure"},
+        {"field": "trip.via.2.departure", "message": "Value error, not after via.1's departure"},
+    ]
+    assert declaration_count(dctx) == before
+
+    onward = {"country": "DE", "city": "Frankfurt", "departure": at(6)}
+    filed = _file(dclient, person, body(trip={**trip, "via": [onward]}))
+    assert filed["trip"]["via"] == [
+        {"country": "DE", "city": "Frankfurt", "departure": at(6).replace("+00:00", "Z")}
+    ]
+    examined = dclient.get(f"{CONSULAR_API}/{filed['id']}", headers=posts["us"]["headers"])
+    outcomes = {r["requirement"]: r["status"] for r in examined.json()["precheck"]["requirements"]}
+    assert outcomes == {
+        "departure": "met",
+        "test.naat": "not_met",
+        "test.antibody_igg": "not_met",
+        "transit.DE.naat": "not_met",
+        "transit.DE.antibody_igg": "not_met",
+    }
+
+
+def _berlin_trip(departure: datetime) -> dict[str, Any]:
+    return {
+        **body()["trip"],
+        "from_country": "DE",
+        "from_city": "Berlin",
+        "departure": departure.isoformat(timespec="seconds"),
+    }
+
+
+def test_a_declaration_the_precheck_meets_is_approved_by_the_system(
+    dclient: TestClient,
+    dctx: ServiceContext,
+    database_url: str,
+    keys: Keys,
+    foreign: tuple[Signer, Signer, Path],
+) -> None:
+    from sqlalchemy import select
+
+    from healthcert.database.tables import OutboxMessage
+    from healthcert.declarations.intake import file_declaration, read_own
+    from healthcert.declarations.review import Post, examine
+    from healthcert.service.audit import Actor
+    from healthcert.service.context import open_context
+    from healthcert.service.signin import Person
+
+    now = datetime.now(UTC)
+    sampled = now - timedelta(hours=10)
+    pcr, antibody = _berlin_test("LP6464-4", sampled), _berlin_test("94563-4", sampled)
+    person = traveller(dclient, dctx, keys["recorder"], samples.vaccination(), pcr, antibody)
+    # The destination's rules refuse an antibody DCC, so its evidence is a record; a service
+    # whose DSC is German says its records were taken in Germany.
+    german = open_context(database_url)
+    german.signer_loader = lambda: foreign[0]
+    german.trust_loader = dctx.trust
+    holder = Person.of(person.document_number, "1985-07-21")
+    trip = _berlin_trip(now + timedelta(hours=20))
+    residence = {"country": "DE", "city": "Berlin", "address": "1 Unter den Linden"}
+    evidence = [{"record_id": r} for r in person.records[1:]]
+    try:
+        declaration = file_declaration(german, holder, body(evidence=evidence, trip=trip)).id
+        filed = read_own(german, holder, declaration)
+        # Without the antibody test a requirement is unmet: the declaration waits for a person.
+        document = body(evidence=evidence[:1], trip=trip) | {"residence": residence}
+        waiting = read_own(german, holder, file_declaration(german, holder, document).id)
+        precheck = examine(german, Post(Actor("admin", "tests"), None), waiting["id"])["precheck"]
+    finally:
+        german.engine.dispose()
+    assert filed["status"] == "auto_approved"
+    assert filed["history"][-1] == {
+        "at": filed["history"][-1]["at"],
+        "actor": "system:precheck",
+        "status": "auto_approved",
+        "reason": "low origin risk, every requirement met by machine-verified evidence",
+    }
+    with dctx.sessions() as session:
+        messages = session.scalars(select(OutboxMessage.body)).all()
+    assert f"Your health declaration {declaration} was approved: sign in to see why." in messages
+    # Decided: the holder changes nothing more.
+    again = dclient.post(f"{HOLDER_API}/{declaration}/withdraw", headers=person.auth)
+    assert again.status_code == 409
+
+    assert waiting["status"] == "submitted"
+    assert [h["status"] for h in waiting["history"]] == ["submitted"]
+    assert precheck["auto_approve"] is False
+    assert precheck["auto_approve_reason"]["en"] == (
+        "not every requirement is met: test.antibody_igg"
+    )
+    assert precheck["requirements"][2] == {
+        "requirement": "test.antibody_igg",
+        "status": "not_met",
+        "evidence": [],
+        "evidence_ids": [],
+        "reason": {"en": "no IgG antibody test taken in DE", "zh": "没有在DE进行的IgG抗体检测"},
+    }

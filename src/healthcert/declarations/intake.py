@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from healthcert.declarations import status
 from healthcert.service import audit
@@ -72,10 +73,26 @@ class Employer(_Strict):
     address: Annotated[str, Field(min_length=1, max_length=400)]
 
 
+def _zoned(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone (e.g. 2026-12-09T10:00:00Z)")
+    return value
+
+
+class TransitStopIn(_Strict):
+    """A country the traveller changes planes in, and when their onward flight leaves it."""
+
+    country: Country
+    city: Text | None = None
+    departure: datetime
+
+    _departure_zoned = field_validator("departure")(_zoned)
+
+
 class Trip(_Strict):
     from_country: Country
     from_city: Text
-    via: Annotated[list[Country], Field(max_length=MAX_VIA)] = []
+    via: Annotated[list[TransitStopIn], Field(max_length=MAX_VIA)] = []
     to_country: Country
     port_of_entry: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="IATA code")]
     departure: datetime
@@ -84,14 +101,33 @@ class Trip(_Strict):
     @field_validator("departure")
     @classmethod
     def _departure_window(cls, value: datetime, info: ValidationInfo) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2026-12-09T10:00:00Z)")
+        _zoned(value)
         now: datetime = (info.context or {})["now"]
         if value < now:
             raise ValueError("the departure is in the past")
         if value > now + DEPARTURE_AHEAD:
             raise ValueError(f"the departure is more than {DEPARTURE_AHEAD.days} days ahead")
         return value
+
+    @model_validator(mode="after")
+    def _transit_in_order(self) -> Trip:
+        """Each onward departure comes after the one before it: one problem per stop."""
+        problems = []
+        previous = self.departure
+        for index, stop in enumerate(self.via):
+            if stop.departure <= previous:
+                before = "the trip's departure" if index == 0 else f"via.{index - 1}'s departure"
+                message = PydanticCustomError(
+                    "value_error", "Value error, {message}", {"message": f"not after {before}"}
+                )
+                location = ("via", index, "departure")
+                problems.append(
+                    InitErrorDetails(type=message, loc=location, input=stop.departure.isoformat())
+                )
+            previous = stop.departure
+        if problems:
+            raise ValidationError.from_exception_data("Trip", problems)
+        return self
 
 
 class EvidenceIn(_Strict):
@@ -166,7 +202,15 @@ def file_declaration(ctx: ServiceContext, person: Person, document: Any) -> Decl
             _add_evidence(session, row.id, item, now)
         status.record(session, row.id, status.SUBMITTED, actor, now)
         audit.append(session, actor, "declaration.file", "declaration", row.id, now)
+    _auto_review(ctx, row.id)
     return row
+
+
+def _auto_review(ctx: ServiceContext, declaration_id: int) -> None:
+    # Imported here: the review imports intake to read declarations.
+    from healthcert.declarations.review import auto_review
+
+    auto_review(ctx, declaration_id)
 
 
 def actor_of(person: Person) -> audit.Actor:
@@ -287,10 +331,13 @@ def add_document(
                 created_at=now,
             )
         )
-        if row.status == status.DOCUMENTS_REQUESTED:
+        answered = row.status == status.DOCUMENTS_REQUESTED
+        if answered:
             status.move(session, row, status.OPEN, status.SUBMITTED, actor, now, "documents added")
         audit.append(session, actor, "declaration.document", "declaration", row.id, now)
         session.refresh(row)
+    if answered:
+        _auto_review(ctx, row.id)
     return row
 
 

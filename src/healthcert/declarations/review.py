@@ -4,10 +4,8 @@ the post's jurisdiction is NotFound: nothing of it is revealed."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from healthcert.declarations import intake, status
 from healthcert.service import audit
@@ -27,6 +25,8 @@ DECISIONS = {
 NEEDS_REASON = frozenset({"reject", "request_documents"})
 MAX_REASON = 1000
 MAX_PAGE = 100
+# Who approves what the pre-check alone may approve.
+SYSTEM = audit.Actor("system", "precheck")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +93,11 @@ def _in_jurisdiction(session: Session, post: Post, declaration_id: int) -> Decla
 def examine(ctx: ServiceContext, post: Post, declaration_id: int) -> dict[str, Any]:
     """The declaration with each certificate payload verified for its destination, and the
     pre-check's view."""
+    from healthcert.declarations.assessment import assess, examined
+
     with ctx.sessions() as session:
-        row = _in_jurisdiction(session, post, declaration_id)
-        found = intake.declaration_json(session, row)
-        records = _records(session, row.id)
-    for item in found["evidence"]:
-        if item["kind"] == "payload":
-            item["report"] = intake.verify_payload(ctx, item["payload"], row.destination)
-        elif item["kind"] == "record":
-            item["record"] = records.get(item["record_id"])
-    found["precheck"] = run_precheck(found)
+        found = examined(ctx, session, _in_jurisdiction(session, post, declaration_id))
+    found["precheck"] = assess(ctx, found).to_dict()
     return found
 
 
@@ -116,7 +111,8 @@ def document(
         return str(item.media_type), bytes(item.data)
 
 
-def _records(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]:
+def records_of(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]:
+    """The records a declaration gives as evidence, by id."""
     from sqlalchemy import select
 
     from healthcert.database.tables import DeclarationEvidence, Record
@@ -130,28 +126,41 @@ def _records(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]
     return {row.id: record_json(row) for row in rows}
 
 
-def run_precheck(declaration: dict[str, Any]) -> dict[str, Any] | None:
-    """The seam to the pre-check (``declarations.precheck.precheck``): its finding on the
-    declaration as the post reads it, or None while it is not installed."""
-    found = _optional("healthcert.declarations.precheck", "precheck")
-    if found is None:
-        return None
-    return cast(dict[str, Any], found(declaration))
+def auto_review(ctx: ServiceContext, declaration_id: int) -> None:
+    """Approve a submitted declaration without a person when its pre-check allows it; else it
+    waits in its post's queue. Run after the filing is stored: the pre-check verifies
+    payloads, which a write transaction should not wait for."""
+    from healthcert.declarations.assessment import assess, examined
+    from healthcert.service.errors import Conflict
+
+    with ctx.sessions() as session:
+        found = examined(ctx, session, _row(session, declaration_id))
+    if found["status"] != status.SUBMITTED:
+        return
+    result = assess(ctx, found)
+    if not result.auto_approve:
+        return
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        row = _row(session, declaration_id)
+        if row.version != found["version"]:
+            return  # changed since the pre-check read it: what it judged is gone
+        try:
+            reason = result.auto_approve_reason.get("en")
+            status.move(session, row, status.DECIDABLE, status.AUTO_APPROVED, SYSTEM, now, reason)
+        except Conflict:
+            return  # an officer decided first: theirs stands
+        audit.append(session, SYSTEM, "declaration.auto_approve", "declaration", row.id, now)
+        _notify(ctx, session, row, status.AUTO_APPROVED, now)
 
 
-def health_code_issuer() -> Callable[..., Any] | None:
-    """The seam to the health code (``formats.health_code.issue_health_code``), None while it
-    is not installed; an approval hands the approved declaration to it."""
-    return _optional("healthcert.formats.health_code", "issue_health_code")
+def _row(session: Session, declaration_id: int) -> Declaration:
+    from healthcert.database.tables import Declaration
 
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        loaded = importlib.import_module(module)
-    except ImportError:
-        return None
-    function = getattr(loaded, name, None)
-    return cast("Callable[..., Any] | None", function)
+    row = session.get(Declaration, declaration_id)
+    if row is None:
+        raise NotFound(f"no declaration {declaration_id}")
+    return row
 
 
 def decide(
@@ -221,6 +230,7 @@ def _notify(ctx: ServiceContext, session: Session, row: Declaration, to: str, at
         return
     words = {
         status.APPROVED: "was approved",
+        status.AUTO_APPROVED: "was approved",
         status.REJECTED: "was rejected",
         status.DOCUMENTS_REQUESTED: "needs more documents",
     }[to]
