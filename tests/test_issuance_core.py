@@ -67,7 +67,7 @@ def test_the_expiry_rule_is_valid_days_or_the_kinds_default_within_the_dsc() -> 
     assert expiry(_request(vaccination(), 3000), ISSUED, not_after) == not_after
 
 
-@pytest.mark.parametrize("format_name", registry.NAMES)
+@pytest.mark.parametrize("format_name", registry.CERTIFICATE_FORMATS)
 def test_every_format_signs_under_the_given_certificate_ids(
     signer: Signer, format_name: str
 ) -> None:
@@ -114,7 +114,7 @@ def test_a_kind_the_dsc_may_not_sign_is_refused_in_its_place() -> None:
     tests_only = signer_from(
         create_dsc(create_csca("DE", now=KEYS_MADE), [EntryKind.TEST], now=KEYS_MADE)
     )
-    for format_name in registry.NAMES:
+    for format_name in registry.CERTIFICATE_FORMATS:
         outcomes = issue_many(
             [_request(lab_test()), _request(vaccination())],
             tests_only,

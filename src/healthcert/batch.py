@@ -140,7 +140,8 @@ def _json_lines(units: list[Unit], ctx: VerificationContext, judge: Judge | None
     accepted, lines = True, []
     for report in verified(units, ctx):
         if judge is None:
-            accepted = accepted and report.valid
+            # A health code carries its own verdict: a genuine red code is valid, and says no.
+            accepted = accepted and report.valid and report.extra.get("verdict", GREEN) == GREEN
         else:
             accepted = judge(report, ctx.clock) == GREEN and accepted
         lines.append(report.json_bytes())

@@ -20,9 +20,13 @@ from healthcert.errors import RequestError
 from healthcert.formats import registry
 from healthcert.formats.eu_dcc import payload as hcert
 from healthcert.formats.eu_dcc.mapping import to_dcc
+from healthcert.formats.health_code import code as health_code
+from healthcert.formats.health_code.model import HealthCode
+from healthcert.formats.health_code.model import expiry as health_code_expiry
 from healthcert.formats.shc import card as shc
 from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.model import Certificate
+from healthcert.model.kinds import EntryKind
 
 if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
@@ -131,6 +135,8 @@ def issue_many(
     over the requests together (``hcert.encode_many``), faster than one by one.
     """
     wire_format = registry.info(format_name)
+    if not wire_format.carries_certificate:
+        raise RequestError(f"a {wire_format.title} carries no certificate: see issue_health_code")
     if wire_format.needs_issuer_url and not issuer_url:
         raise RequestError(f"a {wire_format.title} names its issuer: give the issuer's https URL")
     if certificate_ids is not None:
@@ -183,6 +189,35 @@ def issue_hc1_many(
         outcome if isinstance(outcome, RequestError) else outcome.payload
         for outcome in issue_many(requests, signer, now=now)
     ]
+
+
+def issue_health_code(code: HealthCode, signer: Signer, now: datetime | None = None) -> str:
+    """Sign a health code and return its ``HCD1:`` payload, valid from ``now`` for as long as
+    its colour allows (``formats.health_code.model``), and never after the DSC's own end.
+
+    RequestError when the DSC's extended key usage does not name health codes (a DSC without
+    one signs certificates only), or when the code would be expired on issue (a green code
+    more than a day after its departure).
+    """
+    if not signer.may_sign(EntryKind.HEALTH_CODE):
+        raise RequestError(
+            f"the DSC {signer.kid.hex()} may not sign health codes: make one with "
+            "`healthcert keys dsc --types health-code`"
+        )
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires = min(health_code_expiry(code, issued_at), signer.not_after)
+    if expires <= issued_at:
+        raise RequestError(
+            f"a {code.colour.value} code issued at {issued_at.isoformat()} would already be "
+            "expired: the departure is past, or the DSC ends"
+        )
+    return health_code.encode(
+        code,
+        issuer_country=issuer_country(signer),
+        issued_at=issued_at,
+        expires=expires,
+        signer=signer,
+    )
 
 
 def issuer_country(signer: Signer) -> str:

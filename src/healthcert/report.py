@@ -56,6 +56,9 @@ class ErrorCode(StrEnum):
     CLAIM_MISSING = (
         "CLAIM_MISSING"  # a claim the format requires is absent (HC1 exp or iat, SHC nbf)
     )
+    # Health codes: genuine, but for another transport or date than the verifier's --trip (or,
+    # with --trip, no health code at all).
+    TRIP_MISMATCH = "TRIP_MISMATCH"
     # A defect of healthcert stopped verification of this input (it is logged); never the
     # input's fault, and the other inputs of a batch are unaffected.
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -94,6 +97,7 @@ CONTENT_UNSUPPORTED: Final = ErrorCode.CONTENT_UNSUPPORTED
 CLAIMS_INVALID: Final = ErrorCode.CLAIMS_INVALID
 CLAIM_MISSING: Final = ErrorCode.CLAIM_MISSING
 INTERNAL_ERROR: Final = ErrorCode.INTERNAL_ERROR
+TRIP_MISMATCH: Final = ErrorCode.TRIP_MISMATCH
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (

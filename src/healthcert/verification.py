@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from healthcert import report as codes
 from healthcert.formats import registry
-from healthcert.formats.base import VerificationContext, WireFormat
+from healthcert.formats.base import TripQuery, VerificationContext, WireFormat
 from healthcert.inputs import Item
 from healthcert.limits import MAX_INPUT_BYTES
 from healthcert.report import Report
@@ -58,10 +58,15 @@ def context(
     *,
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
+    health_code_revocations: frozenset[bytes] | None = None,
+    trip: TripQuery | None = None,
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
     ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
-    SMART Health Card issuers trusted by URL (a ``VerifierTrust`` brings its own)."""
+    SMART Health Card issuers trusted by URL (a ``VerifierTrust`` brings its own). With
+    ``health_code_revocations`` (signature hashes, ``formats.health_code.code.revocation_hash``)
+    health code reports carry ``checks.revocation``; with ``trip``, every report carries
+    ``checks.trip``: only a health code for that transport and date passes it."""
     if isinstance(trust, VerifierTrust):
         shc_issuers = shc_issuers or trust.shc_issuers
         trust = trust.store
@@ -73,6 +78,8 @@ def context(
         clock=when.astimezone(UTC),
         dcc_revocations=dcc_revocations,
         shc_issuers=shc_issuers,
+        health_code_revocations=health_code_revocations,
+        trip=trip,
     )
 
 
@@ -162,7 +169,18 @@ def verify_payloads(
             report.fail(codes.PREFIX_INVALID, _unknown_format_message(), check="decode")
     for wire_format, work in by_format.items():
         _run_format(wire_format, [(reports[index], text) for index, text in work], ctx)
+    if ctx.trip is not None:
+        _refuse_without_trip(reports, ctx.trip)
     return reports
+
+
+def _refuse_without_trip(reports: Sequence[Report], trip: TripQuery) -> None:
+    """A verifier checking travellers for one trip accepts only health codes for it: any other
+    payload names no trip (a health code's own reader compares the trip it names)."""
+    for report in reports:
+        if report.format != registry.HEALTH_CODE:
+            report.fail(codes.TRIP_MISMATCH, f"not a health code: it names no trip, not {trip}")
+            report.checks["trip"] = False
 
 
 def _readable_text(report: Report, payload: str) -> str:
@@ -209,5 +227,6 @@ def _run_format(
 def _unknown_format_message() -> str:
     return (
         "not a health certificate payload this verifier reads: expected an EU DCC (HC1:), "
-        "a SMART Health Card (shc:/ or a JWS) or an ICAO VDS-NC seal (JSON)"
+        "a SMART Health Card (shc:/ or a JWS), an ICAO VDS-NC seal (JSON) or a health code "
+        "(HCD1:)"
     )

@@ -22,12 +22,18 @@ SAMPLES = {
     registry.EU_DCC: "HC1:6BFOXN%TS3DH0YOJ58S",
     registry.SHC: "shc:/5676290952432060346029243740",
     registry.ICAO_VDS_NC: '{"data": {"hdr": {}}, "sig": {}}',
+    registry.HEALTH_CODE: "HCD1:6BFOXN%TS3DH0YOJ58S",
 }
 
 
 def test_the_registry_names_the_public_formats_in_detection_order() -> None:
-    assert registry.NAMES == ("eu-dcc", "shc", "icao-vds-nc")
-    assert [wire_format.prefix for wire_format in registry.FORMATS] == ["HC1:", "shc:/", "{"]
+    assert registry.NAMES == ("eu-dcc", "shc", "icao-vds-nc", "health-code")
+    assert [wire_format.prefix for wire_format in registry.FORMATS] == [
+        "HC1:",
+        "shc:/",
+        "{",
+        "HCD1:",
+    ]
 
 
 def test_verification_detects_in_the_registrys_order_with_its_modules() -> None:
@@ -43,9 +49,13 @@ def test_each_formats_qr_error_level_comes_from_the_registry() -> None:
 
 
 def test_issuance_signs_every_registered_format_and_no_other() -> None:
-    assert tuple(issuance._ENCODERS) == registry.NAMES
-    with pytest.raises(RequestError, match="one of eu-dcc, shc, icao-vds-nc"):
+    assert tuple(issuance._ENCODERS) == registry.CERTIFICATE_FORMATS
+    assert registry.CERTIFICATE_FORMATS == ("eu-dcc", "shc", "icao-vds-nc")
+    with pytest.raises(RequestError, match="one of eu-dcc, shc, icao-vds-nc, health-code"):
         registry.info("pdf")
+    # A health code is no certificate: issue_health_code signs it, from its own input.
+    with pytest.raises(RequestError, match="a health code carries no certificate"):
+        issuance.issue_many([], None, registry.HEALTH_CODE)  # type: ignore[arg-type]
 
 
 def test_the_command_line_offers_the_registrys_formats() -> None:
@@ -53,7 +63,7 @@ def test_the_command_line_offers_the_registrys_formats() -> None:
     # The words of the help, out of rich's frame.
     help_text = " ".join(runner.invoke(app, ["issue", "--help"]).output.replace("│", " ").split())
     for info in registry.FORMATS:
-        assert f"{info.name} ({info.title})" in help_text
+        assert (f"{info.name} ({info.title})" in help_text) is info.carries_certificate
         assert f"{info.qr_error_level} for {info.name}" in help_text
     refused = runner.invoke(app, ["issue", "--json", "x.json", "--format", "pdf"])
     assert refused.exit_code == 2

@@ -40,7 +40,7 @@ def _claims(format_name: str, payload: str) -> Any:
     return json.loads(payload)["data"]
 
 
-@pytest.mark.parametrize("format_name", registry.NAMES)
+@pytest.mark.parametrize("format_name", registry.CERTIFICATE_FORMATS)
 def test_the_service_and_the_command_line_sign_the_same_claims(
     ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, format_name: str
 ) -> None:

@@ -74,8 +74,10 @@ class Job:
 
 
 def _format_name(value: str) -> str:
-    if value not in registry.NAMES:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(registry.NAMES)}")
+    # Health codes are signed by the declarations service (issuance.issue_health_code).
+    if value not in registry.CERTIFICATE_FORMATS:
+        known = ", ".join(registry.CERTIFICATE_FORMATS)
+        raise typer.BadParameter(f"{value!r} is not one of {known}")
     return value
 
 
@@ -97,7 +99,11 @@ def issue(
             "--format",
             parser=_format_name,
             help="Wire format: "
-            + ", ".join(f"{known.name} ({known.title})" for known in registry.FORMATS)
+            + ", ".join(
+                f"{known.name} ({known.title})"
+                for known in registry.FORMATS
+                if known.carries_certificate
+            )
             + ".",
         ),
     ] = registry.EU_DCC,

@@ -37,7 +37,10 @@ ForceOption = Annotated[
 TypesOption = Annotated[
     str,
     typer.Option(
-        "--types", "-t", help="Comma-separated kinds the DSC may sign: vaccination,test,recovery."
+        "--types",
+        "-t",
+        help="Comma-separated kinds the DSC may sign: vaccination,test,recovery; or "
+        "health-code alone, for a DSC that signs health codes only.",
     ),
 ]
 DaysOption = Annotated[

@@ -13,12 +13,20 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from healthcert.formats import registry
+
 _CHECK_MARK = {True: "[green]✔[/]", False: "[red]✘[/]", None: "[dim]–[/]"}
 _RULE_MARK = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "open": "[yellow]?[/]"}
 _VERDICT_TITLE = {
     "green": "[bold green]GREEN[/] may enter",
     "yellow": "[bold yellow]YELLOW[/] action needed",
     "red": "[bold red]RED[/] may not enter",
+}
+# A health code's colour is the consulate's decision on the declaration, for one trip.
+_HEALTH_CODE_TITLE = {
+    "green": "[bold green]GREEN[/] approved for this trip",
+    "yellow": "[bold yellow]YELLOW[/] pending: more documents needed",
+    "red": "[bold red]RED[/] rejected",
 }
 
 
@@ -41,7 +49,9 @@ class ReportPrinter:
             body.add_row(
                 "[red]error[/]", f"[red]{escape(error['code'])}[/] {escape(error['message'])}"
             )
-        if verdict is not None:
+        if verdict is not None and report["format"] == registry.HEALTH_CODE:
+            title = f"{title} · {_HEALTH_CODE_TITLE[verdict]}"
+        elif verdict is not None:
             title = f"{title} · {_VERDICT_TITLE[verdict]}"
             _add_verdict_rows(body, report)
         border = _border(valid) if verdict is None else verdict
@@ -123,7 +133,9 @@ def _shorten(text: str, width: int = 60) -> str:
 def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("format", escape(report["format"] or "unknown"))]
     certificate = report.get("certificate")
-    if certificate:
+    if certificate and report["format"] == registry.HEALTH_CODE:
+        rows.extend(_health_code_rows(certificate, report.get("trip") or {}))
+    elif certificate:
         # Names and entries come from the payload: shown as text, never read as markup.
         rows.append(("holder", escape(_holder(certificate["holder"]))))
         rows.append(("entry", escape(_entry(certificate["entry"]))))
@@ -137,6 +149,26 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         who = issuer.get("country") or issuer.get("iss") or issuer.get("subject") or "?"
         rows.append(("issuer", escape(f"{who} (kid {issuer.get('kid')})")))
     return rows
+
+
+def _health_code_rows(certificate: dict[str, Any], trip: dict[str, Any]) -> list[tuple[str, str]]:
+    holder = certificate["holder"]
+    document = (
+        f"{holder.get('document_type')} {holder.get('document_number')} "
+        f"({holder.get('document_country')})"
+    )
+    places = (trip.get("origin_city"), trip.get("origin_country"))
+    origin = ", ".join(place for place in places if place)
+    route = f"{origin} -> {trip.get('destination_country')} at {trip.get('port_of_entry')}"
+    if trip.get("via"):
+        route += f" via {', '.join(trip['via'])}"
+    return [
+        ("holder", escape(_holder(holder))),
+        ("document", escape(document)),
+        ("trip", escape(f"{trip.get('transport')} departing {trip.get('departure')}")),
+        ("route", escape(route)),
+        ("declaration", escape(str(certificate.get("declaration_id")))),
+    ]
 
 
 def _holder(holder: dict[str, Any]) -> str:

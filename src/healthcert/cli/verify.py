@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -29,15 +30,16 @@ from healthcert.cli.verdict import (
 
 if TYPE_CHECKING:
     from healthcert.batch import ChunkResult, Unit
+    from healthcert.formats.base import TripQuery
 
 
 def verify(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Payloads (HC1:..., shc:/..., a VDS-NC seal), or files: a QR image (.png, "
-            ".jpg), a .smart-health-card file or a text file. The QR codes of one card split "
-            "in chunks are joined."
+            help="Payloads (HC1:..., shc:/..., a VDS-NC seal, HCD1:...), or files: a QR image "
+            "(.png, .jpg), a .smart-health-card file or a text file. The QR codes of one card "
+            "split in chunks are joined."
         ),
     ] = None,
     batch: Annotated[
@@ -57,6 +59,14 @@ def verify(
     origin: OriginOption = None,
     lang: LanguageOption = "en",
     policies: PoliciesOption = None,
+    trip: Annotated[
+        str | None,
+        typer.Option(
+            "--trip",
+            help="TRANSPORT@DATE, such as CA982@2026-12-09: accept only health codes for that "
+            "transport departing on that (local) date.",
+        ),
+    ] = None,
 ) -> None:
     """Verify health certificates and report, for each input, whether it is valid and why.
 
@@ -64,7 +74,11 @@ def verify(
     every rule passed), yellow (valid, but an action is needed) or red (invalid, or a rule
     failed), with its reasons and every rule's outcome.
 
-    Exit status: 0 when every input is valid (with --country: when every verdict is green),
+    A health code (HCD1:) carries its own verdict, the consulate's colour: it is valid when
+    genuine and in force, and accepted only when green too.
+
+    Exit status: 0 when every input is valid (with --country: when every verdict is green; a
+    health code: valid and green),
     1 when any is not, 2 on a usage error (a file named that does not exist), 3 when the trust
     sources or policies cannot be used, 4 on an internal error.
     """
@@ -72,7 +86,10 @@ def verify(
         fail("nothing to verify: give INPUT arguments or --batch FILE")
     require_files(inputs or [])
     judge = build_judge(country, origin, lang, policies)
+    trip_query = _trip(trip) if trip is not None else None
     ctx = verification_context(trust, at, trust_country)
+    if trip_query is not None:
+        ctx = dataclasses.replace(ctx, trip=trip_query)
     batch_stream = _open_batch(batch) if batch is not None else None
     units = _units(inputs or [], batch_stream)
     output = _standard_output_descriptor() if json_output else None
@@ -82,6 +99,15 @@ def verify(
     all_accepted = _print_results(results, json_output)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _trip(text: str) -> TripQuery:
+    from healthcert.formats.base import TripQuery
+
+    try:
+        return TripQuery.parse(text)
+    except ValueError as error:
+        fail(f"--trip {error}")
 
 
 def _open_batch(batch: str) -> BinaryIO:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -27,12 +28,46 @@ class VerificationContext:
 
     ``shc_issuers`` binds SMART Health Card issuer URLs to their keys and revocation lists;
     ``dcc_revocations`` is the EU DCC revocation list (hash form) the verifier consults.
+    ``health_code_revocations`` holds the revoked health codes' signature hashes (see
+    ``health_code.code.revocation_hash``); ``trip``, when a verifier checks a traveller for
+    one journey, is the transport and date every health code must name.
     """
 
     trust: TrustStore
     clock: datetime
     shc_issuers: ShcIssuers | None = None
     dcc_revocations: DccRevocations | None = None
+    health_code_revocations: frozenset[bytes] | None = None
+    trip: TripQuery | None = None
+
+
+# A flight or train number as carriers print it: a carrier code and a number, no blanks.
+TRANSPORT = re.compile(r"[A-Z0-9]{2,3}[0-9]{1,5}[A-Z]?")
+_TRIP_QUERY = re.compile(rf"({TRANSPORT.pattern})@(\d{{4}}-\d{{2}}-\d{{2}})")
+
+
+@dataclass(frozen=True, slots=True)
+class TripQuery:
+    """The journey a verifier checks travellers for: a transport (flight ``CA982``) on a local
+    departure date, written ``CA982@2026-12-09``."""
+
+    transport: str
+    day: date
+
+    @classmethod
+    def parse(cls, text: str) -> TripQuery:
+        """ValueError, saying the form, when ``text`` is not TRANSPORT@YYYY-MM-DD."""
+        found = _TRIP_QUERY.fullmatch(text.strip().upper())
+        if found is None:
+            raise ValueError(f"{text!r} is not TRANSPORT@YYYY-MM-DD, such as CA982@2026-12-09")
+        try:
+            day = date.fromisoformat(found.group(2))
+        except ValueError:
+            raise ValueError(f"{text!r}: {found.group(2)} is no calendar date") from None
+        return cls(found.group(1), day)
+
+    def __str__(self) -> str:
+        return f"{self.transport}@{self.day.isoformat()}"
 
 
 class WireFormat(Protocol):

@@ -16,6 +16,7 @@ from healthcert.errors import RequestError
 EU_DCC = "eu-dcc"
 SHC = "shc"
 ICAO_VDS_NC = "icao-vds-nc"
+HEALTH_CODE = "health-code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,9 @@ class WireFormatInfo:
     needs_issuer_url: bool
     # What a person calls it, in help texts and messages.
     title: str
+    # Whether it carries a health certificate (``issuance.issue_many`` signs those); a health
+    # code carries a travel decision, and ``issuance.issue_health_code`` signs it.
+    carries_certificate: bool = True
 
 
 # In the order detection tries them: each module recognises only its own payloads.
@@ -60,9 +64,22 @@ FORMATS: tuple[WireFormatInfo, ...] = (
         needs_issuer_url=False,
         title="ICAO VDS-NC seal",
     ),
+    WireFormatInfo(
+        name=HEALTH_CODE,
+        prefix="HCD1:",
+        module="healthcert.formats.health_code.code",
+        # As HC1: Base45 in alphanumeric mode, read from phone screens at check-in desks.
+        qr_error_level="Q",
+        needs_issuer_url=False,
+        title="health code",
+        carries_certificate=False,
+    ),
 )
 
 NAMES: tuple[str, ...] = tuple(info.name for info in FORMATS)
+CERTIFICATE_FORMATS: tuple[str, ...] = tuple(
+    info.name for info in FORMATS if info.carries_certificate
+)
 _BY_NAME = {info.name: info for info in FORMATS}
 
 

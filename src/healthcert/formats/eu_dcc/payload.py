@@ -7,17 +7,14 @@ Issuing and verifying walk the same chain in opposite directions:
 
 from __future__ import annotations
 
-import base64
-import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthcert import report as codes
-from healthcert.codec import base45, cbor, cose, deflate
+from healthcert.codec import cose
 from healthcert.errors import PayloadError
-from healthcert.formats import registry
+from healthcert.formats import cwt, registry
 from healthcert.formats.base import (
     VerificationContext,
     check_key_usage,
@@ -41,9 +38,9 @@ if TYPE_CHECKING:
 name = registry.EU_DCC
 PREFIX = registry.info(name).prefix
 
-CLAIM_ISS = 1
-CLAIM_EXP = 4
-CLAIM_IAT = 6
+CLAIM_ISS = cwt.CLAIM_ISS
+CLAIM_EXP = cwt.CLAIM_EXP
+CLAIM_IAT = cwt.CLAIM_IAT
 CLAIM_HCERT = -260
 HCERT_DCC = 1
 
@@ -89,62 +86,17 @@ def looks_like(payload: str) -> bool:
 
 def decode(payload: str) -> DecodedHcert:
     """Undo prefix, Base45, zlib, COSE and CWT; raise PayloadError naming the failing step."""
-    if not payload.startswith(PREFIX):
-        raise PayloadError(codes.PREFIX_INVALID, f"an EU DCC payload starts with {PREFIX!r}")
-    try:
-        compressed = base45.decode(payload[len(PREFIX) :])
-    except base45.Base45Error as error:
-        raise PayloadError(codes.BASE45_INVALID, str(error)) from None
-    sign1 = _decode_sign1(inflate(compressed))
-    claims = _decode_claims(sign1.payload)
+    sign1, claims = cwt.open_envelope(payload, PREFIX, "EU DCC", _TYPED_CLAIMS)
     hcert = claims.get(CLAIM_HCERT)
     if not isinstance(hcert, dict) or not isinstance(hcert.get(HCERT_DCC), dict):
         raise PayloadError(codes.CBOR_INVALID, "the CWT has no hcert claim (-260) with a DCC map")
     return DecodedHcert(sign1, claims, hcert[HCERT_DCC])
 
 
-def inflate(compressed: bytes) -> bytes:
-    """zlib-inflate at most MAX_DECOMPRESSED_BYTES; a larger payload is refused, not truncated."""
-    return deflate.inflate(compressed, wbits=deflate.ZLIB)
+inflate = cwt.inflate
 
-
-def _decode_sign1(data: bytes) -> cose.Sign1:
-    try:
-        return cose.decode_sign1(data)
-    except cose.CoseError as error:
-        raise PayloadError(error.code, str(error)) from None
-
-
-def _decode_claims(payload: bytes) -> Mapping[Any, Any]:
-    try:
-        claims, maybe_tagged = cbor.loads_noting_tags(payload)
-    except cbor.CborError as error:
-        raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
-    if not isinstance(claims, dict):  # cbor2 decodes a top-level map as a dict
-        raise PayloadError(codes.CBOR_INVALID, "the CWT claims are not a map")
-    if maybe_tagged:
-        _restore_claim_tags(payload, claims)
-    return claims
-
-
-# The claims whose type the verifier checks. The decoder reads some tags as the value they
-# wrap (the date tags, for the DCC's sake; bignums); but a NumericDate is untagged (RFC 8392
-# section 2), and a tagged iss is no text string, so each is shown with its tag again.
+# The claims whose type the verifier checks (see ``cwt.decode_claims``).
 _TYPED_CLAIMS = (CLAIM_ISS, CLAIM_EXP, CLAIM_IAT)
-
-
-def _restore_claim_tags(payload: bytes, claims: dict[Any, Any]) -> None:
-    try:
-        written = cbor.loads_with_tags(payload)
-    except cbor.CborError as error:  # read once already: only a tag kept could refuse it
-        raise PayloadError(codes.CBOR_INVALID, f"CWT claims: {error}") from None
-    if not isinstance(written, dict):
-        return
-    for key, value in written.items():
-        if isinstance(key, cbor.Tag) and key.value in _TYPED_CLAIMS:
-            del claims[key.value]  # a tagged key names no claim: the claim is not there
-        elif key in _TYPED_CLAIMS and isinstance(value, cbor.Tag):
-            claims[key] = value
 
 
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
@@ -215,10 +167,7 @@ def _check_claims(
         _check_revocation(report, decoded, context.dcc_revocations)
 
 
-@lru_cache(maxsize=4096)
-def _kid_text(kid: bytes | None) -> str | None:
-    """The kid as the trust lists write it; a verifier sees few distinct kids."""
-    return base64.b64encode(kid).decode("ascii") if kid is not None else None
+_kid_text = cwt.kid_text
 
 
 def _check_revocation(report: Report, decoded: DecodedHcert, revoked: DccRevocations) -> None:
@@ -260,71 +209,8 @@ def _check_schema(report: Report, problems: list[str]) -> None:
         report.passed("schema")
 
 
-def _check_signature(
-    report: Report, sign1: cose.Sign1, context: VerificationContext
-) -> TrustedKey | None:
-    """Check the signature with every trusted key of the kid.
-
-    Returns the key that verified, or else the kid's first key, so that the validity and key
-    usage checks still report on the signer the payload names: each check stands on its own.
-    """
-    kid = sign1.kid
-    candidates = context.trust.keys_for(kid) if kid is not None else ()
-    algorithm = sign1.algorithm
-    # Any CBOR value may sit in the header: a list or a map is not hashable.
-    if algorithm.__class__ is not int or algorithm not in cose.ALGORITHM_NAMES:
-        report.fail(
-            codes.ALG_UNSUPPORTED,
-            f"COSE algorithm {_header_text(algorithm)} is not ES256 (-7) or PS256 (-37)",
-            check="signature",
-        )
-    elif kid is None:
-        _refuse_kid(report, sign1)
-    elif not candidates:
-        _report_unknown_kid(report, kid, context)
-    else:
-        for key in candidates:
-            if cose.verify(sign1, key.public_key):
-                report.passed("signature")
-                if key.warning is not None:
-                    report.issuer["warning"] = key.warning
-                return key
-        report.fail(codes.SIGNATURE_INVALID, "the signature does not verify", check="signature")
-    return candidates[0] if candidates else None
-
-
-def _report_unknown_kid(report: Report, kid: bytes | None, context: VerificationContext) -> None:
-    anchor = context.trust.anchor_with_kid(kid) if kid is not None else None
-    if anchor is None:
-        report.fail(codes.KID_UNKNOWN, "no trusted key has this kid", check="signature")
-        return
-    report.fail(
-        codes.SIGNER_NOT_DSC,
-        f"the kid names a CSCA of {anchor.country} (from {anchor.source}), trusted only to vouch"
-        " for DSCs: its keyUsage or its trust list does not make it a signer",
-        check="signature",
-    )
-
-
-def _header_text(value: Any) -> str:
-    """A header value for a message: a small integer as itself, anything else by its kind."""
-    if value.__class__ is int:
-        return str(value) if -(2**64) <= value < 2**64 else "an integer beyond 64 bits"
-    return "absent or null" if value is None else kind_of(value)
-
-
-def _refuse_kid(report: Report, sign1: cose.Sign1) -> None:
-    """No kid to look up: none written (no key can be chosen), or one that is no byte string."""
-    protected, unprotected = sign1.protected, sign1.unprotected
-    if cose.HEADER_KID not in protected and cose.HEADER_KID not in unprotected:
-        report.fail(codes.KID_UNKNOWN, "neither COSE header carries a kid", check="signature")
-    else:
-        report.fail(
-            codes.HEADER_INVALID,
-            f"the COSE kid holds {kind_of(cose.written_kid(protected, unprotected))}, "
-            "not a byte string",
-            check="signature",
-        )
+# A name of its own here: the batch's stages are each replaceable in tests.
+_check_signature = cwt.check_signature
 
 
 def _canonical(dcc: Any) -> dict[str, Any] | None:
@@ -366,11 +252,9 @@ def encode_many(
     """
     payloads: list[str] = []
     for start in range(0, len(dccs), _ENCODE_GROUP):
-        signed = [
-            cose.sign(cbor.dumps(_claims(dcc, issuer_country, issued_at, expires)), signer)
-            for dcc, issued_at, expires in dccs[start : start + _ENCODE_GROUP]
-        ]
-        payloads.extend(PREFIX + base45.encode(zlib.compress(item, 9)) for item in signed)
+        group = dccs[start : start + _ENCODE_GROUP]
+        claims = [_claims(dcc, issuer_country, at, expires) for dcc, at, expires in group]
+        payloads.extend(cwt.seal_many(claims, PREFIX, signer))
     return payloads
 
 
