@@ -60,20 +60,42 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Signer, Signer, P
 
 
 @pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Signer, Signer]:
+    """The service's key home (CN): its CSCA, a DSC for certificates and one for health codes;
+    and the two signers."""
+    from healthcert.keys.csca import create_csca
+    from healthcert.keys.directory import KeyDirectory
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.signer import signer_from
+    from healthcert.model.kinds import EntryKind
+
+    home = tmp_path_factory.mktemp("authority")
+    directory = KeyDirectory(home)
+    csca = create_csca("CN")
+    directory.save_csca(csca, b"test-only")
+    certificates, codes = create_dsc(csca), create_dsc(csca, [EntryKind.HEALTH_CODE])
+    for dsc in (certificates, codes):
+        directory.save_dsc(dsc, b"test-only")
+    return home, signer_from(certificates), signer_from(codes)
+
+
+@pytest.fixture(scope="module")
 def dctx(
     database_url: str,
-    issuer_keys: tuple[Signer, Path],
+    authority: tuple[Path, Signer, Signer],
     foreign: tuple[Signer, Signer, Path],
     ctx: ServiceContext,
 ) -> Iterator[ServiceContext]:
-    """The service trusting CN (its own) and DE, on the session's database."""
+    """The service of ``authority``, trusting CN (itself) and DE, on the session's database."""
     from healthcert.service.context import open_context
     from healthcert.trust.store import load_trust
 
-    paths = sorted(issuer_keys[1].glob("*.pem")) + sorted(foreign[2].glob("*.pem"))
-    trust = load_trust(paths)
+    own = [p for p in (authority[0] / "keys").glob("*.pem") if not p.name.endswith(".key.pem")]
+    trust = load_trust(sorted(own) + sorted(foreign[2].glob("*.pem")))
     context = open_context(database_url)
-    context.signer_loader = lambda: issuer_keys[0]
+    context.key_home = authority[0]
+    context.signer_loader = lambda: authority[1]
+    context.health_code_signer_loader = lambda: authority[2]
     context.trust_loader = lambda: trust
     yield context
     context.engine.dispose()
@@ -620,3 +642,117 @@ def test_a_declaration_the_precheck_meets_is_approved_by_the_system(
         "evidence_ids": [],
         "reason": {"en": "no IgG antibody test taken in DE", "zh": "没有在DE进行的IgG抗体检测"},
     }
+
+
+def _verify_offline(pem: bytes, folder: Path, payload: str, *args: str) -> tuple[int, Any]:
+    """``healthcert verify --trust certificates.pem --json PAYLOAD``: exit status and report."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from healthcert.cli import app
+
+    trust = folder / "certificates.pem"
+    trust.write_bytes(pem)
+    command = ["verify", "--trust", str(trust), "--json", *args, payload]
+    result = CliRunner().invoke(app, command)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _antibody_outcome(client: TestClient, post: dict[str, Any], declaration: int) -> dict[str, Any]:
+    examined = client.get(f"{CONSULAR_API}/{declaration}", headers=post["headers"]).json()
+    assert examined["precheck"]["auto_approve"] is False
+    found: dict[str, Any] = next(
+        r for r in examined["precheck"]["requirements"] if r["requirement"] == "test.antibody_igg"
+    )
+    return found
+
+
+def _code(client: TestClient, person: Traveller) -> dict[str, Any]:
+    answer = client.get("/api/v1/holder/health-code", headers=person.auth)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_the_story_a_holder_abroad_gets_a_green_code_that_verifies_offline(
+    dclient: TestClient,
+    dctx: ServiceContext,
+    keys: Keys,
+    posts: dict[str, dict[str, Any]],
+    foreign: tuple[Signer, Signer, Path],
+    authority: tuple[Path, Signer, Signer],
+    tmp_path: Path,
+) -> None:
+    from healthcert.formats.cwt import kid_text
+
+    person = traveller(dclient, dctx, keys["recorder"], pcr_test(), samples.antibody_test())
+    assert dclient.get("/api/v1/holder/health-code", headers=person.auth).status_code == 404
+    evidence = [{"record_id": r} for r in person.records]
+    evidence.append({"payload": _dcc(foreign[0], person.document_number)})
+    declaration = _file(dclient, person, body(evidence=evidence))["id"]
+    us = posts["us"]
+    antibody = _antibody_outcome(dclient, us, declaration)
+    assert (antibody["status"], antibody["evidence"]) == ("not_met", [1])
+    assert antibody["reason"]["en"].endswith("h before departure, more than 48 h")
+    # Waiting, with evidence the pre-check finds failing: red until a person decides.
+    assert _code(dclient, person)["colour"] == "red"
+    assert _upload(dclient, person, declaration, PDF, "application/pdf").status_code == 201
+    # A document may show a newer test: only a person can tell.
+    assert _antibody_outcome(dclient, us, declaration)["status"] == "needs_review"
+
+    asked = _decide(dclient, us, declaration, "request_documents", "a recent antibody test")
+    assert asked.json()["status"] == "documents_requested"
+    assert _upload(dclient, person, declaration, PDF, "application/pdf").status_code == 201
+    assert _decide(dclient, us, declaration, "approve").json()["status"] == "approved"
+
+    code = _code(dclient, person)
+    assert (code["colour"], code["declaration_id"]) == ("green", declaration)
+    assert code["trip"]["transport"] == "CA982" and code["payload"].startswith("HCD1:")
+    departure = datetime.fromisoformat(code["trip"]["departure"])
+    assert datetime.fromisoformat(code["valid_until"]) == departure + timedelta(hours=24)
+    pem = dclient.get("/api/v1/trust/certificates.pem")  # public: no key
+    assert pem.status_code == 200 and pem.content.count(b"-----BEGIN CERTIFICATE-----") == 3
+    trip = f"CA982@{departure.date().isoformat()}"
+    status, report = _verify_offline(pem.content, tmp_path, code["payload"], "--trip", trip)
+    assert (status, report["valid"], report["verdict"], report["errors"]) == (0, True, "green", [])
+    assert report["certificate"]["holder"]["document_number"] == person.document_number
+    # Signed by the health-code DSC, which the PEM carries with the certificates' one.
+    assert report["issuer"] == {"kid": kid_text(authority[2].kid), "country": "CN"}
+    assert report["checks"]["trip"] is True
+
+    png = dclient.get("/api/v1/holder/health-code/qr.png", headers=person.auth)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    svg = dclient.get("/api/v1/holder/health-code/qr.svg", headers=person.auth)
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+
+    # The service's own EU DCC verifies with the same file.
+    issued = dclient.post(
+        f"/api/v1/holder/records/{person.records[0]}/certificates",
+        json={"format": "eu-dcc"},
+        headers=person.auth,
+    )
+    assert issued.status_code in (200, 201), issued.text
+    status, report = _verify_offline(pem.content, tmp_path, issued.json()["payload"])
+    assert (status, report["valid"], report["errors"]) == (0, True, [])
+
+
+def test_a_rejected_declaration_gives_a_red_code_that_is_not_accepted(
+    dclient: TestClient,
+    dctx: ServiceContext,
+    keys: Keys,
+    posts: dict[str, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    person = traveller(dclient, dctx, keys["recorder"])
+    declaration = _file(dclient, person, body())["id"]
+    waiting = _code(dclient, person)
+    # Nothing given yet fails: the holder may still add it, so the code waits in yellow.
+    assert (waiting["colour"], waiting["declaration_id"]) == ("yellow", declaration)
+    assert _decide(dclient, posts["us"], declaration, "reject", "no test").status_code == 200
+    code = _code(dclient, person)
+    assert code["colour"] == "red"
+    assert code["valid_from"] >= waiting["valid_from"]
+    pem = dclient.get("/api/v1/trust/certificates.pem").content
+    status, report = _verify_offline(pem, tmp_path, code["payload"])
+    assert (status, report["valid"], report["verdict"]) == (1, True, "red")

@@ -23,10 +23,12 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         consular,
         declarations,
         health,
+        health_code,
         holder,
         records,
         revocation,
         shc,
+        trust,
         verify,
     )
 
@@ -51,6 +53,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(shc.router, prefix=API_PREFIX)
     app.include_router(declarations.router, prefix=API_PREFIX)
     app.include_router(consular.router, prefix=API_PREFIX)
+    app.include_router(health_code.router, prefix=API_PREFIX)
+    app.include_router(trust.router, prefix=API_PREFIX)
     app.add_middleware(AccessLog)
     return app
 

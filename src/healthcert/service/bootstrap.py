@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 
 def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
-    """Create the CSCA and a DSC for every kind when the key directory has none; True if created.
+    """Create the CSCA, a DSC for every kind of certificate and a DSC for health codes when the
+    key directory has none; True if created.
 
     The passphrase comes from HEALTHCERT_KEY_PASSPHRASE, as for `healthcert keys`.
     """
@@ -18,6 +19,7 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
     from healthcert.keys.directory import KeyDirectory
     from healthcert.keys.dsc import create_dsc
     from healthcert.keys.keyfile import passphrase_from_env
+    from healthcert.model.kinds import EntryKind
 
     directory = KeyDirectory(home)
     if directory.has_csca():
@@ -26,6 +28,8 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
     csca = create_csca(country, f"healthcert demo CSCA {country}")
     directory.save_csca(csca, passphrase)
     directory.save_dsc(create_dsc(csca), passphrase)
+    # A DSC of its own for health codes: a certificate's DSC never signs a travel decision.
+    directory.save_dsc(create_dsc(csca, [EntryKind.HEALTH_CODE]), passphrase)
     return True
 
 
