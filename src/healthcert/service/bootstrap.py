@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from healthcert.keys.directory import KeyDirectory
     from healthcert.trust.store import TrustStore
 
 
@@ -23,6 +24,7 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
 
     directory = KeyDirectory(home)
     if directory.has_csca():
+        _ensure_health_code_dsc(directory)
         return False
     passphrase = passphrase_from_env()
     csca = create_csca(country, f"healthcert demo CSCA {country}")
@@ -31,6 +33,20 @@ def ensure_issuer_keys(country: str, home: Path | None = None) -> bool:
     # A DSC of its own for health codes: a certificate's DSC never signs a travel decision.
     directory.save_dsc(create_dsc(csca, [EntryKind.HEALTH_CODE]), passphrase)
     return True
+
+
+def _ensure_health_code_dsc(directory: KeyDirectory) -> None:
+    """Keys made before health codes existed get a DSC for them, so the holder's code can be
+    signed; a home without the CSCA's private key is left as it is."""
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.keyfile import passphrase_from_env
+    from healthcert.model.kinds import EntryKind
+
+    wanted = [EntryKind.HEALTH_CODE]
+    if directory.current_dsc(wanted) is not None or not directory.csca_key_path.exists():
+        return
+    passphrase = passphrase_from_env()
+    directory.save_dsc(create_dsc(directory.load_csca(passphrase), wanted), passphrase)
 
 
 def service_trust(home: Path | None = None) -> TrustStore:
