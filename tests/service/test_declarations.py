@@ -668,6 +668,24 @@ def _antibody_outcome(client: TestClient, post: dict[str, Any], declaration: int
     return found
 
 
+def _assert_superseded(client: TestClient, ctx: ServiceContext, old: str, new: str) -> None:
+    """The red code signed before the decisions is listed (publicly) and refused; the green
+    one signed after them is neither."""
+    import base64
+
+    from healthcert.formats.health_code.code import payload_revocation_hash
+    from healthcert.verification import context, verify_payload
+
+    listed = client.get("/api/v1/revocations/health-codes").json()
+    hashes = {base64.b64decode(text) for text in listed["hashes"]}
+    assert payload_revocation_hash(old) in hashes
+    assert payload_revocation_hash(new) not in hashes
+    checked = context(ctx.trust(), health_code_revocations=frozenset(hashes))
+    refused = verify_payload(old, checked)
+    assert (refused.valid, [e.code for e in refused.errors]) == (False, ["REVOKED"])
+    assert verify_payload(new, checked).valid is True
+
+
 def _code(client: TestClient, person: Traveller) -> dict[str, Any]:
     answer = client.get("/api/v1/holder/health-code", headers=person.auth)
     assert answer.status_code == 200, answer.text
@@ -696,7 +714,8 @@ def test_the_story_a_holder_abroad_gets_a_green_code_that_verifies_offline(
     assert (antibody["status"], antibody["evidence"]) == ("not_met", [1])
     assert antibody["reason"]["en"].endswith("h before departure, more than 48 h")
     # Waiting, with evidence the pre-check finds failing: red until a person decides.
-    assert _code(dclient, person)["colour"] == "red"
+    red = _code(dclient, person)
+    assert red["colour"] == "red"
     assert _upload(dclient, person, declaration, PDF, "application/pdf").status_code == 201
     # A document may show a newer test: only a person can tell.
     assert _antibody_outcome(dclient, us, declaration)["status"] == "needs_review"
@@ -720,6 +739,8 @@ def test_the_story_a_holder_abroad_gets_a_green_code_that_verifies_offline(
     # Signed by the health-code DSC, which the PEM carries with the certificates' one.
     assert report["issuer"] == {"kid": kid_text(authority[2].kid), "country": "CN"}
     assert report["checks"]["trip"] is True
+
+    _assert_superseded(dclient, dctx, red["payload"], code["payload"])
 
     png = dclient.get("/api/v1/holder/health-code/qr.png", headers=person.auth)
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")

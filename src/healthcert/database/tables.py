@@ -234,3 +234,19 @@ class DeclarationEvidence(Base):
     filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class HealthCode(Base):
+    """A health code signed for a holder: the declaration and version it answered, and the hash
+    of its signature (``formats.health_code.code.revocation_hash``). A code whose declaration
+    has moved on since is superseded, and listed for verifiers."""
+
+    __tablename__ = "health_codes"
+    __table_args__ = (Index("ix_health_codes_declaration", "declaration_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
+    declaration_version: Mapped[int] = mapped_column(Integer)
+    colour: Mapped[str] = mapped_column(String(8))
+    revocation_hash: Mapped[bytes] = mapped_column(LargeBinary(16))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)

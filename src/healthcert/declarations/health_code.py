@@ -4,7 +4,8 @@ service's health-code DSC and verified offline.
 Green: approved (by an officer or the pre-check) and the departure still ahead. Yellow: waiting
 for a post (submitted, or documents asked for). Red: rejected, or waiting while the pre-check
 finds evidence the holder gave failing. Each fetch signs anew at the service's clock: a code
-fetched after a later decision has a later ``iat`` and supersedes the older one."""
+fetched after a later decision has a later ``iat`` and supersedes the older one, which the
+service lists for verifiers by its signature hash (``superseded``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from healthcert.declarations import status
 from healthcert.declarations.assessment import assess, examined
 from healthcert.formats import cwt
-from healthcert.formats.health_code.code import decode
+from healthcert.formats.health_code.code import decode, revocation_hash
 from healthcert.formats.health_code.model import Colour, HealthCode, HealthCodeHolder, Trip
 from healthcert.issuance import issue_health_code
 from healthcert.service.errors import NotFound
@@ -45,7 +46,8 @@ def current_code(ctx: ServiceContext, person: Person) -> dict[str, Any]:
         raise NotFound(f"declaration {row.id} was for a departure that is past: no code")
     code = HealthCode(colour, trip, holder, str(row.id))
     payload = issue_health_code(code, ctx.health_code_signer(), now)
-    _, claims = decode(payload)
+    sign1, claims = decode(payload)
+    _remember(ctx, row.id, found["version"], colour, revocation_hash(sign1.signature), now)
     return {
         "payload": payload,
         "colour": colour.value,
@@ -54,6 +56,41 @@ def current_code(ctx: ServiceContext, person: Person) -> dict[str, Any]:
         "declaration_id": row.id,
         "trip": found["trip"],
     }
+
+
+def _remember(
+    ctx: ServiceContext, declaration: int, version: int, colour: Colour, digest: bytes, at: datetime
+) -> None:
+    from healthcert.database.tables import HealthCode as Issued
+
+    with ctx.transaction() as session:
+        session.add(
+            Issued(
+                declaration_id=declaration,
+                declaration_version=version,
+                colour=colour.value,
+                revocation_hash=digest,
+                issued_at=at,
+            )
+        )
+
+
+def superseded(ctx: ServiceContext) -> list[bytes]:
+    """The signature hashes of the codes whose declaration was decided, changed or withdrawn
+    since they were signed: a verifier refuses them (REVOKED) for the newer one."""
+    from sqlalchemy import select
+
+    from healthcert.database.tables import Declaration
+    from healthcert.database.tables import HealthCode as Issued
+
+    query = (
+        select(Issued.revocation_hash)
+        .join(Declaration, Declaration.id == Issued.declaration_id)
+        .where(Issued.declaration_version < Declaration.version)
+        .order_by(Issued.id)
+    )
+    with ctx.sessions() as session:
+        return [bytes(digest) for digest in session.scalars(query).all()]
 
 
 def _latest(session: Session, person: Person) -> Declaration:

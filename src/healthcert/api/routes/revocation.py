@@ -43,3 +43,15 @@ def shc_crls(ctx: Service) -> list[dict[str, Any]]:
     from healthcert.service.revocation import shc_crls
 
     return shc_crls(ctx)
+
+
+@router.get("/revocations/health-codes")
+def superseded_health_codes(ctx: Service) -> dict[str, Any]:
+    """Health codes a later decision superseded: the hash of each one's signature (the first
+    16 bytes of SHA-256 of r, as the EU's SIGNATURE hashes), base64."""
+    import base64
+
+    from healthcert.declarations.health_code import superseded
+
+    hashes = [base64.b64encode(digest).decode("ascii") for digest in superseded(ctx)]
+    return {"method": "signature", "hashes": hashes}
