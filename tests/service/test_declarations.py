@@ -465,7 +465,7 @@ def test_a_bad_document_is_refused_and_not_kept(
 def test_of_two_concurrent_decisions_exactly_one_lands(
     dclient: TestClient, dctx: ServiceContext, keys: Keys
 ) -> None:
-    from healthcert.declarations.intake import file_declaration
+    from healthcert.declarations.filing import file_declaration
     from healthcert.service.signin import Person
 
     person = traveller(dclient, dctx, keys["recorder"])
@@ -587,7 +587,8 @@ def test_a_declaration_the_precheck_meets_is_approved_by_the_system(
     from sqlalchemy import select
 
     from healthcert.database.tables import OutboxMessage
-    from healthcert.declarations.intake import file_declaration, read_own
+    from healthcert.declarations.filing import file_declaration
+    from healthcert.declarations.intake import read_own
     from healthcert.declarations.review import Post, examine
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context

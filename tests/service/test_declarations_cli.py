@@ -13,7 +13,7 @@ from tests.service.declaration_steps import body
 
 
 def _filed(url: str, residence: str) -> int:
-    from healthcert.declarations.intake import file_declaration
+    from healthcert.declarations.filing import file_declaration
     from healthcert.service.context import open_context
     from healthcert.service.signin import Person
 

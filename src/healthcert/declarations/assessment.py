@@ -32,10 +32,8 @@ if TYPE_CHECKING:
 def examined(ctx: ServiceContext, session: Session, row: Declaration) -> dict[str, Any]:
     """The declaration as its holder reads it, each payload with its report for the
     destination and each record with its stored form."""
-    from healthcert.declarations.review import records_of
-
     found = intake.declaration_json(session, row)
-    records = records_of(session, row.id)
+    records = intake.records_of(session, row.id)
     for item in found["evidence"]:
         if item["kind"] == "payload":
             item["report"] = intake.verify_payload(ctx, item["payload"], row.destination)

@@ -1,12 +1,12 @@
-"""Filing a health declaration: the holder's body validated field by field (every problem at
+"""Taking in a health declaration: the holder's body validated field by field (every problem at
 once), its evidence checked (own records only; certificate payloads verified with the service's
 trust store), documents uploaded with their type read from their content; nothing is stored
-half: a refusal stores nothing."""
+half: a refusal stores nothing. What is stored here is reviewed by ``filing``, once stored."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -18,15 +18,19 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+from sqlalchemy import func, select
 
+from healthcert.database.tables import Declaration, DeclarationEvidence, Record
 from healthcert.declarations import status
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
+from healthcert.service.holder import actor_of, own_record
+from healthcert.service.records import field_problems, record_json
+from healthcert.service.verification import Ask, verify_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import Declaration
     from healthcert.service.context import ServiceContext
     from healthcert.service.signin import Person
 
@@ -167,18 +171,14 @@ class DeclarationIn(_Strict):
 
 def parse_declaration(document: Any, now: datetime) -> DeclarationIn:
     """The body, validated; Invalid lists every wrong field."""
-    from healthcert.service.records import field_problems
-
     try:
         return DeclarationIn.model_validate(document, context={"now": now})
     except ValidationError as error:
         raise Invalid(field_problems(error)) from None
 
 
-def file_declaration(ctx: ServiceContext, person: Person, document: Any) -> Declaration:
-    """File a declaration for ``person``: validated, its evidence checked, stored whole."""
-    from healthcert.database.tables import Declaration
-
+def store_declaration(ctx: ServiceContext, person: Person, document: Any) -> Declaration:
+    """Store a declaration for ``person``: validated, its evidence checked, stored whole."""
     now = ctx.clock()
     parsed = parse_declaration(document, now)
     checked = _check_evidence(ctx, person, parsed)
@@ -202,21 +202,7 @@ def file_declaration(ctx: ServiceContext, person: Person, document: Any) -> Decl
             _add_evidence(session, row.id, item, now)
         status.record(session, row.id, status.SUBMITTED, actor, now)
         audit.append(session, actor, "declaration.file", "declaration", row.id, now)
-    _auto_review(ctx, row.id)
     return row
-
-
-def _auto_review(ctx: ServiceContext, declaration_id: int) -> None:
-    # Imported here: the review imports intake to read declarations.
-    from healthcert.declarations.review import auto_review
-
-    auto_review(ctx, declaration_id)
-
-
-def actor_of(person: Person) -> audit.Actor:
-    from healthcert.service.holder import actor_of as holder_actor
-
-    return holder_actor(person)
 
 
 def _check_evidence(ctx: ServiceContext, person: Person, parsed: DeclarationIn) -> list[EvidenceIn]:
@@ -238,8 +224,6 @@ def _check_evidence(ctx: ServiceContext, person: Person, parsed: DeclarationIn) 
 def _own_record_problem(
     ctx: ServiceContext, person: Person, record_id: int
 ) -> dict[str, str] | None:
-    from healthcert.service.holder import own_record
-
     try:
         own_record(ctx, person, record_id)
     except NotFound:
@@ -273,14 +257,10 @@ def _born_on(report: dict[str, Any], person: Person) -> bool:
 
 def verify_payload(ctx: ServiceContext, payload: str, destination: str) -> dict[str, Any]:
     """The payload's report with the service's trust store, and its verdict for ``destination``."""
-    from healthcert.service.verification import Ask, verify_text
-
     return verify_text(ctx, payload, Ask(country=destination))
 
 
 def _add_evidence(session: Session, declaration_id: int, item: EvidenceIn, now: datetime) -> None:
-    from healthcert.database.tables import DeclarationEvidence
-
     session.add(
         DeclarationEvidence(
             declaration_id=declaration_id,
@@ -300,18 +280,22 @@ def media_type_of(data: bytes) -> str | None:
     return None
 
 
-def add_document(
+class Attached(NamedTuple):
+    declaration: Declaration
+    # The document answered a post's request: the declaration is submitted again.
+    requeued: bool
+
+
+def store_document(
     ctx: ServiceContext,
     person: Person,
     declaration_id: int,
     data: bytes,
     filename: str | None,
     claimed_type: str | None,
-) -> Declaration:
+) -> Attached:
     """Attach a document (PDF, PNG or JPEG, at most MAX_DOCUMENT_BYTES) to an open declaration;
     one asked for by a post puts the declaration back in the queue."""
-    from healthcert.database.tables import DeclarationEvidence
-
     media_type = _document_type(data, claimed_type)
     now = ctx.clock()
     actor = actor_of(person)
@@ -336,9 +320,7 @@ def add_document(
             status.move(session, row, status.OPEN, status.SUBMITTED, actor, now, "documents added")
         audit.append(session, actor, "declaration.document", "declaration", row.id, now)
         session.refresh(row)
-    if answered:
-        _auto_review(ctx, row.id)
-    return row
+    return Attached(row, answered)
 
 
 def _document_type(data: bytes, claimed_type: str | None) -> str:
@@ -358,10 +340,6 @@ def _document_type(data: bytes, claimed_type: str | None) -> str:
 
 
 def _document_count(session: Session, declaration_id: int) -> int:
-    from sqlalchemy import func, select
-
-    from healthcert.database.tables import DeclarationEvidence
-
     count = session.scalar(
         select(func.count())
         .select_from(DeclarationEvidence)
@@ -375,8 +353,6 @@ def _document_count(session: Session, declaration_id: int) -> int:
 
 def document_of(session: Session, declaration_id: int, evidence_id: int) -> Any:
     """An uploaded document of the declaration; NotFound for anything else."""
-    from healthcert.database.tables import DeclarationEvidence
-
     item = session.get(DeclarationEvidence, evidence_id)
     if item is None or item.declaration_id != declaration_id or item.kind != "document":
         raise NotFound(f"no document {evidence_id}")
@@ -385,8 +361,6 @@ def document_of(session: Session, declaration_id: int, evidence_id: int) -> Any:
 
 def own_declaration(session: Session, person: Person, declaration_id: int) -> Declaration:
     """The person's declaration; NotFound for another's as for none."""
-    from healthcert.database.tables import Declaration
-
     row = session.get(Declaration, declaration_id)
     if row is None or (row.document_number, row.date_of_birth) != (
         person.document_number,
@@ -409,10 +383,6 @@ def withdraw(ctx: ServiceContext, person: Person, declaration_id: int) -> Declar
 
 
 def declarations_of(ctx: ServiceContext, person: Person) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Declaration
-
     with ctx.sessions() as session:
         rows = session.scalars(
             select(Declaration)
@@ -444,11 +414,17 @@ def declaration_json(session: Session, row: Declaration) -> dict[str, Any]:
     }
 
 
+def records_of(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]:
+    """The records a declaration gives as evidence, by id."""
+    rows = session.scalars(
+        select(Record)
+        .join(DeclarationEvidence, DeclarationEvidence.record_id == Record.id)
+        .where(DeclarationEvidence.declaration_id == declaration_id)
+    ).all()
+    return {row.id: record_json(row) for row in rows}
+
+
 def evidence_of(session: Session, declaration_id: int) -> list[Any]:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import DeclarationEvidence
-
     return list(
         session.scalars(
             select(DeclarationEvidence)

@@ -7,14 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from healthcert.database.tables import Declaration, Record
 from healthcert.declarations import intake, status
+from healthcert.declarations.assessment import assess, examined
 from healthcert.service import audit
-from healthcert.service.errors import Invalid, NotFound
+from healthcert.service.apikeys import key_countries
+from healthcert.service.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import Declaration
     from healthcert.service.context import ServiceContext
 
 DECISIONS = {
@@ -43,8 +47,6 @@ class Post:
 
 def post_of(ctx: ServiceContext, actor: audit.Actor) -> Post:
     """An officer's post from its key; an admin key sees every country."""
-    from healthcert.service.apikeys import key_countries
-
     if actor.role == "admin":
         return Post(actor, None)
     return Post(actor, key_countries(ctx, actor.key_id))
@@ -54,10 +56,6 @@ def queue(
     ctx: ServiceContext, post: Post, state: str = status.SUBMITTED, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     """The post's declarations in ``state``, oldest in the queue first."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Declaration
-
     if state not in status.STATUSES:
         raise Invalid([{"field": "status", "message": f"one of {', '.join(status.STATUSES)}"}])
     query = select(Declaration).where(Declaration.status == state)
@@ -82,8 +80,6 @@ def _summary(row: Declaration) -> dict[str, Any]:
 
 
 def _in_jurisdiction(session: Session, post: Post, declaration_id: int) -> Declaration:
-    from healthcert.database.tables import Declaration
-
     row = session.get(Declaration, declaration_id)
     if row is None or not post.covers(row.residence_country):
         raise NotFound(f"no declaration {declaration_id}")
@@ -93,8 +89,6 @@ def _in_jurisdiction(session: Session, post: Post, declaration_id: int) -> Decla
 def examine(ctx: ServiceContext, post: Post, declaration_id: int) -> dict[str, Any]:
     """The declaration with each certificate payload verified for its destination, and the
     pre-check's view."""
-    from healthcert.declarations.assessment import assess, examined
-
     with ctx.sessions() as session:
         found = examined(ctx, session, _in_jurisdiction(session, post, declaration_id))
     found["precheck"] = assess(ctx, found).to_dict()
@@ -111,28 +105,10 @@ def document(
         return str(item.media_type), bytes(item.data)
 
 
-def records_of(session: Session, declaration_id: int) -> dict[int, dict[str, Any]]:
-    """The records a declaration gives as evidence, by id."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import DeclarationEvidence, Record
-    from healthcert.service.records import record_json
-
-    rows = session.scalars(
-        select(Record)
-        .join(DeclarationEvidence, DeclarationEvidence.record_id == Record.id)
-        .where(DeclarationEvidence.declaration_id == declaration_id)
-    ).all()
-    return {row.id: record_json(row) for row in rows}
-
-
 def auto_review(ctx: ServiceContext, declaration_id: int) -> None:
     """Approve a submitted declaration without a person when its pre-check allows it; else it
     waits in its post's queue. Run after the filing is stored: the pre-check verifies
     payloads, which a write transaction should not wait for."""
-    from healthcert.declarations.assessment import assess, examined
-    from healthcert.service.errors import Conflict
-
     with ctx.sessions() as session:
         found = examined(ctx, session, _row(session, declaration_id))
     if found["status"] != status.SUBMITTED:
@@ -155,8 +131,6 @@ def auto_review(ctx: ServiceContext, declaration_id: int) -> None:
 
 
 def _row(session: Session, declaration_id: int) -> Declaration:
-    from healthcert.database.tables import Declaration
-
     row = session.get(Declaration, declaration_id)
     if row is None:
         raise NotFound(f"no declaration {declaration_id}")
@@ -173,8 +147,6 @@ def decide(
 ) -> dict[str, Any]:
     """Approve, reject or ask for documents. Of two officers deciding at once exactly one wins;
     the other gets Conflict. ``version``, when given, must be the version the officer read."""
-    from healthcert.service.errors import Conflict
-
     to = _decision_status(decision, reason)
     now = ctx.clock()
     with ctx.transaction() as session:
@@ -212,10 +184,6 @@ def _decision_status(decision: str, reason: str | None) -> str:
 
 def _notify(ctx: ServiceContext, session: Session, row: Declaration, to: str, at: Any) -> None:
     """Tell the holder, at the contact on their records; the message names no person."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Record
-
     contact = session.scalar(
         select(Record.contact)
         .where(

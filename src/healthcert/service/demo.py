@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from healthcert.declarations.filing import file_declaration
+from healthcert.declarations.intake import declarations_of
 from healthcert.formats import registry
 from healthcert.service.apikeys import create_key
 from healthcert.service.audit import Actor
 from healthcert.service.notifier import OutboxNotifier
 from healthcert.service.records import parse_record, store_record
+from healthcert.service.signin import Person
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -83,9 +86,6 @@ def set_up(ctx: ServiceContext, host: str, port: int) -> None:
 
 def _seed_declaration(ctx: ServiceContext, record: int) -> int:
     """The demo holder's declaration, waiting in the demo post's queue (filed once)."""
-    from healthcert.declarations.intake import declarations_of, file_declaration
-    from healthcert.service.signin import Person
-
     person = Person.of(DEMO_DOCUMENT, DEMO_BIRTH)
     filed = declarations_of(ctx, person)
     if filed:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from healthcert.api.auth import Service
 from healthcert.api.routes.holder import Holder
+from healthcert.declarations import filing, intake
 from healthcert.declarations.intake import (
     DEPARTURE_AHEAD,
     MAX_DOCUMENT_BYTES,
@@ -33,24 +35,18 @@ def file_declaration(
     """File a health declaration before travelling home. Evidence: one's own records
     (``record_id``) and certificate payloads (``payload``), verified on arrival. 422 lists
     every wrong field; nothing is stored then."""
-    from healthcert.declarations.intake import file_declaration, read_own
-
-    return read_own(ctx, person, file_declaration(ctx, person, document).id)
+    return intake.read_own(ctx, person, filing.file_declaration(ctx, person, document).id)
 
 
 @router.get("")
 def list_declarations(ctx: Service, person: Holder) -> list[dict[str, Any]]:
-    from healthcert.declarations.intake import declarations_of
-
-    return declarations_of(ctx, person)
+    return intake.declarations_of(ctx, person)
 
 
 @router.get("/{declaration_id}")
 def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
     """The declaration with its evidence and status history."""
-    from healthcert.declarations.intake import read_own
-
-    return read_own(ctx, person, declaration_id)
+    return intake.read_own(ctx, person, declaration_id)
 
 
 @router.post(
@@ -64,22 +60,16 @@ def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[
 async def add_document(
     declaration_id: int, ctx: Service, person: Holder, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
-    from starlette.concurrency import run_in_threadpool
-
-    from healthcert.declarations.intake import add_document, read_own
-
     # One byte past the limit is enough to refuse: a larger upload is not read whole.
     data = await file.read(MAX_DOCUMENT_BYTES + 1)
     await run_in_threadpool(
-        add_document, ctx, person, declaration_id, data, file.filename, file.content_type
+        filing.add_document, ctx, person, declaration_id, data, file.filename, file.content_type
     )
-    return await run_in_threadpool(read_own, ctx, person, declaration_id)
+    return await run_in_threadpool(intake.read_own, ctx, person, declaration_id)
 
 
 @router.post("/{declaration_id}/withdraw")
 def withdraw(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
     """Withdraw an open declaration; 409 once it is decided."""
-    from healthcert.declarations.intake import read_own, withdraw
-
-    withdraw(ctx, person, declaration_id)
-    return read_own(ctx, person, declaration_id)
+    intake.withdraw(ctx, person, declaration_id)
+    return intake.read_own(ctx, person, declaration_id)
