@@ -3,10 +3,15 @@ with the same use cases as the consular API."""
 
 from __future__ import annotations
 
+# Imports live inside the commands: the command line imports every command module at
+# start-up, and `healthcert verify` must not pay for the service, the database, the rules
+# engine, the key tools or the terminal renderer of commands it does not run.
 from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 import typer
 
+from healthcert.cli.common import EXIT_INVALID, fail
 from healthcert.cli.db import UrlOption
 
 if TYPE_CHECKING:
@@ -41,14 +46,11 @@ def _post(countries: str, officer: str = "cli") -> Post:
 
 
 def _echo_json(document: Any) -> None:
-    import orjson
-
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8"))
 
 
 def _guarded(run: Any, *args: Any) -> Any:
     """The use case's answer; its refusal as one error line (exit 1, or 2 for bad input)."""
-    from healthcert.cli.common import EXIT_INVALID, fail
     from healthcert.service.errors import Conflict, Invalid, NotFound
 
     try:

@@ -13,6 +13,10 @@ import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from healthcert.database.tables import Declaration, Record
+from healthcert.database.tables import HealthCode as Issued
 from healthcert.declarations import status
 from healthcert.declarations.assessment import assess, examined
 from healthcert.formats import cwt
@@ -24,7 +28,6 @@ from healthcert.service.errors import NotFound
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import Declaration
     from healthcert.service.context import ServiceContext
     from healthcert.service.signin import Person
 
@@ -61,8 +64,6 @@ def current_code(ctx: ServiceContext, person: Person) -> dict[str, Any]:
 def _remember(
     ctx: ServiceContext, declaration: int, version: int, colour: Colour, digest: bytes, at: datetime
 ) -> None:
-    from healthcert.database.tables import HealthCode as Issued
-
     with ctx.transaction() as session:
         session.add(
             Issued(
@@ -78,11 +79,6 @@ def _remember(
 def superseded(ctx: ServiceContext) -> list[bytes]:
     """The signature hashes of the codes whose declaration was decided, changed or withdrawn
     since they were signed: a verifier refuses them (REVOKED) for the newer one."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Declaration
-    from healthcert.database.tables import HealthCode as Issued
-
     query = (
         select(Issued.revocation_hash)
         .join(Declaration, Declaration.id == Issued.declaration_id)
@@ -94,10 +90,6 @@ def superseded(ctx: ServiceContext) -> list[bytes]:
 
 
 def _latest(session: Session, person: Person) -> Declaration:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Declaration
-
     row = session.scalar(
         select(Declaration)
         .where(
@@ -144,10 +136,6 @@ def _trip(trip: dict[str, Any]) -> Trip:
 def _holder(session: Session, person: Person, identity: dict[str, Any]) -> HealthCodeHolder:
     """The holder as their newest record names them (a holder signs in through one), with the
     travel document the declaration gives."""
-    from sqlalchemy import select
-
-    from healthcert.database.tables import Record
-
     names = session.scalar(
         select(Record.holder)
         .where(

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
+
+from healthcert.database.tables import Declaration, DeclarationEvent
 from healthcert.service.errors import Conflict
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from healthcert.database.tables import Declaration
     from healthcert.service.audit import Actor
 
 SUBMITTED = "submitted"
@@ -44,21 +46,17 @@ def move(
     The UPDATE is conditional on the status and version read: of two concurrent moves exactly
     one matches a row; the other is a Conflict, and its transaction stores nothing.
     """
-    from sqlalchemy import update
-
-    from healthcert.database.tables import Declaration as Table
-
     if declaration.status not in expected:
         raise Conflict(f"the declaration is {declaration.status}: it cannot become {to}")
     values: dict[str, Any] = {"status": to, "version": declaration.version + 1}
     if to == SUBMITTED:
         values["submitted_at"] = at
     moved = session.execute(
-        update(Table)
+        update(Declaration)
         .where(
-            Table.id == declaration.id,
-            Table.version == declaration.version,
-            Table.status == declaration.status,
+            Declaration.id == declaration.id,
+            Declaration.version == declaration.version,
+            Declaration.status == declaration.status,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
@@ -78,8 +76,6 @@ def record(
     reason: str | None = None,
 ) -> None:
     """One row of the history: when, who, which status, why."""
-    from healthcert.database.tables import DeclarationEvent
-
     session.add(
         DeclarationEvent(
             declaration_id=declaration_id, at=at, actor=actor.label, status=to, reason=reason
@@ -88,10 +84,6 @@ def record(
 
 
 def history(session: Session, declaration_id: int) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from healthcert.database.tables import DeclarationEvent
-
     rows = session.scalars(
         select(DeclarationEvent)
         .where(DeclarationEvent.declaration_id == declaration_id)

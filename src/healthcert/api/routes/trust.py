@@ -6,6 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from healthcert.api.auth import Service
+from healthcert.errors import KeyStoreError
+from healthcert.service.authority import published_certificates
+from healthcert.service.errors import NotFound
 
 router = APIRouter(prefix="/trust", tags=["trust"])
 
@@ -14,10 +17,6 @@ router = APIRouter(prefix="/trust", tags=["trust"])
 def certificates(ctx: Service) -> Response:
     """The CSCA and every DSC (certificates and health codes) as PEM, for
     ``healthcert verify --trust certificates.pem``."""
-    from healthcert.errors import KeyStoreError
-    from healthcert.service.authority import published_certificates
-    from healthcert.service.errors import NotFound
-
     try:
         found = published_certificates(ctx.key_home)
     except KeyStoreError:
