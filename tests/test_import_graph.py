@@ -3,7 +3,8 @@
 Every import statement counts, at module level or inside a function; only those under
 ``if TYPE_CHECKING:`` are left out, since they never run. A circle of imports hides behind
 function-local imports until a change moves one of them, so the graph is held here. The
-library below the service never imports it.
+library below the service never imports it, nor the declarations, which are service-side but
+for their pure pre-check.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ PACKAGE_ROOT = Path(healthcert.__file__).parent
 SOURCE_ROOT = PACKAGE_ROOT.parent
 # The layers that load only when the service runs.
 SERVICE_LAYERS = ("healthcert.service", "healthcert.api", "healthcert.database")
+# The declarations' use cases read and write the service's database: they are service-side.
+DECLARATIONS = "healthcert.declarations"
+# Their pre-check alone is pure, a function of a declaration's facts and a policy.
+PRECHECK = f"{DECLARATIONS}.precheck"
+# Above the library too: the command line and the demo drive the service.
+FRONTS = ("healthcert.cli", "healthcert.demo")
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,13 @@ class Edge:
     target: str
     line: int
     text: str
+
+
+def service_side(module: str) -> bool:
+    """Whether ``module`` loads only when the service runs."""
+    return module.startswith(SERVICE_LAYERS) or (
+        module.startswith(f"{DECLARATIONS}.") and module != PRECHECK
+    )
 
 
 def _module_names() -> dict[str, Path]:
@@ -105,6 +119,18 @@ def import_graph(edges: list[Edge]) -> dict[str, set[str]]:
     for edge in edges:
         graph[edge.source].add(edge.target)
     return graph
+
+
+def reachable(graph: Mapping[str, set[str]], roots: list[str]) -> set[str]:
+    """The modules ``roots`` import, directly or through others, and the roots."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    return seen
 
 
 def strongly_connected(graph: Mapping[str, set[str]]) -> list[list[str]]:
@@ -186,10 +212,36 @@ def test_the_library_never_imports_the_service() -> None:
     importing = sorted(
         f"{edge.source}:{edge.line} {edge.text}"
         for edge in import_edges()
-        if not edge.source.startswith((*SERVICE_LAYERS, "healthcert.cli", "healthcert.demo"))
-        and edge.target.startswith(SERVICE_LAYERS)
+        if not service_side(edge.source)
+        and not edge.source.startswith(FRONTS)
+        and service_side(edge.target)
     )
     assert importing == []
+
+
+def test_the_library_never_imports_the_declarations() -> None:
+    # Not even the pure pre-check: the declarations sit above the rules they apply.
+    importing = sorted(
+        f"{edge.source}:{edge.line} {edge.text}"
+        for edge in import_edges()
+        if not edge.source.startswith((*SERVICE_LAYERS, DECLARATIONS, *FRONTS))
+        and edge.target.startswith(DECLARATIONS)
+    )
+    assert importing == []
+
+
+def test_the_precheck_loads_nothing_of_the_service() -> None:
+    # Everything importing the pre-check runs loads, its package's ``__init__`` included.
+    graph = import_graph(import_edges())
+    loaded = reachable(graph, [PRECHECK, DECLARATIONS])
+    assert "healthcert.rules.policy" in loaded
+    assert sorted(m for m in loaded if service_side(m) or m.startswith(FRONTS)) == []
+
+
+def test_the_declarations_are_service_side_but_for_the_precheck() -> None:
+    modules = [m for m in _module_names() if m.startswith(f"{DECLARATIONS}.")]
+    assert f"{DECLARATIONS}.intake" in modules
+    assert [m for m in modules if not service_side(m)] == [PRECHECK]
 
 
 def test_the_service_layers_point_from_use_case_to_context() -> None:

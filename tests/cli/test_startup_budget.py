@@ -22,6 +22,7 @@ DEFERRED = [
     "fpdf",
     "healthcert.api",
     "healthcert.database",
+    "healthcert.declarations",
     "healthcert.rules.certlogic",
     "healthcert.service",
     "segno",

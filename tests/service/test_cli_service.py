@@ -16,7 +16,7 @@ def test_db_upgrade_then_apikey_create_and_list(tmp_path: Path) -> None:
     runner = CliRunner()
     upgraded = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "0001" in upgraded.output
+    assert "schema at revision 0003" in upgraded.output
     created = runner.invoke(app, ["apikey", "create", "--role", "recorder", "--url", url])
     assert created.exit_code == 0, created.output
     secret = created.output.strip()

@@ -35,3 +35,28 @@ def test_the_demo_holder_signs_in_with_the_code_printed(
     auth = {"Authorization": f"Bearer {session.json()['token']}"}
     [record] = client.get("/api/v1/holder/records", headers=auth).json()
     assert record["holder"]["family_name"] == "王"
+
+
+def test_the_demo_post_finds_the_demo_declaration_in_its_queue(
+    ctx: ServiceContext,
+    client: TestClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from healthcert.service import demo
+
+    monkeypatch.setattr(ctx, "notifier", ctx.notifier)
+    demo.set_up(ctx, "127.0.0.1", 8000)
+    printed = capsys.readouterr().out
+    officer = re.search(r"officer\s+(hck_\S+)\s+\(the post for residents of US\)", printed)
+    seeded = re.search(r"declaration (\d+) waits in the queue", printed)
+    assert officer and seeded, printed
+    headers = {"X-API-Key": officer.group(1)}
+    queue = client.get("/api/v1/consular/declarations", headers=headers).json()
+    assert int(seeded.group(1)) in [row["id"] for row in queue]
+    found = client.get(f"/api/v1/consular/declarations/{seeded.group(1)}", headers=headers)
+    assert found.json()["status"] == "submitted"
+    assert found.json()["precheck"]["auto_approve"] is False
+    # Set up again (a restart), the same declaration waits: it is filed once.
+    demo.set_up(ctx, "127.0.0.1", 8000)
+    assert f"declaration {seeded.group(1)} waits" in capsys.readouterr().out

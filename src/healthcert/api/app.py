@@ -12,11 +12,15 @@ from healthcert.api import errors
 from healthcert.api.routes import (
     admin,
     certificates,
+    consular,
+    declarations,
     health,
+    health_code,
     holder,
     records,
     revocation,
     shc,
+    trust,
     verify,
 )
 from healthcert.service.context import ServiceContext
@@ -46,6 +50,10 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
     app.include_router(shc.router, prefix=API_PREFIX)
+    app.include_router(declarations.router, prefix=API_PREFIX)
+    app.include_router(consular.router, prefix=API_PREFIX)
+    app.include_router(health_code.router, prefix=API_PREFIX)
+    app.include_router(trust.router, prefix=API_PREFIX)
     app.add_middleware(AccessLog)
     return app
 

@@ -27,6 +27,13 @@ def create(
         str, typer.Option("--role", help="admin, recorder, issuer, verifier or officer.")
     ],
     label: Annotated[str, typer.Option("--label", help="Who holds the key.")] = "unnamed",
+    countries: Annotated[
+        str,
+        typer.Option(
+            "--countries",
+            help="An officer's post: the countries of residence it reviews, e.g. US,CA.",
+        ),
+    ] = "",
     url: UrlOption = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
@@ -36,7 +43,7 @@ def create(
     from healthcert.service.errors import Invalid
 
     try:
-        created = create_key(open_context(url), role, label, Actor(*OPERATOR))
+        created = create_key(open_context(url), role, label, Actor(*OPERATOR), countries.split(","))
     except Invalid as error:
         fail(str(error))
     typer.echo(created.secret)
@@ -50,7 +57,9 @@ def list_keys(url: UrlOption = None) -> None:
 
     for key in list_keys(open_context(url)):
         state = "revoked" if key["revoked"] else "active"
-        typer.echo(f"{key['id']}\t{key['role']}\t{key['label']}\t{key['prefix']}…\t{state}")
+        covered = ",".join(key["countries"])  # type: ignore[arg-type]
+        line = f"{key['id']}\t{key['role']}\t{key['label']}\t{key['prefix']}…\t{state}"
+        typer.echo(f"{line}\t{covered}" if covered else line)
 
 
 @app.command("revoke")

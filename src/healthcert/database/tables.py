@@ -59,6 +59,8 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # An officer's post: the countries of residence whose declarations it reviews ("US,CA").
+    countries: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Record(Base):
@@ -173,3 +175,76 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Declaration(Base):
+    """A traveller's health declaration before travelling home, reviewed by the post that covers
+    their country of residence. ``version`` grows with every change of status, so a decision
+    lands only on the state its officer read (a conditional UPDATE)."""
+
+    __tablename__ = "declarations"
+    __table_args__ = (
+        Index("ix_declarations_person", "document_number", "date_of_birth"),
+        Index("ix_declarations_queue", "residence_country", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_number: Mapped[str] = mapped_column(String(64))
+    date_of_birth: Mapped[str] = mapped_column(String(10))
+    residence_country: Mapped[str] = mapped_column(String(2))
+    destination: Mapped[str] = mapped_column(String(2))
+    departure: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When it last entered the queue: the queue is served oldest first.
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeclarationEvent(Base):
+    """One step of a declaration's status history: when, who, to which status, why."""
+
+    __tablename__ = "declaration_events"
+    __table_args__ = (Index("ix_declaration_events_declaration", "declaration_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+
+
+class DeclarationEvidence(Base):
+    """What a declaration rests on: one of the holder's records, a certificate payload, or an
+    uploaded document (its bytes kept here, its type found from its content)."""
+
+    __tablename__ = "declaration_evidence"
+    __table_args__ = (Index("ix_declaration_evidence_declaration", "declaration_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    media_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class HealthCode(Base):
+    """A health code signed for a holder: the declaration and version it answered, and the hash
+    of its signature (``formats.health_code.code.revocation_hash``). A code whose declaration
+    has moved on since is superseded, and listed for verifiers."""
+
+    __tablename__ = "health_codes"
+    __table_args__ = (Index("ix_health_codes_declaration", "declaration_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"))
+    declaration_version: Mapped[int] = mapped_column(Integer)
+    colour: Mapped[str] = mapped_column(String(8))
+    revocation_hash: Mapped[bytes] = mapped_column(LargeBinary(16))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)

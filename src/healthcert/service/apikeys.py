@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 ROLES = ("admin", "recorder", "issuer", "verifier", "officer")
 _PREFIX = "hck_"
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,20 +36,59 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(ctx: ServiceContext, role: str, label: str, actor: audit.Actor) -> CreatedKey:
-    """A new key for ``role``; the secret is returned here and never again."""
+def create_key(
+    ctx: ServiceContext,
+    role: str,
+    label: str,
+    actor: audit.Actor,
+    countries: Sequence[str] = (),
+) -> CreatedKey:
+    """A new key for ``role``; the secret is returned here and never again. An officer's key
+    names the countries of residence its post covers (an officer with none sees nothing)."""
     if role not in ROLES:
         raise Invalid([{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}])
+    covered = _countries(role, countries)
     secret = _PREFIX + secrets.token_urlsafe(32)  # 256 bits: a fast hash cannot be reversed
     now = ctx.clock()
     with ctx.transaction() as session:
         row = ApiKey(
-            key_hash=hash_key(secret), prefix=secret[:10], role=role, label=label, created_at=now
+            key_hash=hash_key(secret),
+            prefix=secret[:10],
+            role=role,
+            label=label,
+            created_at=now,
+            countries=",".join(covered) or None,
         )
         session.add(row)
         session.flush()
-        audit.append(session, actor, "apikey.create", "api_key", row.id, now, role=role)
+        audit.append(
+            session, actor, "apikey.create", "api_key", row.id, now, role=role, countries=covered
+        )
         return CreatedKey(row.id, role, label, secret)
+
+
+def _countries(role: str, countries: Sequence[str]) -> list[str]:
+    covered = sorted({country.strip().upper() for country in countries if country.strip()})
+    if covered and role != "officer":
+        raise Invalid([{"field": "countries", "message": "only an officer's key covers countries"}])
+    wrong = [country for country in covered if not _COUNTRY.fullmatch(country)]
+    if wrong:
+        message = f"not ISO 3166-1 alpha-2 codes: {', '.join(wrong)}"
+        raise Invalid([{"field": "countries", "message": message}])
+    return covered
+
+
+def key_countries(ctx: ServiceContext, key_id: int | None) -> frozenset[str]:
+    """The countries of residence an officer's key covers (none for a key without them)."""
+    from healthcert.database.tables import ApiKey
+
+    if key_id is None:
+        return frozenset()
+    with ctx.sessions() as session:
+        row = session.get(ApiKey, key_id)
+    if row is None or not row.countries:
+        return frozenset()
+    return frozenset(row.countries.split(","))
 
 
 def cached_actor(ctx: ServiceContext, secret: str | None) -> audit.Actor | None:
@@ -101,6 +143,7 @@ def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:
             "prefix": row.prefix,
             "created_at": row.created_at.isoformat(),
             "revoked": row.revoked_at is not None,
+            "countries": row.countries.split(",") if row.countries else [],
         }
         for row in rows
     ]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthcert.database.db import make_engine, session_factory
@@ -59,6 +60,10 @@ class ServiceContext:
     )
     clock: Callable[[], datetime] = utc_now
     signer_loader: Callable[[], Signer] | None = None
+    health_code_signer_loader: Callable[[], Signer] | None = None
+    # Where the service's key directory lives (None: HEALTHCERT_HOME): its signers load from
+    # there, and its CSCA and DSC certificates are published from there.
+    key_home: Path | None = None
     trust_loader: Callable[[], TrustStore] | None = None
     revocations_ttl: float = 10.0
     # API keys resolved in this process, by hash: a verifier's every request would otherwise
@@ -68,6 +73,7 @@ class ServiceContext:
     # (when built, by time.monotonic(); what) of ``revocation.current_revocations``.
     revocations_cache: tuple[float, Revocations] | None = field(default=None, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
+    _health_code_signer: Signer | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -78,10 +84,26 @@ class ServiceContext:
             yield session
 
     def signer(self) -> Signer:
+        """The DSC that signs certificates."""
+        from healthcert.service.authority import certificate_signer
+
         with self._lock:
             if self._signer is None:
-                self._signer = (self.signer_loader or Signer.load)()
+                loader = self.signer_loader or (lambda: certificate_signer(self.key_home))
+                self._signer = loader()
             return self._signer
+
+    def health_code_signer(self) -> Signer:
+        """The DSC that signs health codes: its extended key usage must name them."""
+        from healthcert.service.authority import health_code_signer
+
+        with self._lock:
+            if self._health_code_signer is None:
+                loader = self.health_code_signer_loader or (
+                    lambda: health_code_signer(self.key_home)
+                )
+                self._health_code_signer = loader()
+            return self._health_code_signer
 
     def revocations_changed(self) -> None:
         self.revocations_cache = None

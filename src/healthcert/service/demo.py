@@ -7,15 +7,18 @@ person can walk the whole path: sign in, obtain the certificate, open the PDF, v
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from healthcert.declarations.filing import file_declaration
+from healthcert.declarations.intake import declarations_of
 from healthcert.formats import registry
 from healthcert.service.apikeys import create_key
 from healthcert.service.audit import Actor
 from healthcert.service.notifier import OutboxNotifier
 from healthcert.service.records import parse_record, store_record
+from healthcert.service.signin import Person
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -27,6 +30,7 @@ DEMO_HOME = Path("var/demo-home")
 DEMO_PASSPHRASE = "demo-only-passphrase"
 DEMO_DOCUMENT = "E12345678"
 DEMO_BIRTH = "1985-07-21"
+DEMO_RESIDENCE = "US"
 DEMO_RECORD = {
     "record_id": "demo-0001",
     "holder": {
@@ -73,12 +77,44 @@ def set_up(ctx: ServiceContext, host: str, port: int) -> None:
         role: create_key(ctx, role, f"demo {role}", operator).secret
         for role in ("recorder", "issuer", "verifier")
     }
+    keys["officer"] = create_key(ctx, "officer", "demo post", operator, [DEMO_RESIDENCE]).secret
     recorder = Actor("recorder", "demo vaccination site")
     record = store_record(ctx, parse_record(DEMO_RECORD), recorder).record.id
-    print(_instructions(f"http://{host}:{port}/api/v1", keys, record), flush=True)
+    declaration = _seed_declaration(ctx, record)
+    print(_instructions(f"http://{host}:{port}/api/v1", keys, record, declaration), flush=True)
 
 
-def _instructions(base: str, keys: dict[str, str], record: int) -> str:
+def _seed_declaration(ctx: ServiceContext, record: int) -> int:
+    """The demo holder's declaration, waiting in the demo post's queue (filed once)."""
+    person = Person.of(DEMO_DOCUMENT, DEMO_BIRTH)
+    filed = declarations_of(ctx, person)
+    if filed:
+        return int(filed[-1]["id"])
+    return file_declaration(ctx, person, demo_declaration(ctx.clock(), record)).id
+
+
+def demo_declaration(now: datetime, record: int) -> dict[str, Any]:
+    """A declaration from New York home to Beijing in two days, the vaccination as evidence."""
+    departure = (now + timedelta(days=2)).replace(microsecond=0)
+    return {
+        "identity": {"document_type": "passport", "issuing_country": "CN", "nationality": "CN"},
+        "residence": {"country": DEMO_RESIDENCE, "city": "New York", "address": "1 Main St"},
+        "trip": {
+            "from_country": DEMO_RESIDENCE,
+            "from_city": "New York",
+            "via": [],
+            "to_country": "CN",
+            "port_of_entry": "PEK",
+            "departure": departure.isoformat(),
+            "transport": "CA982",
+        },
+        "evidence": [{"record_id": record}],
+        "health": {"symptoms": False, "temperature_c": 36.6},
+        "consent": True,
+    }
+
+
+def _instructions(base: str, keys: dict[str, str], record: int, declaration: int) -> str:
     identity = f'{{"document_number": "{DEMO_DOCUMENT}", "date_of_birth": "{DEMO_BIRTH}"}}'
     return f"""
 healthcert demo: country CN, one vaccination record for the demo holder WANG XIAOMING.
@@ -89,6 +125,7 @@ healthcert demo: country CN, one vaccination record for the demo holder WANG XIA
     recorder  {keys["recorder"]}
     issuer    {keys["issuer"]}
     verifier  {keys["verifier"]}
+    officer   {keys["officer"]}  (the post for residents of {DEMO_RESIDENCE})
 
   As the demo holder:
     curl -X POST {base}/holder/sign-in -H 'Content-Type: application/json' \\
@@ -100,4 +137,10 @@ healthcert demo: country CN, one vaccination record for the demo holder WANG XIA
     curl -X POST -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' \\
          -d '{{"format": "{registry.EU_DCC}"}}' {base}/holder/records/{record}/certificates
     open {base}/holder/certificates/<id>/pdf with the same Authorization header
+    curl -H 'Authorization: Bearer <token>' {base}/holder/health-code
+
+  As the post: the demo holder's declaration {declaration} waits in the queue.
+    curl -H 'X-API-Key: {keys["officer"]}' {base}/consular/declarations/{declaration}
+    curl -X POST -H 'X-API-Key: {keys["officer"]}' -H 'Content-Type: application/json' \\
+         -d '{{"decision": "approve"}}' {base}/consular/declarations/{declaration}/decision
 """

@@ -28,7 +28,8 @@ class Ask:
 
 
 @cache
-def _policies() -> Policies:
+def service_policies() -> Policies:
+    """The destination policies the service judges by (shipped, then the home's)."""
     return load_policies()
 
 
@@ -52,6 +53,6 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         country=ask.country or None,
         origin=ask.origin,
         language=ask.language,
-        policies=_policies(),
+        policies=service_policies(),
     )
     return [report.to_dict() for report in reports]

@@ -20,13 +20,21 @@ Admin = Annotated[Actor, Depends(require_role("admin"))]
 class NewKey(BaseModel):
     role: str
     label: str = Field(min_length=1, max_length=120)
+    # An officer's post: the countries of residence it reviews declarations for.
+    countries: list[str] = Field(default_factory=list, max_length=50)
 
 
 @router.post("/api-keys", status_code=201)
 def create_api_key(body: NewKey, ctx: Service, actor: Admin) -> dict[str, Any]:
     """Create a key; its secret is in this answer only."""
-    created = create_key(ctx, body.role, body.label, actor)
-    return {"id": created.id, "role": created.role, "label": created.label, "key": created.secret}
+    created = create_key(ctx, body.role, body.label, actor, body.countries)
+    return {
+        "id": created.id,
+        "role": created.role,
+        "label": created.label,
+        "countries": sorted({c.strip().upper() for c in body.countries if c.strip()}),
+        "key": created.secret,
+    }
 
 
 @router.get("/api-keys")

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.declarations.health_code import superseded
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json
 from healthcert.service.revocation import eu_revocation_list
@@ -40,3 +42,11 @@ def eu_dcc_list(ctx: Service) -> dict[str, Any]:
 def shc_crls(ctx: Service) -> list[dict[str, Any]]:
     """Revoked SMART Health Cards: one CRL per kid, method ``rid``."""
     return revoked_cards(ctx)
+
+
+@router.get("/revocations/health-codes")
+def superseded_health_codes(ctx: Service) -> dict[str, Any]:
+    """Health codes a later decision superseded: the hash of each one's signature (the first
+    16 bytes of SHA-256 of r, as the EU's SIGNATURE hashes), base64."""
+    hashes = [base64.b64encode(digest).decode("ascii") for digest in superseded(ctx)]
+    return {"method": "signature", "hashes": hashes}
