@@ -18,7 +18,7 @@ import healthcert
 PACKAGE_ROOT = Path(healthcert.__file__).parent
 SOURCE_ROOT = PACKAGE_ROOT.parent
 # The layers that load only when the service runs.
-SERVICE_LAYERS = ("healthcert.service", "healthcert.api", "healthcert.database")
+SERVICE_LAYERS = ("healthcert.service", "healthcert.api", "healthcert.database", "healthcert.web")
 
 
 @dataclass(frozen=True)

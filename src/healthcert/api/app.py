@@ -20,6 +20,7 @@ from healthcert.api.routes import (
     verify,
 )
 from healthcert.service.context import ServiceContext
+from healthcert.web import pages as web
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("healthcert.api")
@@ -33,7 +34,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         "health certificates",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # The docs page is the pages' own, served with its scripts from this host.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.service = ctx
@@ -46,6 +48,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
     app.include_router(shc.router, prefix=API_PREFIX)
+    web.install(app, f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
     app.add_middleware(AccessLog)
     return app
 
