@@ -32,7 +32,7 @@ messages-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o $(LOCALE)/messages.pot .
 
 messages-update: messages-extract
-	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-location
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete
 
 messages-compile: $(STAMP)
 	$(BIN)/pybabel compile -d $(LOCALE) -D messages

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthcert.formats import registry
+from healthcert.rules.verdict import CERTIFICATE_INVALID
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,8 @@ class Outcome:
     """One report as a border officer reads it."""
 
     colour: str
+    # False: forged, expired, unreadable...: what it names is only what the code claims.
+    verified: bool
     format: str | None
     name: str
     latin_name: str
@@ -36,17 +39,32 @@ def outcome(report: dict[str, Any]) -> Outcome:
     )
     return Outcome(
         colour=str(colour),
+        verified=bool(report.get("valid")),
         format=report.get("format"),
         name=_joined(holder.get("family_name"), holder.get("given_name")),
         latin_name=_joined(holder.get("family_name_latin"), holder.get("given_name_latin")),
         date_of_birth=str(holder.get("date_of_birth") or ""),
         document_number=document,
-        valid_from=report.get("iat"),
-        valid_until=report.get("exp"),
+        valid_from=_moment(report.get("iat")),
+        valid_until=_moment(report.get("exp")),
         rules=list(report.get("rules") or []),
-        reasons=list(report.get("verdict_reasons") or []),
+        reasons=[reason for reason in report.get("verdict_reasons") or [] if _own(reason)],
         errors=list(report.get("errors") or []),
     )
+
+
+def _own(reason: dict[str, str]) -> bool:
+    # "not valid" repeats the errors listed with it: the errors say it more precisely.
+    return reason.get("code") != CERTIFICATE_INVALID
+
+
+def _moment(text: Any) -> str | None:
+    """``2026-11-20T07:00:00Z`` as a person reads it: ``2026-11-20 07:00 UTC``."""
+    if not isinstance(text, str) or not text:
+        return None
+    if len(text) == 20 and text.endswith(":00Z") and text[10] == "T":
+        return f"{text[:10]} {text[11:16]} UTC"
+    return text
 
 
 def _joined(family: Any, given: Any) -> str:
