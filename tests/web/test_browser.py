@@ -4,7 +4,10 @@ QR image, and screenshots at phone and desktop sizes under var/screenshots/."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,9 @@ ARGS = [
 ]
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# axe-core, fetched from the npm registry once into var/ (not committed).
+AXE_VERSION = "4.10.3"
+AXE = Path(__file__).resolve().parents[2] / "var" / "axe-core" / AXE_VERSION / "axe.min.js"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -51,6 +57,42 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     opened.size_name = request.param  # type: ignore[attr-defined]
     yield opened
     context.close()
+
+
+@pytest.fixture(params=list(SIZES))
+def audited(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page into which axe-core may be injected: the pages' CSP forbids inline scripts."""
+    context = browser.new_context(viewport=SIZES[request.param], bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """axe-core's script; skips with the reason when npm cannot fetch it."""
+    if not AXE.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("no npm to fetch axe-core")
+        folder = tmp_path_factory.mktemp("axe")
+        fetched = subprocess.run(
+            ["npm", "pack", "--silent", f"axe-core@{AXE_VERSION}"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if fetched.returncode != 0:
+            pytest.skip(f"npm could not fetch axe-core: {fetched.stderr.strip()[:200]}")
+        with tarfile.open(folder / f"axe-core-{AXE_VERSION}.tgz") as archive:
+            member = archive.extractfile("package/axe.min.js")
+            assert member is not None
+            AXE.parent.mkdir(parents=True, exist_ok=True)
+            # Written aside and renamed: another test worker may be fetching it too.
+            partial = AXE.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(member.read())
+            partial.replace(AXE)
+    return AXE
 
 
 def _shot(page: Page, name: str) -> None:
@@ -133,3 +175,34 @@ def test_the_key_is_typed_once_per_tab(page: Page, live_url: str, samples: Sampl
     page.goto(f"{live_url}/check")
     assert page.locator("#key").input_value() == samples.verifier_key
     _shot(page, "check-form-en")
+
+
+def _violations(page: Page, axe_script: Path) -> list[str]:
+    page.add_script_tag(path=str(axe_script))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
+    )
+    return [f"{v['id']} ({v['impact']}, {v['nodes']} nodes)" for v in found]
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/?lang=zh", "/check?lang=zh"])
+def test_axe_finds_nothing_on_the_pages(
+    audited: Page, live_url: str, axe_script: Path, path: str
+) -> None:
+    audited.goto(f"{live_url}{path}")
+    assert _violations(audited, axe_script) == []
+
+
+def test_axe_finds_nothing_on_a_verdict(
+    audited: Page, live_url: str, samples: Samples, axe_script: Path
+) -> None:
+    _check(audited, live_url, "en", samples.forged_png, samples.verifier_key, "CN")
+    assert _violations(audited, axe_script) == []
+
+
+def test_axe_sees_what_a_page_lacks(audited: Page, axe_script: Path) -> None:
+    audited.set_content("<html><body><main><input type=text></main></body></html>")
+    found = _violations(audited, axe_script)
+    assert any(violation.startswith("label ") for violation in found), found
+    assert any(violation.startswith("html-has-lang ") for violation in found), found
