@@ -170,10 +170,13 @@ def test_the_check_page_shows_the_verdict(
     _shot(page, f"check-{sample}-{lang}")
 
 
-def test_the_key_is_typed_once_per_tab(page: Page, live_url: str, samples: Samples) -> None:
-    _check(page, live_url, "en", samples.genuine_png, samples.verifier_key, "")
+def test_the_key_and_destination_are_chosen_once_per_tab(
+    page: Page, live_url: str, samples: Samples
+) -> None:
+    _check(page, live_url, "en", samples.genuine_png, samples.verifier_key, "SG")
     page.goto(f"{live_url}/check")
     assert page.locator("#key").input_value() == samples.verifier_key
+    assert page.locator("#country").input_value() == "SG"
     _shot(page, "check-form-en")
 
 

@@ -3,9 +3,15 @@
   "use strict";
   var form = document.getElementById("check");
   var key = document.getElementById("key");
-  // The verifier key lives in this tab's session only, so it is typed once per shift.
+  var country = document.getElementById("country");
+  // The verifier key and the destination live in this tab's session only: typed once per shift.
   if (!key.value && sessionStorage.getItem("healthcert.key")) key.value = sessionStorage.getItem("healthcert.key");
-  form.addEventListener("submit", function () { sessionStorage.setItem("healthcert.key", key.value); });
+  if (!country.value && sessionStorage.getItem("healthcert.country")) country.value = sessionStorage.getItem("healthcert.country");
+  var remember = function () {
+    sessionStorage.setItem("healthcert.key", key.value);
+    sessionStorage.setItem("healthcert.country", country.value);
+  };
+  form.addEventListener("submit", remember);
 
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
     document.getElementById("camera-note").hidden = false;
@@ -24,7 +30,7 @@
           if (codes.length) {
             stream.getTracks().forEach(function (track) { track.stop(); });
             document.getElementById("payload").value = codes[0].rawValue;
-            sessionStorage.setItem("healthcert.key", key.value);
+            remember();
             form.submit();
           } else {
             requestAnimationFrame(look);
