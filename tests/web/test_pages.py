@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.rules.certs import Issuer
 from tests.web.conftest import CLOCK_FIELD, Samples
 
 if TYPE_CHECKING:
@@ -162,3 +163,26 @@ def test_every_message_of_the_pages_has_its_chinese() -> None:
     done = {m.id for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
     assert len(wanted) > 40
     assert wanted - done == set()
+
+
+def test_a_health_code_read_by_the_camera_shows_its_document_number(
+    web_client: TestClient, samples: Samples, issuer: Issuer
+) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from healthcert.formats.health_code.model import Colour
+    from healthcert.issuance import issue_health_code
+    from healthcert.trust.certificates import import_certificates
+    from tests.formats import test_health_code as codes
+
+    dsc = codes.signer()
+    issuer.trust.add_batch(import_certificates(dsc.certificate.public_bytes(Encoding.PEM), "hc"))
+    payload = issue_health_code(codes.health_code(Colour.YELLOW), dsc, now=codes.ISSUED)
+    answer = web_client.post(
+        "/check",
+        data={"key": samples.verifier_key, "payload": payload, "at": "2026-12-09T09:00"},
+    )
+    assert answer.status_code == 200
+    assert 'class="outcome yellow"' in answer.text
+    assert "YELLOW: action needed" in answer.text
+    assert "<dt>Document number</dt><dd>E12345678</dd>" in answer.text
