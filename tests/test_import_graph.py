@@ -19,7 +19,7 @@ import healthcert
 PACKAGE_ROOT = Path(healthcert.__file__).parent
 SOURCE_ROOT = PACKAGE_ROOT.parent
 # The layers that load only when the service runs.
-SERVICE_LAYERS = ("healthcert.service", "healthcert.api", "healthcert.database")
+SERVICE_LAYERS = ("healthcert.service", "healthcert.api", "healthcert.database", "healthcert.web")
 # The declarations' use cases read and write the service's database: they are service-side.
 DECLARATIONS = "healthcert.declarations"
 # Their pre-check alone is pure, a function of a declaration's facts and a policy.

@@ -24,6 +24,7 @@ from healthcert.api.routes import (
     verify,
 )
 from healthcert.service.context import ServiceContext
+from healthcert.web import pages as web
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("healthcert.api")
@@ -37,7 +38,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         "health certificates",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # The docs page is the pages' own, served with its scripts from this host.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.service = ctx
@@ -54,6 +56,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(consular.router, prefix=API_PREFIX)
     app.include_router(health_code.router, prefix=API_PREFIX)
     app.include_router(trust.router, prefix=API_PREFIX)
+    web.install(app, f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
     app.add_middleware(AccessLog)
     return app
 

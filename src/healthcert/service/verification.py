@@ -56,3 +56,8 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         policies=service_policies(),
     )
     return [report.to_dict() for report in reports]
+
+
+def destinations() -> list[str]:
+    """The countries whose entry rules this service knows, for a verifier to choose from."""
+    return service_policies().countries()

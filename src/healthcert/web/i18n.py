@@ -1,0 +1,66 @@
+"""The visitor's language: ``?lang=``, then the browser's ``Accept-Language``, then English;
+and the gettext catalog of each language, read once."""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES = Path(__file__).parent / "locale"
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+DEFAULT = "en"
+
+
+def choose(asked: str | None, accept_language: str | None) -> str:
+    """The first supported language among the query, the browser's wishes, then English."""
+    if asked and _base(asked) in LANGUAGES:
+        return _base(asked)
+    for tag in _by_weight(accept_language or ""):
+        if _base(tag) in LANGUAGES:
+            return _base(tag)
+    return DEFAULT
+
+
+def _base(tag: str) -> str:
+    return tag.strip().split("-")[0].split("_")[0].lower()
+
+
+def _by_weight(header: str) -> list[str]:
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag.strip() and weight > 0:
+            weighted.append((-weight, index, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog of ``language``: its compiled ``.mo`` when installed, else the ``.po``
+    compiled in memory (a source checkout), else none (English is the source text)."""
+    folder = LOCALES / language / "LC_MESSAGES"
+    compiled, source = folder / "messages.mo", folder / "messages.po"
+    if compiled.exists() and (
+        not source.exists() or compiled.stat().st_mtime >= source.stat().st_mtime
+    ):
+        with compiled.open("rb") as file:
+            return gettext.GNUTranslations(file)
+    if source.exists():
+        with source.open("rb") as file:
+            catalog = read_po(file, locale=language)
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return gettext.GNUTranslations(buffer)
+    return gettext.NullTranslations()
