@@ -26,8 +26,18 @@ def test_the_home_page_speaks_the_browsers_language(web_client: TestClient) -> N
     assert page.status_code == 200
     assert '<html lang="zh-Hans">' in page.text
     assert "旅行健康证书：签发与离线核验" in page.text
-    for way in ("/holder?lang=zh", "/consular?lang=zh", "/check?lang=zh"):
+    for way in ("/api/v1/docs", "/check?lang=zh"):
         assert f'href="{way}"' in page.text
+    assert "旅客页面即将推出" in page.text
+
+
+def test_every_way_in_from_the_home_page_answers(web_client: TestClient) -> None:
+    for lang in ("en", "zh"):
+        page = web_client.get(f"/?lang={lang}")
+        links = {link for link in REFERENCE.findall(page.text) if link.startswith("/")}
+        assert "/check?lang=" + lang in links
+        for link in links:
+            assert web_client.get(link).status_code == 200, link
 
 
 def test_the_query_wins_over_the_browser(web_client: TestClient) -> None:
