@@ -69,6 +69,7 @@ def verify_many(
     policies: Policies | None = None,
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
+    health_code_revocations: frozenset[bytes] | None = None,
     judge: Judge | None = None,
 ) -> Generator[Report, None, None]:
     """The report of every payload, in input order, as they are verified.
@@ -88,7 +89,13 @@ def verify_many(
         if judge is not None:
             raise ValueError("give a destination country or a judge, not both")
         judge = judge_for_journey(country, origin, language, policies)
-    ctx = context(trust, at, dcc_revocations=dcc_revocations, shc_issuers=shc_issuers)
+    ctx = context(
+        trust,
+        at,
+        dcc_revocations=dcc_revocations,
+        shc_issuers=shc_issuers,
+        health_code_revocations=health_code_revocations,
+    )
     return _each(_in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers))
 
 

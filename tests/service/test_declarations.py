@@ -669,7 +669,9 @@ def _antibody_outcome(client: TestClient, post: dict[str, Any], declaration: int
     return found
 
 
-def _assert_superseded(client: TestClient, ctx: ServiceContext, old: str, new: str) -> None:
+def _assert_superseded(
+    client: TestClient, ctx: ServiceContext, old: str, new: str, officer: dict[str, str]
+) -> None:
     """The red code signed before the decisions is listed (publicly) and refused; the green
     one signed after them is neither."""
     import base64
@@ -685,6 +687,16 @@ def _assert_superseded(client: TestClient, ctx: ServiceContext, old: str, new: s
     refused = verify_payload(old, checked)
     assert (refused.valid, [e.code for e in refused.errors]) == (False, ["REVOKED"])
     assert verify_payload(new, checked).valid is True
+    # The service's own verify endpoint consults the same list.
+    ctx.revocations_changed()
+    answers = [
+        client.post("/api/v1/verify", json={"payload": payload}, headers=officer).json()
+        for payload in (old, new)
+    ]
+    assert [(a["valid"], [e["code"] for e in a["errors"]]) for a in answers] == [
+        (False, ["REVOKED"]),
+        (True, []),
+    ]
 
 
 def _code(client: TestClient, person: Traveller) -> dict[str, Any]:
@@ -741,7 +753,7 @@ def test_the_story_a_holder_abroad_gets_a_green_code_that_verifies_offline(
     assert report["issuer"] == {"kid": kid_text(authority[2].kid), "country": "CN"}
     assert report["checks"]["trip"] is True
 
-    _assert_superseded(dclient, dctx, red["payload"], code["payload"])
+    _assert_superseded(dclient, dctx, red["payload"], code["payload"], us["headers"])
 
     png = dclient.get("/api/v1/holder/health-code/qr.png", headers=person.auth)
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")

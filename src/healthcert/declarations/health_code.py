@@ -5,7 +5,8 @@ Green: approved (by an officer or the pre-check) and the departure still ahead. 
 for a post (submitted, or documents asked for). Red: rejected, or waiting while the pre-check
 finds evidence the holder gave failing. Each fetch signs anew at the service's clock: a code
 fetched after a later decision has a later ``iat`` and supersedes the older one, which the
-service lists for verifiers by its signature hash (``superseded``)."""
+service lists for verifiers by its signature hash
+(``service.revocation.superseded_health_codes``)."""
 
 from __future__ import annotations
 
@@ -74,19 +75,6 @@ def _remember(
                 issued_at=at,
             )
         )
-
-
-def superseded(ctx: ServiceContext) -> list[bytes]:
-    """The signature hashes of the codes whose declaration was decided, changed or withdrawn
-    since they were signed: a verifier refuses them (REVOKED) for the newer one."""
-    query = (
-        select(Issued.revocation_hash)
-        .join(Declaration, Declaration.id == Issued.declaration_id)
-        .where(Issued.declaration_version < Declaration.version)
-        .order_by(Issued.id)
-    )
-    with ctx.sessions() as session:
-        return [bytes(digest) for digest in session.scalars(query).all()]
 
 
 def _latest(session: Session, person: Person) -> Declaration:

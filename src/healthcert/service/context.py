@@ -36,12 +36,14 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Revocations:
-    """What verification consults: the EU DCC hash set, and this service's SMART Health Card
+    """What verification consults: the EU DCC hash set, this service's SMART Health Card
     issuer with its key and CRLs (so the verify endpoint checks the service's own cards,
-    revoked ones included). Built by ``revocation.current_revocations``."""
+    revoked ones included), and the signature hashes of the health codes a later decision
+    superseded. Built by ``revocation.current_revocations``."""
 
     dcc: DccRevocations
     shc_issuers: ShcIssuers | None
+    health_codes: frozenset[bytes] = frozenset()
 
 
 @dataclass

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from healthcert.database.tables import IssuedCertificate
+from healthcert.database.tables import Declaration, IssuedCertificate
+from healthcert.database.tables import HealthCode as IssuedHealthCode
 from healthcert.errors import HealthcertError
 from healthcert.formats import registry
 from healthcert.formats.eu_dcc import payload as eu_dcc
@@ -73,7 +74,8 @@ def current_revocations(ctx: ServiceContext) -> Revocations:
     now = time.monotonic()
     cached = ctx.revocations_cache
     if cached is None or now - cached[0] > ctx.revocations_ttl:
-        cached = (now, Revocations(dcc_revocations(ctx), own_shc_issuers(ctx)))
+        health_codes = frozenset(superseded_health_codes(ctx))
+        cached = (now, Revocations(dcc_revocations(ctx), own_shc_issuers(ctx), health_codes))
         ctx.revocations_cache = cached
     return cached[1]
 
@@ -126,3 +128,16 @@ def shc_crls(ctx: ServiceContext) -> list[dict[str, Any]]:
         {"kid": kid, "method": "rid", "ctr": len(listed), "rids": sorted(listed)}
         for kid, listed in sorted(rids.items())
     ]
+
+
+def superseded_health_codes(ctx: ServiceContext) -> list[bytes]:
+    """The signature hashes of the health codes whose declaration was decided, changed or
+    withdrawn since they were signed: a verifier refuses them (REVOKED) for the newer one."""
+    query = (
+        select(IssuedHealthCode.revocation_hash)
+        .join(Declaration, Declaration.id == IssuedHealthCode.declaration_id)
+        .where(IssuedHealthCode.declaration_version < Declaration.version)
+        .order_by(IssuedHealthCode.id)
+    )
+    with ctx.sessions() as session:
+        return [bytes(digest) for digest in session.scalars(query).all()]

@@ -50,6 +50,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         at=ask.at,
         dcc_revocations=revoked.dcc,
         shc_issuers=revoked.shc_issuers,
+        health_code_revocations=revoked.health_codes,
         country=ask.country or None,
         origin=ask.origin,
         language=ask.language,

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
-from healthcert.declarations.health_code import superseded
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json
-from healthcert.service.revocation import eu_revocation_list
+from healthcert.service.revocation import eu_revocation_list, superseded_health_codes
 from healthcert.service.revocation import revoke as revoke_certificate
 from healthcert.service.revocation import shc_crls as revoked_cards
 
@@ -45,8 +44,8 @@ def shc_crls(ctx: Service) -> list[dict[str, Any]]:
 
 
 @router.get("/revocations/health-codes")
-def superseded_health_codes(ctx: Service) -> dict[str, Any]:
+def health_code_list(ctx: Service) -> dict[str, Any]:
     """Health codes a later decision superseded: the hash of each one's signature (the first
     16 bytes of SHA-256 of r, as the EU's SIGNATURE hashes), base64."""
-    hashes = [base64.b64encode(digest).decode("ascii") for digest in superseded(ctx)]
+    hashes = [base64.b64encode(digest).decode("ascii") for digest in superseded_health_codes(ctx)]
     return {"method": "signature", "hashes": hashes}
