@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_shc.py
 	$(BIN)/python bench/bench_certlogic.py
 	$(BIN)/python bench/bench_service.py
+	$(BIN)/python bench/bench_declarations.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
