@@ -58,6 +58,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_hc1.py
 	$(BIN)/python bench/bench_shc.py
+	$(BIN)/python bench/bench_check_page.py
 	$(BIN)/python bench/bench_certlogic.py
 	$(BIN)/python bench/bench_service.py
 	$(BIN)/python bench/bench_health_code.py
