@@ -550,3 +550,29 @@ def test_real_process_workers_write_the_same_output_in_order(
     found = [json.loads(line) for line in outputs[0].splitlines()]
     assert len(found) == 420
     assert [report["input"] for report in found[:7]] == [report["input"] for report in found[7:14]]
+
+
+# -- what a person reads ----------------------------------------------------------------------
+
+
+def _panel(world: World, *args: str) -> str:
+    env = {HOME_ENV: str(world.home), PASSPHRASE_ENV: None, "COLUMNS": "200"}
+    result = runner.invoke(app, ["verify", *world.trust, *at(world), *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_panel_names_the_codes(world: World) -> None:
+    shown = _panel(world, world.vaccination)
+    assert "Comirnaty (EU/1/20/1528)" in shown
+    assert "Biontech Manufacturing GmbH (ORG-100030215)" in shown
+    assert "COVID-19 (840539006)" in shown
+    assert "in CN (China)" in shown
+
+
+def test_the_panel_names_the_codes_in_chinese(world: World) -> None:
+    shown = _panel(world, "--lang", "zh", world.antibody_test)
+    assert "IgG抗体检测 (94563-4)" in shown
+    assert "检出 (260373001)" in shown
+    assert "新冠肺炎 (840539006)" in shown
+    assert "in CN (中国)" in shown

@@ -59,7 +59,8 @@ def test_the_pdf_qr_verifies_and_the_labels_are_bilingual(
         "王 小明",
         "WANG XIAOMING",
         issued["uvci"],
-        "Antibody IgM",
+        "Antibody IgM / IgM抗体检测 (94564-2)",
+        "Detected / 检出 (260373001)",
     ):
         assert expected in text, expected
 
@@ -69,4 +70,18 @@ def test_an_unknown_country_is_written_unknown() -> None:
     from healthcert.service.paper import _value
 
     assert _value({"country": None}, "country") == "unknown"
-    assert _value({"country": "CN"}, "country") == "CN"
+    assert _value({"country": "CN"}, "country") == "China (CN)"
+
+
+def test_codes_are_named_in_english_and_the_local_language() -> None:
+    from healthcert.service.paper import _value
+
+    assert _value({"country": "CN"}, "country", "zh") == "China / 中国 (CN)"
+    assert _value({"result": "260415000"}, "result", "zh") == "Not detected / 未检出 (260415000)"
+    assert (
+        _value({"test_type": "94564-2"}, "test_type", "zh")
+        == "Antibody IgM / IgM抗体检测 (94564-2)"
+    )
+    assert _value({"product": "EU/1/20/1528"}, "product", "zh") == "Comirnaty (EU/1/20/1528)"
+    assert _value({"disease": "840539006"}, "disease", "de") == "COVID-19 (840539006)"
+    assert _value({"product": "EU/9/99/9999"}, "product", "zh") == "EU/9/99/9999"

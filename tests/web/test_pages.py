@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.rules.certs import Issuer
+from tests.rules.certs import Issuer, lab_test
 from tests.web.conftest import CLOCK_FIELD, Samples
 
 if TYPE_CHECKING:
@@ -75,6 +75,38 @@ def test_a_genuine_certificate_is_green_without_javascript(
     assert "2026-11-20 07:00 UTC – 2026-12-20 07:00 UTC" in page
     assert "Not verified" not in page
     assert "VR-CN-0003" in page
+
+
+def test_the_check_page_names_the_codes_in_its_language(
+    web_client: TestClient, samples: Samples
+) -> None:
+    png = samples.genuine_png.read_bytes()
+    _, page = _check(web_client, png, samples.verifier_key, lang="zh")
+    assert '<dt>疾病</dt><dd>新冠肺炎 <small class="code">840539006</small></dd>' in page
+    assert (
+        '<dt>疫苗类型</dt><dd>新冠病毒mRNA疫苗 <small class="code">1119349007</small></dd>' in page
+    )
+    assert '<dt>疫苗产品</dt><dd>Comirnaty <small class="code">EU/1/20/1528</small></dd>' in page
+    assert "<dt>生产商</dt><dd>Biontech Manufacturing GmbH <small" in page
+    assert '<dt>国家或地区</dt><dd>德国 <small class="code">DE</small></dd>' in page
+    _, page = _check(web_client, png, samples.verifier_key, lang="en")
+    assert '<dt>Disease</dt><dd>COVID-19 <small class="code">840539006</small></dd>' in page
+    assert '<dt>Country</dt><dd>Germany <small class="code">DE</small></dd>' in page
+
+
+def test_a_test_result_reads_by_name(
+    web_client: TestClient, samples: Samples, issuer: Issuer
+) -> None:
+    payload = issuer.issue(lab_test())
+    answer = web_client.post(
+        "/check",
+        data={"key": samples.verifier_key, "payload": payload, "at": CLOCK_FIELD, "lang": "zh"},
+    )
+    assert answer.status_code == 200
+    assert '<dt>检测结果</dt><dd>未检出 <small class="code">260415000</small></dd>' in answer.text
+    assert '<dt>检测类型</dt><dd>核酸扩增检测（NAAT） <small class="code">LP6464-4</small>' in (
+        answer.text
+    )
 
 
 def test_a_forged_certificate_is_red_with_its_reason(

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from healthcert.formats import registry
+from healthcert.model.display import display_name
 
 _CHECK_MARK = {True: "[green]✔[/]", False: "[red]✘[/]", None: "[dim]–[/]"}
 _RULE_MARK = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "open": "[yellow]?[/]"}
@@ -30,9 +31,25 @@ _HEALTH_CODE_TITLE = {
 }
 
 
+# The coded fields of an entry shown by name, each on its own row, in the order a person reads;
+# labels of at most 7 letters, like the other rows, keep the label column as narrow as it was.
+_CODED_ROWS = (
+    ("disease", "disease"),
+    ("vaccine", "vaccine"),
+    ("product", "product"),
+    ("manufacturer", "maker"),
+    ("test_type", "test"),
+    ("test_device", "device"),
+    ("result", "result"),
+)
+
+
 class ReportPrinter:
-    def __init__(self, console: Console | None = None) -> None:
+    """Prints reports as panels; codes a person reads are named in ``lang`` (en or zh)."""
+
+    def __init__(self, console: Console | None = None, lang: str = "en") -> None:
         self.console = console or Console(highlight=False)
+        self.lang = lang
 
     def show(self, report: dict[str, Any]) -> None:
         valid = bool(report["valid"])
@@ -41,7 +58,7 @@ class ReportPrinter:
         body = Table.grid(padding=(0, 2))
         body.add_column(style="bold")
         body.add_column()
-        for label, value in _summary_rows(report):
+        for label, value in _summary_rows(report, self.lang):
             body.add_row(label, value)
         checks = "  ".join(f"{_CHECK_MARK[ok]} {name}" for name, ok in report["checks"].items())
         body.add_row("checks", checks)
@@ -130,7 +147,7 @@ def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _summary_rows(report: dict[str, Any], lang: str = "en") -> list[tuple[str, str]]:
     rows = [("format", escape(report["format"] or "unknown"))]
     certificate = report.get("certificate")
     if certificate and report["format"] == registry.HEALTH_CODE:
@@ -138,7 +155,8 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     elif certificate:
         # Names and entries come from the payload: shown as text, never read as markup.
         rows.append(("holder", escape(_holder(certificate["holder"]))))
-        rows.append(("entry", escape(_entry(certificate["entry"]))))
+        rows.append(("entry", escape(_entry(certificate["entry"], lang))))
+        rows.extend(_coded_rows(certificate["entry"], lang))
     # The signed issue and expiry times, where the format carries them (EU DCC: iat, exp).
     for label, key in (("issued", "iat"), ("expires", "exp")):
         if report.get(key):
@@ -184,23 +202,39 @@ def _holder(holder: dict[str, Any]) -> str:
     return f"{names}, born {holder.get('date_of_birth') or 'unknown'}"
 
 
-def _country(entry: dict[str, Any]) -> str:
+def _named(field: str, code: str, lang: str) -> str:
+    """``Comirnaty (EU/1/20/1528)``: the name a person reads, with the code to look up."""
+    name = display_name(field, code, lang)
+    return name if name == code else f"{name} ({code})"
+
+
+def _coded_rows(entry: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    return [
+        (label, escape(_named(field, entry[field], lang)))
+        for field, label in _CODED_ROWS
+        if isinstance(entry.get(field), str) and entry[field]
+    ]
+
+
+def _country(entry: dict[str, Any], lang: str) -> str:
     # A SMART Health Card names no country: unless its issuer's is known, it is null.
-    return str(entry.get("country") or "unknown country")
+    country = entry.get("country")
+    if not country:
+        return "unknown country"
+    # Two letters a border officer knows first, then the name: "CN (China)".
+    name = display_name("country", country, lang)
+    return country if name == country else f"{country} ({name})"
 
 
-def _entry(entry: dict[str, Any]) -> str:
+def _entry(entry: dict[str, Any], lang: str) -> str:
     kind = entry.get("kind")
     if kind == "vaccination":
         return (
             f"vaccination, dose {entry.get('dose_number')}/{entry.get('total_doses')} "
-            f"on {entry.get('date')} in {_country(entry)}"
+            f"on {entry.get('date')} in {_country(entry, lang)}"
         )
     if kind == "test":
-        return (
-            f"test {entry.get('test_type')}, result {entry.get('result')}, "
-            f"sampled {entry.get('sample_time')} in {_country(entry)}"
-        )
+        return f"test, sampled {entry.get('sample_time')} in {_country(entry, lang)}"
     return (
         f"recovery, first positive {entry.get('first_positive')}, valid "
         f"{entry.get('valid_from')} to {entry.get('valid_until')}"

@@ -125,7 +125,7 @@ def check_command(
     from healthcert.inputs import from_arguments
 
     ctx = verification_context(trust, at, trust_country)
-    printer = ReportPrinter()
+    printer = ReportPrinter(lang=lang)
     all_green = True
     for item in from_arguments(inputs):
         report = pipeline.verify_item(item, ctx)

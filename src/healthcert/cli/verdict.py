@@ -45,7 +45,8 @@ LanguageOption = Annotated[
     str,
     typer.Option(
         "--lang",
-        help="Language of rule descriptions, verdict reasons and policy actions: en, zh, de, "
+        help="Language of rule descriptions, verdict reasons, policy actions and the names of "
+        "codes (vaccine, test, country...): en, zh, de, "
         "... (English where a text lacks it).",
     ),
 ]

@@ -99,7 +99,7 @@ def verify(
     from healthcert.batch import verify_as_json
 
     results = verify_as_json(units, ctx, workers=workers, judge=judge, output=output)
-    all_accepted = _print_results(results, json_output)
+    all_accepted = _print_results(results, json_output, lang)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
 
@@ -140,10 +140,10 @@ def _standard_output_descriptor() -> int | None:
         return None
 
 
-def _print_results(results: Iterable[ChunkResult], as_json: bool) -> bool:
+def _print_results(results: Iterable[ChunkResult], as_json: bool, lang: str) -> bool:
     from healthcert.cli.render import ReportPrinter
 
-    printer = None if as_json else ReportPrinter()
+    printer = None if as_json else ReportPrinter(lang=lang)
     sys.stdout.flush()  # the JSON lines go to the byte stream beneath
     write = sys.stdout.buffer.write
     all_accepted = True

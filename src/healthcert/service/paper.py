@@ -18,10 +18,12 @@ from fontTools.ttLib import TTFont  # a tenth of a second: loaded with the first
 from fpdf import FPDF  # a third of a second: loaded with the first PDF, not at start-up
 
 from healthcert.codec.qr import image_bytes
+from healthcert.model.display import FIELD_SETS, display_name
 from healthcert.service.paper_labels import label, language_of, local
 
 FONT = Path(__file__).with_name("fonts") / "wqy-microhei-gb2312.ttf"
 QR_SIDE_MM = 90  # a 90 mm code keeps modules near 1 mm: phone cameras read it at arm's length
+# Shorter than the LOINC display names, which run to a line each on paper.
 _TEST_TYPES = {
     "LP6464-4": "NAAT (PCR)",
     "LP217198-3": "Rapid antigen",
@@ -29,7 +31,6 @@ _TEST_TYPES = {
     "94564-2": "Antibody IgM",
     "94562-6": "Antibody IgA",
 }
-_RESULTS = {"260415000": "Not detected", "260373001": "Detected"}
 _ENTRY_ROWS = {
     "vaccination": ("disease", "vaccine", "product", "manufacturer", "doses", "date", "country"),
     "test": ("disease", "test_type", "test_name", "sample_time", "result", "centre", "country"),
@@ -64,7 +65,7 @@ def render_pdf(certificate: dict[str, Any], payload: str, meta: dict[str, str]) 
     _title(pdf, entry["kind"], language)
     _holder(pdf, certificate["holder"], language)
     for key in _ENTRY_ROWS[entry["kind"]]:
-        _row(pdf, label(key, language), _value(entry, key))
+        _row(pdf, label(key, language), _value(entry, key, language))
     _qr(pdf, payload)
     _footer(pdf, meta, language)
     return bytes(pdf.output())
@@ -93,17 +94,28 @@ def _holder(pdf: FPDF, holder: dict[str, Any], language: str | None) -> None:
     pdf.ln(3)
 
 
-def _value(entry: dict[str, Any], key: str) -> str:
+def _value(entry: dict[str, Any], key: str, language: str | None = None) -> str:
     if key == "doses":
         return f"{entry['dose_number']} / {entry['total_doses']}"
     value = entry.get(key)
-    if key == "test_type":
-        return f"{_TEST_TYPES.get(str(value), '')} ({value})".strip()
-    if key == "result":
-        return f"{_RESULTS.get(str(value), '')} ({value})".strip()
     if key == "country" and value is None:  # read from a format that names none
         return "unknown"
-    return "-" if value in (None, "") else str(value)
+    if value in (None, ""):
+        return "-"
+    if key in FIELD_SETS:
+        return _named(key, str(value), language)
+    return str(value)
+
+
+def _named(key: str, code: str, language: str | None) -> str:
+    """``English / local (code)``, as the labels are; the code alone when no set knows it."""
+    english = _TEST_TYPES.get(code) if key == "test_type" else None
+    english = english or display_name(key, code)
+    second = display_name(key, code, language) if language else english
+    names = (
+        english if second in (english, code) or not printable(second) else f"{english} / {second}"
+    )
+    return code if names == code else f"{names} ({code})"
 
 
 def _row(pdf: FPDF, name: str, value: str) -> None:

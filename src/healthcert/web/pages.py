@@ -95,7 +95,7 @@ def check(
         countries=destinations(),
         asked=asked,
         problem=problem,
-        outcomes=[outcome(report) for report in reports],
+        outcomes=[outcome(report, language) for report in reports],
     )
     return HTMLResponse(page, status_code=status, headers=PRIVATE)
 

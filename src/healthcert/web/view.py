@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthcert.formats import registry
+from healthcert.model.display import display_name
 from healthcert.rules.verdict import CERTIFICATE_INVALID
 
 
@@ -27,10 +28,34 @@ class Outcome:
     rules: list[dict[str, str]] = field(default_factory=list)
     reasons: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    entry: list[EntryField] = field(default_factory=list)
 
 
-def outcome(report: dict[str, Any]) -> Outcome:
-    """``report`` as shown: without a destination the colour is the report's validity."""
+@dataclass(frozen=True, slots=True)
+class EntryField:
+    """One coded field of the entry: ``field`` picks the label, ``name`` is what a person reads."""
+
+    field: str
+    name: str
+    code: str
+
+
+# The coded fields of an entry, in the order a person reads them.
+_CODED_FIELDS = (
+    "disease",
+    "vaccine",
+    "product",
+    "manufacturer",
+    "test_type",
+    "test_device",
+    "result",
+    "country",
+)
+
+
+def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
+    """``report`` as shown in ``language``: without a destination the colour is the report's
+    validity."""
     colour = report.get("verdict") or ("green" if report.get("valid") else "red")
     certificate = report.get("certificate") or {}
     holder = certificate.get("holder") or {}
@@ -50,7 +75,18 @@ def outcome(report: dict[str, Any]) -> Outcome:
         rules=list(report.get("rules") or []),
         reasons=[reason for reason in report.get("verdict_reasons") or [] if _own(reason)],
         errors=list(report.get("errors") or []),
+        entry=_entry(certificate.get("entry"), language),
     )
+
+
+def _entry(entry: Any, language: str) -> list[EntryField]:
+    """The entry's codes by name in ``language``, each with its code."""
+    if not isinstance(entry, dict):
+        return []
+    fields = (name for name in _CODED_FIELDS if isinstance(entry.get(name), str) and entry[name])
+    return [
+        EntryField(name, display_name(name, entry[name], language), entry[name]) for name in fields
+    ]
 
 
 def _own(reason: dict[str, str]) -> bool:
