@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench_service import HEALTHCERT, _environment, _free_port, _raw_ecdsa, _wait_ready
+from bench_service import HEALTHCERT, _environment, _raw_ecdsa, running_service
 
 if TYPE_CHECKING:
     import httpx
@@ -213,16 +213,7 @@ def main() -> None:
             )
         key = _verifier_key(env, url)
         png = _qr_png(work, env)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [*HEALTHCERT, "serve", "--port", str(port), "--url", url],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(work / "server.log").open("w"),
-        )
-        try:
-            _wait_ready(f"{base}/api/v1", time.monotonic() + 60)
+        with running_service(work, env, url) as base:
             print(f"QR image: {png.stat().st_size / 1024:.1f} KB PNG of an EU DCC")
             ordered, verdicts = _uploads(base, png.read_bytes(), key, arguments.count)
             _print_latencies("POST /check over HTTP", ordered, verifying, verdicts)
@@ -235,9 +226,6 @@ def main() -> None:
                     browser_times, browser_verdicts = timed
                     label = "Chromium, file chosen to verdict shown"
                     _print_latencies(label, browser_times, verifying, browser_verdicts)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

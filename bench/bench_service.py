@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HEALTHCERT = [sys.executable, "-m", "healthcert"]
@@ -174,6 +176,26 @@ def _load_process(arguments: list[str]) -> None:
     print(json.dumps({"elapsed": time.perf_counter() - start, "latencies": latencies}))
 
 
+@contextmanager
+def running_service(work: Path, env: dict[str, str], url: str) -> Iterator[str]:
+    """`healthcert serve` on a free loopback port over the database at ``url``, ready for
+    requests while the block runs (its origin, http://127.0.0.1:PORT), stopped after it."""
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*HEALTHCERT, "serve", "--port", str(port), "--url", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "server.log").open("w"),
+    )
+    try:
+        _wait_ready(f"{origin}/api/v1", time.monotonic() + 60)
+        yield origin
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _verify_endpoint(
     work: Path, env: dict[str, str], url: str, requests: int, concurrency: int
 ) -> dict[str, float]:
@@ -184,16 +206,8 @@ def _verify_endpoint(
         text=True,
         check=True,
     ).stdout.strip()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/api/v1"
-    server = subprocess.Popen(
-        [*HEALTHCERT, "serve", "--port", str(port), "--url", url],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "server.log").open("w"),
-    )
-    try:
-        _wait_ready(base, time.monotonic() + 60)
+    with running_service(work, env, url) as origin:
+        base = f"{origin}/api/v1"
         load = subprocess.run(
             [
                 sys.executable,
@@ -209,9 +223,6 @@ def _verify_endpoint(
             text=True,
             check=True,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     result = json.loads(load.stdout)
     latencies = sorted(result["latencies"])
     return {
