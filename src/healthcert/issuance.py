@@ -23,13 +23,16 @@ from healthcert.formats.eu_dcc.mapping import to_dcc
 from healthcert.formats.health_code import code as health_code
 from healthcert.formats.health_code.model import HealthCode
 from healthcert.formats.health_code.model import expiry as health_code_expiry
+from healthcert.formats.light import certificate as light
 from healthcert.formats.shc import card as shc
 from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.model import Certificate
-from healthcert.model.kinds import EntryKind
+from healthcert.model.kinds import ALL_KINDS, EntryKind
+from healthcert.trust.revocation import revocation_hash, signature_part
 
 if TYPE_CHECKING:
     from healthcert.keys.signer import Signer
+    from healthcert.report import Report
 
 # How long a payload stays valid when the request does not say: a test result is short-lived.
 DEFAULT_VALID_DAYS = {"vaccination": 365, "test": 3, "recovery": 180}
@@ -136,7 +139,9 @@ def issue_many(
     """
     wire_format = registry.info(format_name)
     if not wire_format.carries_certificate:
-        raise RequestError(f"a {wire_format.title} carries no certificate: see issue_health_code")
+        raise RequestError(
+            f"a {wire_format.title} carries no certificate: see issue_health_code, issue_light"
+        )
     if wire_format.needs_issuer_url and not issuer_url:
         raise RequestError(f"a {wire_format.title} names its issuer: give the issuer's https URL")
     if certificate_ids is not None:
@@ -218,6 +223,49 @@ def issue_health_code(code: HealthCode, signer: Signer, now: datetime | None = N
         expires=expires,
         signer=signer,
     )
+
+
+def issue_light(
+    source: Report, signer: Signer, *, hours: int = light.MAX_HOURS, now: datetime | None = None
+) -> str:
+    """Sign a light certificate (``HCL1:``) for the holder of a verified certificate: their
+    name and date of birth, valid for ``hours`` (1 to 48) from ``now``, and never after the
+    certificate's own expiry or the DSC's end.
+
+    ``source`` is the report of the certificate, verified by the caller with the revocation
+    lists it holds. RequestError when it is not valid, carries no health certificate (a
+    health code or a light certificate), or the DSC may sign no health certificate.
+    """
+    if not 1 <= hours <= light.MAX_HOURS:
+        raise RequestError(f"a light certificate lasts 1 to {light.MAX_HOURS} hours, not {hours}")
+    if not source.valid:
+        codes = ", ".join(source.error_codes) or "not verified"
+        raise RequestError(f"the certificate is not valid ({codes}): no light certificate")
+    if source.format not in registry.CERTIFICATE_FORMATS or not source.certificate:
+        raise RequestError("a light certificate is made from a health certificate only")
+    if not signer.kinds & ALL_KINDS:
+        raise RequestError(f"the DSC {signer.kid.hex()} may sign no health certificate")
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    ends = [issued_at + timedelta(hours=hours), signer.not_after]
+    source_expiry = source.extra.get("exp")
+    if isinstance(source_expiry, str):
+        ends.append(datetime.fromisoformat(source_expiry))
+    return light.encode(
+        source.certificate["holder"],
+        issuer_country=issuer_country(signer),
+        issued_at=issued_at,
+        expires=min(ends),
+        source_hash=_source_hash(source),
+        signer=signer,
+    )
+
+
+def _source_hash(source: Report) -> bytes | None:
+    """The EU DCC SIGNATURE revocation hash of the source, so an EU DCC revocation list
+    reaches its light certificates; None for the other formats, revoked by other means."""
+    if source.format != registry.EU_DCC or source.payload is None:
+        return None
+    return revocation_hash(signature_part(eu_dcc.decode(source.payload).sign1.signature))
 
 
 def issuer_country(signer: Signer) -> str:

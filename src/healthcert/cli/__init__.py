@@ -17,6 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown joins the lines of a docstring's paragraph, as the terminal's width wraps them.
+    rich_markup_mode="markdown",
     epilog=EXIT_CODES_HELP,
 )
 app.command("verify")(verify_command.verify)
@@ -24,8 +26,9 @@ app.command("issue")(issue_command.issue)
 
 
 def _mount_sub_apps() -> None:
-    from healthcert.cli import keys, rules, trust
+    from healthcert.cli import keys, light, rules, trust
 
+    app.command("light")(light.light)
     app.add_typer(keys.app, name="keys")
     app.add_typer(trust.app, name="trust")
     app.add_typer(rules.app, name="rules")

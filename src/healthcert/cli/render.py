@@ -155,8 +155,9 @@ def _summary_rows(report: dict[str, Any], lang: str = "en") -> list[tuple[str, s
     elif certificate:
         # Names and entries come from the payload: shown as text, never read as markup.
         rows.append(("holder", escape(_holder(certificate["holder"]))))
-        rows.append(("entry", escape(_entry(certificate["entry"], lang))))
-        rows.extend(_coded_rows(certificate["entry"], lang))
+        if "entry" in certificate:  # a light certificate carries none: no health data
+            rows.append(("entry", escape(_entry(certificate["entry"], lang))))
+            rows.extend(_coded_rows(certificate["entry"], lang))
     # The signed issue and expiry times, where the format carries them (EU DCC: iat, exp).
     for label, key in (("issued", "iat"), ("expires", "exp")):
         if report.get(key):

@@ -289,3 +289,28 @@ def check_key_usage(report: Report, kind: EntryKind | None, key: TrustedKey | No
             f"the signer may sign {allowed}, not {kind.value}",
             check="key_usage",
         )
+
+
+def text_members(
+    value: Any, key: str, fields: tuple[tuple[str, str, bool], ...], problems: list[str]
+) -> dict[str, Any] | None:
+    """The text members ``fields`` names, by their report names; None when ``value`` is no map.
+    Each member that is not a text, or required and empty, adds a problem."""
+    if value.__class__ is not dict:
+        problems.append(f"{key} is absent or no map")
+        return None
+    found: dict[str, Any] = {}
+    for member, field_name, required in fields:
+        item = value.get(member, "")
+        if item.__class__ is not str or (required and not item):
+            problems.append(f"{key}.{member} ({field_name.replace('_', ' ')}) is not a text")
+        found[field_name] = item
+    return found
+
+
+def iso_day(text: str) -> date | None:
+    """A YYYY-MM-DD day; None for any other text."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None

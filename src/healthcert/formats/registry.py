@@ -17,6 +17,7 @@ EU_DCC = "eu-dcc"
 SHC = "shc"
 ICAO_VDS_NC = "icao-vds-nc"
 HEALTH_CODE = "health-code"
+LIGHT = "light"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,8 @@ class WireFormatInfo:
     # What a person calls it, in help texts and messages.
     title: str
     # Whether it carries a health certificate (``issuance.issue_many`` signs those); a health
-    # code carries a travel decision, and ``issuance.issue_health_code`` signs it.
+    # code carries a travel decision (``issuance.issue_health_code`` signs it), a light
+    # certificate only who holds a certificate (``issuance.issue_light``).
     carries_certificate: bool = True
 
 
@@ -72,6 +74,16 @@ FORMATS: tuple[WireFormatInfo, ...] = (
         qr_error_level="Q",
         needs_issuer_url=False,
         title="health code",
+        carries_certificate=False,
+    ),
+    WireFormatInfo(
+        name=LIGHT,
+        prefix="HCL1:",
+        module="healthcert.formats.light.certificate",
+        qr_error_level="Q",
+        needs_issuer_url=False,
+        title="light certificate",
+        # Made from a certificate by ``issuance.issue_light``; it carries no health data.
         carries_certificate=False,
     ),
 )

@@ -45,6 +45,7 @@ from healthcert.rules.ruleset import RuleOutcome, RuleResult, build_rule_data, r
 
 __all__ = [
     "CERTIFICATE_INVALID",
+    "NOT_FOR_ENTRY",
     "NO_RULES",
     "ORIGIN_HIGH_RISK",
     "RULE_FAILED",
@@ -63,6 +64,7 @@ RULE_FAILED: Final = "RULE_FAILED"
 RULE_OPEN: Final = "RULE_OPEN"
 NO_RULES: Final = "NO_RULES"
 ORIGIN_HIGH_RISK: Final = "ORIGIN_HIGH_RISK"
+NOT_FOR_ENTRY: Final = "NOT_FOR_ENTRY"
 _RED_REASONS: Final = frozenset({CERTIFICATE_INVALID, RULE_FAILED})
 
 
@@ -110,6 +112,8 @@ _MESSAGES: Final[dict[str, dict[str, str]]] = {
         NO_RULES: "{country} has no entry rules for this certificate: check its requirements "
         "by hand",
         ORIGIN_HIGH_RISK: "{origin} is a high-risk origin for {country}: {action}",
+        NOT_FOR_ENTRY: "a light certificate of {issuer} is for use in {issuer}, not for "
+        "entry to {country}: ask for the full certificate",
     },
     "zh": {
         CERTIFICATE_INVALID: "证书无效（{codes}）",
@@ -118,6 +122,8 @@ _MESSAGES: Final[dict[str, dict[str, str]]] = {
         "unmapped": "该证书无法按入境规则判定",
         NO_RULES: "{country} 没有适用于此证书的入境规则：请人工核对入境要求",
         ORIGIN_HIGH_RISK: "{origin} 是 {country} 认定的高风险来源地：{action}",
+        NOT_FOR_ENTRY: "{issuer} 的简版证书仅限在 {issuer} 境内使用，不能用于入境 {country}："
+        "请出示完整证书",
     },
 }
 
@@ -149,6 +155,8 @@ def judge(
     """
     if report.format == registry.HEALTH_CODE:
         return _health_code_verdict(report)
+    if report.format == registry.LIGHT:
+        return _light_verdict(report, journey, language)
     policy = policies.get(journey.destination)
     reasons: list[Reason] = []
     if not report.valid:
@@ -168,6 +176,24 @@ def _health_code_verdict(report: Report) -> Verdict:
     if report.valid and isinstance(colour, str) and colour in set(Verdict):
         verdict = Verdict(colour)
     report.extra["verdict"] = verdict.value
+    return verdict
+
+
+def _light_verdict(report: Report, journey: Journey, language: str) -> Verdict:
+    """A light certificate carries no health data for entry rules to read: it is for use at
+    home, so it is green only in the country that issued it."""
+    reasons: list[Reason] = []
+    if not report.valid:
+        codes = ", ".join(report.error_codes) or "not verified"
+        reasons.append(
+            Reason(CERTIFICATE_INVALID, _message(CERTIFICATE_INVALID, language, codes=codes))
+        )
+    issuer = str(report.issuer.get("country") or "?")
+    if issuer != journey.destination:
+        message = _message(NOT_FOR_ENTRY, language, issuer=issuer, country=journey.destination)
+        reasons.append(Reason(NOT_FOR_ENTRY, message))
+    verdict = Verdict.RED if reasons else Verdict.GREEN
+    _record(report, None, verdict, reasons, _destination(None, journey, None, language))
     return verdict
 
 

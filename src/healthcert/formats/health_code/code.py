@@ -24,7 +24,7 @@ whatever its colour: a red code is valid, and says no.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from healthcert import report as codes
@@ -35,7 +35,9 @@ from healthcert.formats.base import (
     VerificationContext,
     check_key_usage,
     check_validity_period,
+    iso_day,
     kind_of,
+    text_members,
     time_claim,
     utc_text,
 )
@@ -123,8 +125,8 @@ def _read_content(report: Report, claims: Mapping[Any, Any], iss: Any) -> dict[s
     declaration = body.get("d")
     if declaration.__class__ is not str or not declaration:
         problems.append("d (the declaration id) is not a text")
-    trip = _members(body.get("t"), "t", _TRIP_FIELDS, problems)
-    holder = _members(body.get("h"), "h", _HOLDER_FIELDS, problems)
+    trip = text_members(body.get("t"), "t", _TRIP_FIELDS, problems)
+    holder = text_members(body.get("h"), "h", _HOLDER_FIELDS, problems)
     if trip is not None:
         trip["via"] = _via(body["t"].get("vi", []), problems)
         if _departure(trip.get("departure")) is None:
@@ -132,28 +134,13 @@ def _read_content(report: Report, claims: Mapping[Any, Any], iss: Any) -> dict[s
     if holder is not None:
         if not (holder["family_name_latin"] or holder["given_name_latin"]):
             problems.append("h has neither fnt nor gnt (the name's Doc 9303 form)")
-        if _day(holder["date_of_birth"]) is None:
+        if iso_day(holder["date_of_birth"]) is None:
             problems.append("h.dob (the date of birth) is no YYYY-MM-DD date")
     if problems:
         report.fail(codes.SCHEMA_INVALID, "; ".join(problems[:5]), check="schema")
         return None
     report.passed("schema")
     return {"colour": colour, "declaration_id": declaration, "trip": trip, "holder": holder}
-
-
-def _members(
-    value: Any, key: str, fields: tuple[tuple[str, str, bool], ...], problems: list[str]
-) -> dict[str, Any] | None:
-    if value.__class__ is not dict:
-        problems.append(f"{key} is absent or no map")
-        return None
-    found: dict[str, Any] = {}
-    for member, field_name, required in fields:
-        item = value.get(member, "")
-        if item.__class__ is not str or (required and not item):
-            problems.append(f"{key}.{member} ({field_name.replace('_', ' ')}) is not a text")
-        found[field_name] = item
-    return found
 
 
 def _via(value: Any, problems: list[str]) -> list[str]:
@@ -172,13 +159,6 @@ def _departure(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.utcoffset() is not None else None
-
-
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        return None
 
 
 def _check_claims(
