@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,17 +47,15 @@ def postgres_skip_reason() -> str | None:
     return _postgres_unreachable()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    postgres_skip_reason: str | None,
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'healthcert.db'}"
+@contextmanager
+def created_database(kind: str, folder: Path, skip_reason: str | None) -> Iterator[str]:
+    """The URL of a new, empty database of ``kind`` (sqlite, in ``folder``, or postgresql),
+    dropped afterwards; the test is skipped with ``skip_reason`` when PostgreSQL is not there."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'healthcert.db'}"
         return
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
+    if skip_reason:
+        pytest.skip(skip_reason)
     name = f"healthcert_test_{secrets.token_hex(6)}"
     with _postgres_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -65,6 +64,27 @@ def database_url(
     finally:
         with _postgres_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_skip_reason: str | None,
+) -> Iterator[str]:
+    with created_database(
+        request.param, tmp_path_factory.mktemp("db"), postgres_skip_reason
+    ) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_database(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_skip_reason: str | None
+) -> Iterator[str]:
+    """A database of this test's own, for tests that count whole tables or delete by time."""
+    with created_database(request.param, tmp_path, postgres_skip_reason) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,28 +38,6 @@ def issuer_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             [sys.executable, "-m", "healthcert", *args], env=env, check=True, capture_output=True
         )
     return env
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_skip_reason: str | None
-) -> Iterator[str]:
-    """A database of this test's own: the counts below are of the whole tables."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'batch.db'}"
-        return
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    from tests.service.conftest import PG_SERVER, _postgres_admin
-
-    name = f"healthcert_batch_{secrets.token_hex(6)}"
-    with _postgres_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.format(name=name)
-    finally:
-        with _postgres_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run(env: dict[str, str], batch: Path, url: str, *extra: str) -> subprocess.Popen[str]:
@@ -113,12 +89,12 @@ def _all_verify(url: str, home: str) -> int:
 
 
 def test_a_batch_is_stored_and_a_rerun_stores_nothing_twice(
-    issuer_home: dict[str, str], tmp_path: Path, empty_database: str
+    issuer_home: dict[str, str], tmp_path: Path, own_database: str
 ) -> None:
     batch = tmp_path / "batch.jsonl"
     lines = [_line(n) for n in range(30)] + ["{not json", _line(3)]
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    url = empty_database
+    url = own_database
     first = _run(issuer_home, batch, url, "--workers", "2")
     _, errors = first.communicate(timeout=120)
     assert first.returncode == 1
@@ -131,12 +107,12 @@ def test_a_batch_is_stored_and_a_rerun_stores_nothing_twice(
 
 
 def test_a_killed_batch_keeps_whole_chunks_and_a_rerun_finishes_it(
-    issuer_home: dict[str, str], tmp_path: Path, empty_database: str
+    issuer_home: dict[str, str], tmp_path: Path, own_database: str
 ) -> None:
     total = CHUNK * 5
     batch = tmp_path / "big.jsonl"
     batch.write_text("\n".join(_line(n) for n in range(total)) + "\n", encoding="utf-8")
-    url = empty_database
+    url = own_database
     running = _run(issuer_home, batch, url)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and running.poll() is None:

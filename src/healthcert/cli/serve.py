@@ -6,13 +6,16 @@ from __future__ import annotations
 # start-up, and `healthcert verify` must not pay for the service, the database, the rules
 # engine, the key tools or the terminal renderer of commands it does not run.
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from healthcert.cli.common import exit_code_of, fail
 from healthcert.cli.db import UrlOption
 from healthcert.errors import HealthcertError
+
+if TYPE_CHECKING:
+    from healthcert.service.context import ServiceContext
 
 
 def serve(
@@ -56,5 +59,24 @@ def serve(
         from healthcert.service.demo import set_up
 
         set_up(ctx, host, port)
+    _schedule_purge(ctx)
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
     uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+
+
+def _schedule_purge(ctx: ServiceContext) -> None:
+    """Purge what retention no longer allows every HEALTHCERT_PURGE_EVERY_MINUTES (60; 0
+    leaves it to ``healthcert purge`` run by the operator's own scheduler)."""
+    from datetime import timedelta
+
+    from healthcert.service.retention import RetentionPeriods, start_schedule
+
+    text = os.environ.get("HEALTHCERT_PURGE_EVERY_MINUTES", "60")
+    if not text.strip().isdigit():
+        fail(f"HEALTHCERT_PURGE_EVERY_MINUTES={text!r}: give a whole number of minutes")
+    try:
+        RetentionPeriods.from_environment()
+    except ValueError as error:
+        fail(str(error))
+    if int(text):
+        start_schedule(ctx, timedelta(minutes=int(text)))
