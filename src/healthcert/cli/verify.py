@@ -62,6 +62,15 @@ def verify(
     origin: OriginOption = None,
     lang: LanguageOption = "en",
     policies: PoliciesOption = None,
+    minimal: Annotated[
+        bool,
+        typer.Option(
+            "--minimal",
+            help="Show only what a check needs: validity, verdict, the holder's name and date "
+            "of birth (and a health code's document and trip), issue and expiry; nothing of "
+            "their health, no rules, not the payload.",
+        ),
+    ] = False,
     trip: Annotated[
         str | None,
         typer.Option(
@@ -89,6 +98,10 @@ def verify(
         fail("nothing to verify: give INPUT arguments or --batch FILE")
     require_files(inputs or [])
     judge = build_judge(country, origin, lang, policies)
+    if minimal:
+        from healthcert.disclosure import minimal_after
+
+        judge = minimal_after(judge)
     trip_query = _trip(trip) if trip is not None else None
     ctx = verification_context(trust, at, trust_country)
     if trip_query is not None:
