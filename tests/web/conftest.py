@@ -41,10 +41,21 @@ def issuer() -> Issuer:
 
 @pytest.fixture(scope="session")
 def web_ctx(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    from healthcert.keys.csca import create_csca
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.signer import signer_from
+    from healthcert.model.kinds import EntryKind
     from healthcert.service.context import open_context
 
     context = open_context(f"sqlite:///{tmp_path_factory.mktemp('webdb') / 'web.db'}")
     context.trust_loader = lambda: issuer.trust
+    # The service's own authority (CN): one DSC signs the travellers' certificates, another
+    # their health codes.
+    csca = create_csca("CN")
+    certificates = signer_from(create_dsc(csca))
+    codes = signer_from(create_dsc(csca, [EntryKind.HEALTH_CODE]))
+    context.signer_loader = lambda: certificates
+    context.health_code_signer_loader = lambda: codes
     yield context
     context.engine.dispose()
 
