@@ -246,7 +246,7 @@ def certificate_pdf(
     except NotFound:
         return not_found(request, language(request))
     if row.revoked_at is not None:
-        return not_found(request, language(request))
+        return not_found(request, language(request), gone=True)
     answer = pdf_response(ctx, row.id)
     answer.headers["Cache-Control"] = "no-store"
     return answer

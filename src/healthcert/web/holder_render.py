@@ -51,6 +51,7 @@ def go(path: str, lang: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?lang={lang}", status_code=303, headers=HEADERS)
 
 
-def not_found(request: Request, lang: str) -> HTMLResponse:
-    """Another's certificate or declaration reads as one that does not exist."""
-    return page(request, "holder/missing.html", lang, 404)
+def not_found(request: Request, lang: str, gone: bool = False) -> HTMLResponse:
+    """Another's certificate or declaration reads as one that does not exist; ``gone``: what
+    was asked for is the holder's but withdrawn from use (a revoked certificate's paper)."""
+    return page(request, "holder/missing.html", lang, 410 if gone else 404, gone=gone)
