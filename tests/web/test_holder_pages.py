@@ -189,7 +189,7 @@ def test_nobody_elses_certificate_or_declaration_is_shown(
     browser: TestClient, web_ctx: ServiceContext, holder: Holder
 ) -> None:
     other = make_holder(web_ctx)
-    theirs = _file(_signed_in(browser, web_ctx, other), web_ctx, {})
+    theirs = _file(_signed_in(browser, web_ctx, other), {})
     _signed_in(browser, web_ctx, holder)
     for path in (
         f"/holder/certificates/{other.certificate}",
@@ -311,15 +311,14 @@ def _declaration_form(**changes: Any) -> dict[str, Any]:
 
 def _file(
     client: TestClient,
-    ctx: ServiceContext,
     files: dict[str, Any],
+    changes: dict[str, Any] | None = None,
     expected: int = 303,
-    **changes: Any,
 ) -> int:
     token = _token(client, "/holder/declarations/new")
     answer = client.post(
         "/holder/declarations",
-        data={"form_token": token, **_declaration_form(**changes)},
+        data={"form_token": token, **_declaration_form(**(changes or {}))},
         files=files or None,
         follow_redirects=False,
     )
@@ -341,7 +340,7 @@ def test_a_declaration_is_filed_with_a_foreign_qr_image_a_record_and_a_document(
         "evidence.images": ("dcc.png", foreign_png.read_bytes(), "image/png"),
         "documents": ("letter.pdf", PDF, "application/pdf"),
     }
-    filed = _file(browser, web_ctx, files, **{"evidence.record": str(holder.records[1])})
+    filed = _file(browser, files, {"evidence.record": str(holder.records[1])})
     from healthcert.declarations import intake
 
     stored = intake.read_own(web_ctx, Person.of(holder.document_number, "1985-07-21"), filed)
@@ -410,7 +409,7 @@ def test_the_consulate_asks_for_a_document_and_the_traveller_answers(
     browser: TestClient, web_ctx: ServiceContext, holder: Holder
 ) -> None:
     _signed_in(browser, web_ctx, holder)
-    filed = _file(browser, web_ctx, {})
+    filed = _file(browser, {})
     officer = _officer(web_ctx)
     asked = browser.post(
         f"/api/v1/consular/declarations/{filed}/decision",
@@ -453,7 +452,7 @@ def test_the_health_code_is_shown_in_its_colour_and_in_words(
     none = browser.get("/holder/health-code").text
     assert "You have no health code yet" in none
     assert browser.get("/holder/health-code.json").status_code == 404
-    filed = _file(browser, web_ctx, {})
+    filed = _file(browser, {})
     waiting = browser.get("/holder/health-code?lang=zh").text
     assert 'class="health-code yellow"' in waiting
     assert '<span id="colour-label">黄码：等待领事馆审核</span>' in waiting
@@ -507,7 +506,7 @@ def test_each_holder_page_is_light_labelled_and_from_this_host(
 ) -> None:
     holder = make_holder(web_ctx)
     _signed_in(browser, web_ctx, holder)
-    _file(browser, web_ctx, {})
+    _file(browser, {})
     pages = [*SIGNED_IN_PAGES, f"/holder/certificates/{holder.certificate}", "/holder/sign-in"]
     for path in pages:
         answer = browser.get(f"{path}?lang={lang}")

@@ -338,5 +338,10 @@ def manifest(request: Request) -> JSONResponse:
 @router.get("/sw.js")
 def service_worker() -> FileResponse:
     """The service worker, shipped in static/ and served here so that its scope is /holder."""
-    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    # Its scope is /holder and all under it: the overview page itself is /holder, not /holder/.
+    headers = {
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Service-Worker-Allowed": "/holder",
+    }
     return FileResponse(STATIC / "holder-sw.js", media_type="text/javascript", headers=headers)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from healthcert.model.display import display_name
 from healthcert.web import i18n
 from healthcert.web.holder_session import form_token, session_token, with_token
 from healthcert.web.templates import render
@@ -39,6 +40,7 @@ def page(
         request.url.path,
         form_token=token,
         signed_in=bool(session_token(request)),
+        country_name=lambda code: display_name("country", code, lang),
         **values,
     )
     response = HTMLResponse(body, status_code=status, headers=HEADERS)

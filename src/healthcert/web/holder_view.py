@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from healthcert.service.issuance import certificate_document
@@ -69,7 +69,7 @@ class CertificateView:
 
 def entry_view(entry: dict[str, Any], language: str) -> EntryView:
     kind = str(entry.get("kind") or "")
-    plain = [(name, str(entry[name])) for name in _PLAIN_FIELDS if entry.get(name)]
+    plain = [(name, _moment(str(entry[name]))) for name in _PLAIN_FIELDS if entry.get(name)]
     doses = None
     if entry.get("dose_number") and entry.get("total_doses"):
         doses = f"{entry['dose_number']}/{entry['total_doses']}"
@@ -79,6 +79,19 @@ def entry_view(entry: dict[str, Any], language: str) -> EntryView:
 
 def _day(moment: str) -> str:
     return moment[:10]
+
+
+def _moment(text: str) -> str:
+    """A date stays as it is; a date and time reads in UTC to the minute."""
+    if len(text) <= 10:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def certificate_view(
