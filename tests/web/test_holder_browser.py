@@ -200,6 +200,8 @@ def _answer(
 def _green_and_alive(
     page: Page, live_url: str, ctx: ServiceContext, declaration: int, lang: str
 ) -> None:
+    from playwright.sync_api import expect
+
     _decide(page, live_url, ctx, declaration, "approve")
     page.goto(f"{live_url}/holder/health-code?lang={lang}")
     code = page.locator("#health-code")
@@ -212,6 +214,11 @@ def _green_and_alive(
     assert page.locator(".runner").bounding_box() != first_place  # and the mark moves
     box: Any = page.locator("#code-qr").bounding_box()
     assert box["width"] >= 280
+    # Coming back online fetches the code again: signed anew, a second or more later.
+    signed = page.locator("#signed-at").inner_text()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#signed-at")).not_to_have_text(signed, timeout=10_000)
+    assert page.locator("#colour-label").inner_text() == WORDS[lang]["green"]
     _shot(page, f"holder-health-code-green-{lang}")
 
 
@@ -312,3 +319,26 @@ def test_axe_finds_nothing_on_the_holder_pages(
         _shot(audited, f"holder-{name}-{lang}")
         found[name] = _violations(audited, axe_script)
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_the_pages_read_without_javascript(
+    browser: Browser, live_url: str, web_ctx: ServiceContext
+) -> None:
+    """Reading needs no script: the QR codes show, and the declaration form shows every step."""
+    holder = make_holder(web_ctx)
+    context = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False)  # type: ignore[arg-type]
+    page = context.new_page()
+    try:
+        _signed_in(page, live_url, web_ctx, holder)
+        page.goto(f"{live_url}/holder/certificates/{holder.certificate}")
+        box: Any = page.locator("img.qr").bounding_box()
+        assert box["width"] >= 300
+        page.goto(f"{live_url}/holder/declarations/new")
+        assert page.locator("fieldset.step:visible").count() == 5
+        assert page.locator("#file").is_visible()
+        _asked_for_documents(web_ctx, holder)
+        page.goto(f"{live_url}/holder/health-code")
+        assert page.locator("#colour-label").inner_text() == "YELLOW: waiting for the consulate"
+        assert page.locator("#code-qr").is_visible()
+    finally:
+        context.close()

@@ -98,6 +98,14 @@ def test_a_traveller_signs_in_with_the_code_the_notifier_sent(
     assert overview.headers["cache-control"] == "no-store"
 
 
+def test_the_sign_in_page_speaks_the_browsers_language(browser: TestClient) -> None:
+    page = browser.get("/holder/sign-in", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert '<html lang="zh-Hans">' in page.text
+    assert "发送验证码" in page.text
+    assert 'href="/holder/sign-in?lang=en"' in page.text  # the language switch
+    assert '<link rel="manifest" href="/holder/manifest.webmanifest?lang=zh">' in page.text
+
+
 def test_the_session_cookie_is_secure_over_https(web_app: FastAPI, web_ctx: ServiceContext) -> None:
     from fastapi.testclient import TestClient
 
