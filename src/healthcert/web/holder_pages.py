@@ -7,7 +7,6 @@ business logic; the declaration pages are ``declaration_pages``."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +34,13 @@ from healthcert.web.holder_session import (
     keep_session,
     session_token,
 )
-from healthcert.web.holder_view import certificate_view, entry_view, holder_name, qr_data
+from healthcert.web.holder_view import (
+    certificate_view,
+    entry_view,
+    holder_name,
+    moment_text,
+    qr_data,
+)
 
 STATIC = Path(__file__).parent / "static"
 QR_SIZES = ("screen", "print")
@@ -261,7 +266,7 @@ def _health_code(ctx: Service, person: Person, lang: str) -> dict[str, Any] | No
     return {
         "colour": code["colour"],
         "qr": qr_data(code["payload"]),
-        "valid_until": _minute(code["valid_until"]),
+        "valid_until": moment_text(code["valid_until"]),
         "declaration_id": code["declaration_id"],
         "trip": code["trip"],
         "signed_at": ctx.clock().strftime("%H:%M:%S"),
@@ -278,10 +283,6 @@ def _colour_label(colour: str, lang: str) -> str:
         "red": catalog.gettext("RED: you may not travel"),
     }
     return words.get(colour, colour)
-
-
-def _minute(moment: str) -> str:
-    return datetime.fromisoformat(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @router.get("/health-code", response_class=HTMLResponse)

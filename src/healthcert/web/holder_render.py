@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from healthcert.model.display import display_name
 from healthcert.web import i18n
 from healthcert.web.holder_session import form_token, session_token, with_token
+from healthcert.web.holder_view import moment_text
 from healthcert.web.templates import render
 
 # As the other pages; a holder page names a person, so no HTTP cache keeps it (the service
@@ -41,6 +42,7 @@ def page(
         form_token=token,
         signed_in=bool(session_token(request)),
         country_name=lambda code: display_name("country", code, lang),
+        moment=moment_text,
         **values,
     )
     response = HTMLResponse(body, status_code=status, headers=HEADERS)

@@ -69,7 +69,7 @@ class CertificateView:
 
 def entry_view(entry: dict[str, Any], language: str) -> EntryView:
     kind = str(entry.get("kind") or "")
-    plain = [(name, _moment(str(entry[name]))) for name in _PLAIN_FIELDS if entry.get(name)]
+    plain = [(name, moment_text(str(entry[name]))) for name in _PLAIN_FIELDS if entry.get(name)]
     doses = None
     if entry.get("dose_number") and entry.get("total_doses"):
         doses = f"{entry['dose_number']}/{entry['total_doses']}"
@@ -81,7 +81,7 @@ def _day(moment: str) -> str:
     return moment[:10]
 
 
-def _moment(text: str) -> str:
+def moment_text(text: str) -> str:
     """A date stays as it is; a date and time reads in UTC to the minute."""
     if len(text) <= 10:
         return text
