@@ -193,17 +193,17 @@ def issue(
     record_id: int,
     ctx: Service,
     person: Traveller,
-    format: Annotated[str, Form(max_length=20)] = registry.EU_DCC,
+    fmt: Annotated[str, Form(alias="format", max_length=20)] = registry.EU_DCC,
     token: Token = None,
     lang: Lang = None,
 ) -> Response:
     """Obtain the certificate of one's own record (the stored one when it exists)."""
     check_form(request, token)
     chosen = language(request, lang)
-    if format not in registry.CERTIFICATE_FORMATS:
+    if fmt not in registry.CERTIFICATE_FORMATS:
         return not_found(request, chosen)
     try:
-        issued = issue_own(ctx, person, record_id, format)
+        issued = issue_own(ctx, person, record_id, fmt)
     except NotFound:
         return not_found(request, chosen)
     return go(f"/holder/certificates/{issued.certificate.id}", chosen)
