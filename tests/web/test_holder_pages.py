@@ -359,6 +359,7 @@ def test_a_declaration_is_filed_with_a_foreign_qr_image_a_record_and_a_document(
     assert stored["employer"] == {"name": "Example Trading Co.", "address": "5 Wall St"}
     page = browser.get(f"/holder/declarations/{filed}?lang=zh").text
     assert "已提交：等待领事馆审核" in page
+    assert "检测 · 核酸扩增检测（NAAT）" in page  # the record given, by what it is
     assert "letter.pdf" in page
 
 

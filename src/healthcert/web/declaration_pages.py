@@ -238,13 +238,18 @@ def declaration(
         found = intake.read_own(ctx, person, declaration_id)
     except NotFound:
         return not_found(request, lang)
-    return page(request, "holder/declaration.html", lang, **_shown(found))
+    return page(request, "holder/declaration.html", lang, **_shown(ctx, person, lang, found))
 
 
-def _shown(found: dict[str, Any], problem: str | None = None) -> dict[str, Any]:
+def _shown(
+    ctx: Service, person: Person, lang: str, found: dict[str, Any], problem: str | None = None
+) -> dict[str, Any]:
+    """What the declaration page shows: the records it gives by what they are, and the last
+    thing the consulate said (an automatic approval is no word of theirs)."""
     asked = [event for event in found["history"] if event["reason"]]
     return {
         "declaration": found,
+        "records": {item["id"]: item["entry"] for item in _records(ctx, person, lang)},
         "open": found["status"] in status.OPEN,
         "asked": asked[-1] if asked and found["status"] != status.AUTO_APPROVED else None,
         "problem": problem,
@@ -276,7 +281,8 @@ async def add_document(
         found = await run_in_threadpool(intake.read_own, ctx, person, declaration_id)
     except NotFound:
         return not_found(request, lang)
-    return page(request, "holder/declaration.html", lang, 400, **_shown(found, problem))
+    shown = _shown(ctx, person, lang, found, problem)
+    return page(request, "holder/declaration.html", lang, 400, **shown)
 
 
 @router.post("/{declaration_id}/withdraw", response_class=HTMLResponse)
@@ -292,5 +298,6 @@ async def withdraw(
         return not_found(request, lang)
     except Conflict:
         found = await run_in_threadpool(intake.read_own, ctx, person, declaration_id)
-        return page(request, "holder/declaration.html", lang, 409, **_shown(found, "decided"))
+        shown = _shown(ctx, person, lang, found, "decided")
+        return page(request, "holder/declaration.html", lang, 409, **shown)
     return go(f"/holder/declarations/{declaration_id}", lang)
