@@ -4,6 +4,7 @@ service does not trust). The browser tests run it in uvicorn on a free local por
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
@@ -41,10 +42,21 @@ def issuer() -> Issuer:
 
 @pytest.fixture(scope="session")
 def web_ctx(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    from healthcert.keys.csca import create_csca
+    from healthcert.keys.dsc import create_dsc
+    from healthcert.keys.signer import signer_from
+    from healthcert.model.kinds import EntryKind
     from healthcert.service.context import open_context
 
     context = open_context(f"sqlite:///{tmp_path_factory.mktemp('webdb') / 'web.db'}")
     context.trust_loader = lambda: issuer.trust
+    # The service's own authority (CN): one DSC signs the travellers' certificates, another
+    # their health codes.
+    csca = create_csca("CN")
+    certificates = signer_from(create_dsc(csca))
+    codes = signer_from(create_dsc(csca, [EntryKind.HEALTH_CODE]))
+    context.signer_loader = lambda: certificates
+    context.health_code_signer_loader = lambda: codes
     yield context
     context.engine.dispose()
 
@@ -112,3 +124,68 @@ def live_url(web_app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A traveller with a vaccination and a test recorded, the vaccination's certificate, and a
+    revoked certificate of the test."""
+
+    document_number: str
+    date_of_birth: str
+    records: tuple[int, int]
+    certificate: int
+    revoked: int
+
+
+def make_holder(ctx: ServiceContext) -> Holder:
+    """A new traveller (their own document number), recorded and issued through the service."""
+    from healthcert.service.audit import Actor
+    from healthcert.service.issuance import issue_for_record
+    from healthcert.service.records import parse_record, store_record
+    from healthcert.service.revocation import revoke
+    from tests.service import samples
+    from tests.service.declaration_steps import pcr_test
+
+    number = f"E{secrets.token_hex(4).upper()}"
+    operator = Actor("recorder", "web tests")
+    ids = []
+    for entry in (samples.vaccination(), pcr_test()):
+        record = parse_record(samples.record(entry, document_number=number))
+        ids.append(store_record(ctx, record, operator).record.id)
+    issuer = Actor("issuer", "web tests")
+    certificate = issue_for_record(ctx, ids[0], "eu-dcc", issuer).certificate.id
+    revoked = issue_for_record(ctx, ids[1], "eu-dcc", issuer).certificate.id
+    revoke(ctx, revoked, "issued in error", issuer)
+    return Holder(number, "1985-07-21", (ids[0], ids[1]), certificate, revoked)
+
+
+@pytest.fixture
+def holder(web_ctx: ServiceContext) -> Holder:
+    return make_holder(web_ctx)
+
+
+def open_session(ctx: ServiceContext, holder: Holder) -> str:
+    """A session token for ``holder``, opened through the use case from an address of its own
+    (the page sign-in is tested on its own; the per-address limits stay for it)."""
+    from healthcert.service.signin import Person, request_code, sign_in
+    from tests.service.declaration_steps import last_code
+
+    person = Person.of(holder.document_number, holder.date_of_birth)
+    address = f"web-{holder.document_number}"
+    request_code(ctx, person, address)
+    return sign_in(ctx, person, last_code(ctx), address).token
+
+
+@pytest.fixture(scope="session")
+def foreign_png(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A German EU DCC issued an hour ago, as a QR image: a foreign certificate a traveller
+    gives in a declaration (the service trusts Germany's DSC)."""
+    from datetime import UTC, datetime, timedelta
+
+    from healthcert.codec.qr import render
+
+    target = tmp_path_factory.mktemp("foreign") / "foreign-dcc.png"
+    payload = issuer.issue(vaccination(), issued_at=datetime.now(UTC) - timedelta(hours=1))
+    render(payload, target)
+    return target

@@ -26,9 +26,9 @@ def test_the_home_page_speaks_the_browsers_language(web_client: TestClient) -> N
     assert page.status_code == 200
     assert '<html lang="zh-Hans">' in page.text
     assert "旅行健康证书：签发与离线核验" in page.text
-    for way in ("/api/v1/docs", "/check?lang=zh"):
+    for way in ("/holder?lang=zh", "/api/v1/docs", "/check?lang=zh"):
         assert f'href="{way}"' in page.text
-    assert "旅客页面即将推出" in page.text
+    assert "旅客页面即将推出" not in page.text
 
 
 def test_every_way_in_from_the_home_page_answers(web_client: TestClient) -> None:
