@@ -7,9 +7,13 @@ import gettext
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 LOCALES = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -24,6 +28,11 @@ def choose(asked: str | None, accept_language: str | None) -> str:
         if _base(tag) in LANGUAGES:
             return _base(tag)
     return DEFAULT
+
+
+def of_request(request: Request, asked: str | None = None) -> str:
+    """The language of a request: ``asked`` (a form's field), ``?lang=``, Accept-Language."""
+    return choose(asked or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def _base(tag: str) -> str:

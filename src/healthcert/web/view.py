@@ -75,11 +75,11 @@ def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
         rules=list(report.get("rules") or []),
         reasons=[reason for reason in report.get("verdict_reasons") or [] if _own(reason)],
         errors=list(report.get("errors") or []),
-        entry=_entry(certificate.get("entry"), language),
+        entry=entry_fields(certificate.get("entry"), language),
     )
 
 
-def _entry(entry: Any, language: str) -> list[EntryField]:
+def entry_fields(entry: Any, language: str) -> list[EntryField]:
     """The entry's codes by name in ``language``, each with its code."""
     if not isinstance(entry, dict):
         return []
