@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from healthcert import catalogs
 from healthcert.cli import app, messages
 
 from ..rules.certs import CLOCK, Issuer, lab_test, vaccination
@@ -141,7 +142,7 @@ def test_every_message_of_the_command_line_has_its_chinese() -> None:
     assert len(wanted) > 60
     assert wanted - set(done) == set()
     # The command line reads its source catalog without Babel, and reads it the same.
-    assert messages.read_po(source.read_text(encoding="utf-8")) == done
+    assert catalogs.read_po(source.read_text(encoding="utf-8")) == done
     # Every placeholder of the English text is kept in the Chinese.
     for message, translation in done.items():
         assert sorted(_fields(message)) == sorted(_fields(str(translation))), message

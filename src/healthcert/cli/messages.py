@@ -9,10 +9,14 @@ are English for programs)."""
 
 from __future__ import annotations
 
-# gettext is loaded already: click, beneath typer, speaks through it.
-import gettext
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from healthcert import catalogs
+
+if TYPE_CHECKING:
+    import gettext
 
 LOCALES = Path(__file__).parent / "locale"
 DOMAIN = "cli"
@@ -68,50 +72,4 @@ def _catalog(language: str) -> gettext.NullTranslations:
 
 
 def _load(language: str) -> gettext.NullTranslations:
-    """The compiled catalog when it is as new as its source, else the source read here (a
-    checkout where ``make messages-compile`` has not run), else none."""
-    folder = LOCALES / language / "LC_MESSAGES"
-    compiled, source = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
-    if compiled.exists() and (
-        not source.exists() or compiled.stat().st_mtime >= source.stat().st_mtime
-    ):
-        with compiled.open("rb") as file:
-            return gettext.GNUTranslations(file)
-    if source.exists():
-        return _SourceCatalog(read_po(source.read_text(encoding="utf-8")))
-    return gettext.NullTranslations()
-
-
-def read_po(text: str) -> dict[str, str]:
-    """The translated messages of a ``.po`` file (msgid -> msgstr), fuzzy ones left out. The
-    command line needs no Babel to read its source catalog: it is not a core dependency."""
-    import ast
-
-    found: dict[str, str] = {}
-    for block in text.split("\n\n"):
-        lines = [line.strip() for line in block.strip().splitlines()]
-        if any(line.startswith("#,") and "fuzzy" in line for line in lines):
-            continue
-        parts: dict[str, list[str]] = {}
-        field = None
-        for line in lines:
-            if line.startswith(("msgid ", "msgstr ")):
-                field, _, rest = line.partition(" ")
-                parts[field] = [ast.literal_eval(rest)]
-            elif line.startswith('"') and field is not None:
-                parts[field].append(ast.literal_eval(line))
-        message, translation = "".join(parts.get("msgid", [])), "".join(parts.get("msgstr", []))
-        if message and translation:
-            found[message] = translation
-    return found
-
-
-class _SourceCatalog(gettext.NullTranslations):
-    """A catalog read from its ``.po`` source."""
-
-    def __init__(self, messages: dict[str, str]) -> None:
-        super().__init__()
-        self.messages = messages
-
-    def gettext(self, message: str) -> str:
-        return self.messages.get(message, message)
+    return catalogs.load(LOCALES, DOMAIN, language)
