@@ -161,3 +161,28 @@ def test_english_reads_no_catalog(dsc_file: Path, payload: str) -> None:
     assert messages._catalogs == {}
     _verify(dsc_file, "--lang", "zh", payload)
     assert set(messages._catalogs) == {"zh"}
+
+
+def test_a_forged_certificate_says_why_in_chinese(dsc_file: Path) -> None:
+    from ..rules.certs import make_issuer
+
+    forged = make_issuer("DE").issue(vaccination())
+    code, shown = _verify(dsc_file, "--lang", "zh", forged)
+    assert code == 1
+    assert "─ 无效 ─" in shown
+    assert "KID_UNKNOWN 没有受信任的密钥具有此密钥标识（kid）" in shown
+    code, shown = _verify(dsc_file, "--lang", "en", forged)
+    assert "KID_UNKNOWN no trusted key has this kid" in shown
+
+
+def test_every_error_code_has_its_meaning() -> None:
+    from healthcert.cli.error_texts import error_text
+    from healthcert.report import ErrorCode
+
+    messages.choose("zh")
+    try:
+        meanings = {code: error_text(code) for code in ErrorCode}
+    finally:
+        messages.choose(None)
+    assert [code for code, text in meanings.items() if not text] == []
+    assert meanings[ErrorCode.EXPIRED] == "已过期"

@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from healthcert.cli import messages
+from healthcert.cli.error_texts import error_text
 from healthcert.cli.messages import _
 from healthcert.formats import registry
 from healthcert.model.display import display_name
@@ -126,7 +128,7 @@ class ReportPrinter:
         for error in report["errors"]:
             body.add_row(
                 f"[red]{_label('error')}[/]",
-                f"[red]{escape(error['code'])}[/] {escape(error['message'])}",
+                f"[red]{escape(error['code'])}[/] {escape(_error_message(error))}",
             )
         if verdict is not None and report["format"] == registry.HEALTH_CODE:
             title = f"{title} · {_health_code_title(verdict)}"
@@ -153,6 +155,13 @@ class ReportPrinter:
         rules = report.get("rules") or []
         if rules:
             self.console.print(_rules_table(rules))
+
+
+def _error_message(error: dict[str, Any]) -> str:
+    """The report's own message in English; in another language, what its code means."""
+    if messages.current() == messages.DEFAULT:
+        return str(error["message"])
+    return error_text(str(error["code"])) or str(error["message"])
 
 
 def _border(valid: bool) -> str:
