@@ -12,7 +12,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthcert.api.auth import Service
@@ -53,12 +53,14 @@ Token = Annotated[str, Form(max_length=100)]
 router = APIRouter(prefix="/consular", include_in_schema=False)
 
 
+def install(app: FastAPI) -> None:
+    """Mount the pages, with the officers' sessions of this app."""
+    app.state.consular_sessions = PageSessions(ROLES)
+    app.include_router(router)
+
+
 def _sessions(request: Request) -> PageSessions:
-    """The app's officer sessions, made on first use."""
-    state = request.app.state
-    if not hasattr(state, "consular_sessions"):
-        state.consular_sessions = PageSessions(ROLES)
-    found: PageSessions = state.consular_sessions
+    found: PageSessions = request.app.state.consular_sessions
     return found
 
 

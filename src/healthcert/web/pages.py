@@ -41,7 +41,7 @@ def install(app: FastAPI, openapi_url: str, docs_url: str) -> None:
     """Mount the pages, their static files and the API docs page served from this host."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
-    app.include_router(consular_pages.router)
+    consular_pages.install(app)
 
     @app.get(docs_url, include_in_schema=False)
     async def api_docs() -> HTMLResponse:
