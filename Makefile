@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB := src/healthcert/web
 LOCALE := $(WEB)/locale
+CLI_LOCALE := src/healthcert/cli/locale
 # The API docs page's scripts, served from this host (fetched from the npm registry, not committed).
 SWAGGER_UI_VERSION := 5.17.14
 SWAGGER := $(WEB)/static/vendor/swagger-ui
@@ -17,6 +18,7 @@ $(STAMP): pyproject.toml setup.py src/healthcert/codec/_base45.c src/healthcert/
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pybabel compile --use-fuzzy -d $(LOCALE) -D messages
+	$(BIN)/pybabel compile --use-fuzzy -d $(CLI_LOCALE) -D cli
 	touch $(STAMP)
 
 $(SWAGGER)/swagger-ui-bundle.js:
@@ -26,16 +28,19 @@ $(SWAGGER)/swagger-ui-bundle.js:
 	cp $(SWAGGER).tmp/package/swagger-ui-bundle.js $(SWAGGER).tmp/package/swagger-ui.css $(SWAGGER).tmp/package/LICENSE $(SWAGGER)/
 	rm -rf $(SWAGGER).tmp
 
-# The pages' catalogs: extract the messages of the templates, merge them into each language's
-# .po (translate there), compile the .mo files the service reads.
+# The catalogs of the pages (templates) and of the command line (its own domain, cli): extract
+# the messages, merge them into each language's .po (translate there), compile the .mo files.
 messages-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel extract -F babel-cli.cfg --no-location -o $(CLI_LOCALE)/cli.pot .
 
 messages-update: messages-extract
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete
+	$(BIN)/pybabel update -i $(CLI_LOCALE)/cli.pot -d $(CLI_LOCALE) -D cli --ignore-obsolete
 
 messages-compile: $(STAMP)
 	$(BIN)/pybabel compile -d $(LOCALE) -D messages
+	$(BIN)/pybabel compile -d $(CLI_LOCALE) -D cli
 
 # The certificate service on 127.0.0.1:8000 with SQLite, a demo country, demo API keys and a
 # demo holder whose sign-in code appears in the terminal.

@@ -29,4 +29,8 @@ def clean_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
     # Wide enough that rich never wraps a rule description in the middle of a test's phrase.
     monkeypatch.setenv("COLUMNS", "240")
+    # The messages' language follows the environment: the tests read English unless they ask.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return tmp_path / "home"

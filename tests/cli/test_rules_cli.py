@@ -73,7 +73,7 @@ def test_check_shows_each_rule_with_its_outcome_in_chinese(issuer: Issuer, dsc_f
     payload = issuer.issue(lab_test(test_type=ANTIGEN, hours_before=3))
     args = ["rules", "check", "--country", "CN", "--from", "DE", "--at", AT]
     output = run(1, *args, "--trust", str(dsc_file), "--lang", "zh", payload)
-    assert "RED may not enter · valid · entry to CN from DE (origin risk low)" in output
+    assert "红色 不予入境 · 有效 · 入境 CN 来自 DE（出发地风险：低）" in output
     assert "RULE_FAILED 规则 TR-CN-0001 未通过" in output
     rows = {line.split()[0]: line for line in output.splitlines() if "-CN-" in line[:12]}
     assert set(rows) == {
@@ -84,8 +84,8 @@ def test_check_shows_each_rule_with_its_outcome_in_chinese(issuer: Issuer, dsc_f
         "TR-CN-0003",
         "TR-CN-0004",
     }
-    assert "✘ failed" in rows["TR-CN-0001"] and "不接受抗原快速检测" in rows["TR-CN-0001"]
-    assert "✔ passed" in rows["GR-CN-0001"] and "新冠肺炎" in rows["GR-CN-0001"]
+    assert "✘ 未通过" in rows["TR-CN-0001"] and "不接受抗原快速检测" in rows["TR-CN-0001"]
+    assert "✔ 通过" in rows["GR-CN-0001"] and "新冠肺炎" in rows["GR-CN-0001"]
 
 
 def test_check_exit_zero_when_green_and_json_as_verify_prints(

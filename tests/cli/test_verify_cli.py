@@ -575,4 +575,4 @@ def test_the_panel_names_the_codes_in_chinese(world: World) -> None:
     assert "IgG抗体检测 (94563-4)" in shown
     assert "检出 (260373001)" in shown
     assert "新冠肺炎 (840539006)" in shown
-    assert "in CN (中国)" in shown
+    assert "于 CN (中国) 采样" in shown

@@ -73,8 +73,8 @@ def test_the_screen_shows_verdict_reasons_and_rules_in_the_language(
     payload = issuer.issue(lab_test(hours_before=60))
     args = ["verify", "--at", AT, "--trust", str(dsc_file), "--country", "CN", "--from", "XA"]
     output = run(1, *args, "--lang", "zh", payload)
-    assert "VALID · RED may not enter" in output
-    assert "entry to CN from XA (origin risk high)" in output
+    assert "有效 · 红色 不予入境" in output
+    assert "入境 CN 来自 XA（出发地风险：高）" in output
     assert "RULE_FAILED 规则 TR-CN-0003 未通过" in output
     assert "入境后须加做一次核酸检测，并在指定场所隔离7天。" in output
     assert "✔ TR-CN-0001 检测须为核酸（PCR）检测或IgG抗体检测，不接受抗原快速检测。" in output

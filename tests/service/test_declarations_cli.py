@@ -86,3 +86,34 @@ def test_a_post_reviews_from_the_terminal(tmp_path: Path) -> None:
     again = runner.invoke(app, [*no_reason, "--reason", "twice"])
     assert again.exit_code == 1
     assert "the declaration is rejected: it cannot become rejected" in again.output
+
+
+def test_a_post_reads_the_terminal_in_chinese(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
+    filed = _filed(url, "US")
+    zh = ["--lang", "zh", "--url", url]
+
+    listed = runner.invoke(app, ["declarations", "list", *zh]).output
+    assert listed.startswith(f"{filed}\t待审核\tUS->CN\t")
+    shown = runner.invoke(app, ["declarations", "show", str(filed), *zh]).output
+    assert f"申报 {filed}：待审核（版本 1）" in shown
+    assert "行程：New York，US -> PEK，CN，出发时间 " in shown
+    assert "（CA982）" in shown
+    decide = ["declarations", "decide", str(filed), "--decision", "request_documents"]
+    refused = runner.invoke(app, [*decide, *zh])
+    assert refused.exit_code == 2
+    assert "错误： reason: a reason is required to request_documents" in refused.output
+    decided = runner.invoke(app, [*decide, "--reason", "请补充核酸检测报告", *zh])
+    assert decided.exit_code == 0, decided.output
+    assert decided.output == f"申报 {filed}：已要求补充材料\n"
+    # The same environment without --lang: LANG names the language.
+    english = runner.invoke(
+        app, ["declarations", "show", str(filed), "--url", url], env={"LANG": "en_US.UTF-8"}
+    )
+    assert f"declaration {filed}: documents_requested (version 2)" in english.output
+    chinese = runner.invoke(
+        app, ["declarations", "show", str(filed), "--url", url], env={"LANG": "zh_CN.UTF-8"}
+    )
+    assert f"申报 {filed}：已要求补充材料（版本 2）" in chinese.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from healthcert.cli import issue as issue_command
+from healthcert.cli import messages
 from healthcert.cli import verify as verify_command
 from healthcert.cli.common import EXIT_CODES_HELP, run_guarded
 
@@ -21,6 +22,15 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     epilog=EXIT_CODES_HELP,
 )
+
+
+@app.callback()
+def _each_run() -> None:
+    # Each run speaks the environment's language until a command's --lang says otherwise
+    # (a program that runs several commands in one process must not keep the last one's).
+    messages.choose(None)
+
+
 app.command("verify")(verify_command.verify)
 app.command("issue")(issue_command.issue)
 

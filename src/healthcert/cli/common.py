@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from healthcert.cli.messages import _
 from healthcert.errors import ConfigurationError, HealthcertError, KeyStoreError, TrustStoreError
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from rich.markup import escape
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]error:[/] {escape(message)}")
+    # (A call inside an f-string is not seen by the catalog's extraction: named first.)
+    prefix = _("error:")
+    console.print(f"[bold red]{prefix}[/] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -106,10 +109,12 @@ def run_guarded(command: Callable[[], object]) -> None:
         from rich.markup import escape
 
         console = Console(stderr=True, highlight=False, soft_wrap=True)
-        console.print(
-            f"[bold red]internal error:[/] {escape(str(error) or type(error).__name__)} "
-            f"(a fault of healthcert; run again with {DEBUG_ENV}=1 to see where)"
+        what = escape(str(error) or type(error).__name__)
+        hint = _("(a fault of healthcert; run again with {setting}=1 to see where)").format(
+            setting=DEBUG_ENV
         )
+        prefix = _("internal error:")
+        console.print(f"[bold red]{prefix}[/] {what} {hint}")
         sys.exit(EXIT_INTERNAL)
 
 
@@ -154,11 +159,17 @@ def require_files(arguments: Iterable[str], *, directories: bool = False) -> Non
         except (OSError, ValueError):
             exists = is_dir = False
         if is_dir and not directories:
-            fail(f"{argument}: is a directory, not a file")
+            fail(_("{path}: is a directory, not a file").format(path=argument))
         if not exists and looks_like_path(argument):
             known = Path(argument.strip()).suffix.lower() in PATH_SUFFIXES
-            hint = "" if known else " (and not a payload: those begin with HC1:, shc:/ or {)"
-            fail(f"{argument}: no such file{hint}")
+            message = (
+                _("{path}: no such file")
+                if known
+                else _(
+                    "{path}: no such file (and not a payload: those begin with HC1:, shc:/ or {{)"
+                )
+            )
+            fail(message.format(path=argument))
 
 
 AtOption = Annotated[
@@ -184,7 +195,11 @@ def parse_time(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        fail(f"--at {text!r} is not an ISO 8601 date or date-time, nor +Nd or -Nh from now")
+        fail(
+            _("--at {value} is not an ISO 8601 date or date-time, nor +Nd or -Nh from now").format(
+                value=repr(text)
+            )
+        )
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
@@ -198,7 +213,7 @@ def load_trust_store(specs: list[str], countries: list[str] | None = None) -> Ve
     for spec in specs:
         path = parse_issuer_binding(spec)[1] if is_issuer_binding(spec) else Path(spec)
         if not path.exists():
-            fail(f"--trust {spec}: no such file or directory")
+            fail(_("--trust {source}: no such file or directory").format(source=spec))
     by_issuer = parse_trust_countries(countries or [])
     with reported_errors():
         return load_verifier_trust(specs, by_issuer)
@@ -211,9 +226,13 @@ def parse_trust_countries(values: list[str]) -> dict[str, str]:
 
     countries = {}
     for value in values:
-        iss, _, country = value.rpartition("=")
+        iss, _equals, country = value.rpartition("=")
         if not is_issuer_binding(value):
-            fail(f"--trust-country {value!r} is not of the form https://issuer.example=CC")
+            fail(
+                _("--trust-country {value} is not of the form https://issuer.example=CC").format(
+                    value=repr(value)
+                )
+            )
         try:
             countries[iss] = issuer_country(country)
         except TrustStoreError as error:

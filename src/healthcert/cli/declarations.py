@@ -13,6 +13,8 @@ import typer
 
 from healthcert.cli.common import EXIT_INVALID, fail
 from healthcert.cli.db import UrlOption
+from healthcert.cli.messages import _
+from healthcert.cli.verdict import LanguageOption, languages
 
 if TYPE_CHECKING:
     from healthcert.declarations.review import Post
@@ -45,6 +47,19 @@ def _post(countries: str, officer: str = "cli") -> Post:
     return Post(Actor("officer", officer), frozenset(covered) if covered else None)
 
 
+def _status(state: str) -> str:
+    """A status as a person reads it; in English its name, as the JSON writes it."""
+    names = {
+        "submitted": _("submitted"),
+        "auto_approved": _("auto_approved"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "documents_requested": _("documents_requested"),
+        "withdrawn": _("withdrawn"),
+    }
+    return names.get(state, state)
+
+
 def _echo_json(document: Any) -> None:
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8"))
 
@@ -69,18 +84,20 @@ def list_queue(
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     as_json: JsonOption = False,
     url: UrlOption = None,
+    lang: LanguageOption = None,
 ) -> None:
     """The queue, oldest first: id, residence, destination, departure, submitted."""
     from healthcert.declarations.review import queue
     from healthcert.service.context import open_context
 
+    languages(lang)
     rows = _guarded(queue, open_context(url), _post(countries), status, limit, offset)
     if as_json:
         _echo_json(rows)
         return
     for row in rows:
         typer.echo(
-            f"{row['id']}\t{row['status']}\t{row['residence_country']}->{row['destination']}"
+            f"{row['id']}\t{_status(row['status'])}\t{row['residence_country']}->{row['destination']}"
             f"\t{row['departure']}\t{row['submitted_at']}"
         )
 
@@ -91,32 +108,53 @@ def show(
     countries: CountriesOption = "",
     as_json: JsonOption = False,
     url: UrlOption = None,
+    lang: LanguageOption = None,
 ) -> None:
     """One declaration: its fields, each piece of evidence verified, its history."""
     from healthcert.declarations.review import examine
     from healthcert.service.context import open_context
 
-    found = _guarded(examine, open_context(url), _post(countries), declaration_id)
+    language = languages(lang)
+    found = _guarded(examine, open_context(url), _post(countries), declaration_id, language)
     if as_json:
         _echo_json(found)
         return
     trip = found["trip"]
-    typer.echo(f"declaration {found['id']}: {found['status']} (version {found['version']})")
     typer.echo(
-        f"trip: {trip['from_city']}, {trip['from_country']} -> {trip['port_of_entry']}, "
-        f"{trip['to_country']} on {trip['departure']} ({trip['transport']})"
+        _("declaration {id}: {status} (version {version})").format(
+            id=found["id"], status=_status(found["status"]), version=found["version"]
+        )
+    )
+    typer.echo(
+        _("trip: {city}, {country} -> {port}, {destination} on {departure} ({transport})").format(
+            city=trip["from_city"],
+            country=trip["from_country"],
+            port=trip["port_of_entry"],
+            destination=trip["to_country"],
+            departure=trip["departure"],
+            transport=trip["transport"],
+        )
     )
     for item in found["evidence"]:
-        typer.echo(f"evidence {item['id']}: {item['kind']}{_evidence_state(item)}")
+        typer.echo(
+            _("evidence {id}: {kind}").format(id=item["id"], kind=_kind(item["kind"]))
+            + _evidence_state(item)
+        )
     for step in found["history"]:
-        typer.echo(f"{step['at']}  {step['status']:<20} {step['actor']}  {step['reason'] or ''}")
+        state = _status(step["status"])
+        typer.echo(f"{step['at']}  {state:<20} {step['actor']}  {step['reason'] or ''}")
+
+
+def _kind(kind: str) -> str:
+    names = {"payload": _("payload"), "record": _("record"), "document": _("document")}
+    return names.get(kind, kind)
 
 
 def _evidence_state(item: dict[str, Any]) -> str:
     report = item.get("report")
     if report is None:
         return ""
-    return " valid" if report["valid"] else " NOT valid"
+    return " " + (_("valid") if report["valid"] else _("NOT valid"))
 
 
 @app.command("decide")
@@ -132,14 +170,18 @@ def decide(
     countries: CountriesOption = "",
     as_json: JsonOption = False,
     url: UrlOption = None,
+    lang: LanguageOption = None,
 ) -> None:
     """Decide a declaration in the queue; the holder is notified, the audit log records it."""
     from healthcert.declarations.review import decide as decide_one
     from healthcert.service.context import open_context
 
+    languages(lang)
     post = _post(countries, officer)
     found = _guarded(decide_one, open_context(url), post, declaration_id, decision, reason)
     if as_json:
         _echo_json(found)
         return
-    typer.echo(f"declaration {found['id']}: {found['status']}")
+    typer.echo(
+        _("declaration {id}: {status}").format(id=found["id"], status=_status(found["status"]))
+    )

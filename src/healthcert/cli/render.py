@@ -13,35 +13,92 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from healthcert.cli import messages
+from healthcert.cli.error_texts import error_text
+from healthcert.cli.messages import _
 from healthcert.formats import registry
 from healthcert.model.display import display_name
 
 _CHECK_MARK = {True: "[green]✔[/]", False: "[red]✘[/]", None: "[dim]–[/]"}
 _RULE_MARK = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "open": "[yellow]?[/]"}
-_VERDICT_TITLE = {
-    "green": "[bold green]GREEN[/] may enter",
-    "yellow": "[bold yellow]YELLOW[/] action needed",
-    "red": "[bold red]RED[/] may not enter",
-}
-# A health code's colour is the consulate's decision on the declaration, for one trip.
-_HEALTH_CODE_TITLE = {
-    "green": "[bold green]GREEN[/] approved for this trip",
-    "yellow": "[bold yellow]YELLOW[/] pending: more documents needed",
-    "red": "[bold red]RED[/] rejected",
-}
-
-
-# The coded fields of an entry shown by name, each on its own row, in the order a person reads;
-# labels of at most 7 letters, like the other rows, keep the label column as narrow as it was.
-_CODED_ROWS = (
-    ("disease", "disease"),
-    ("vaccine", "vaccine"),
-    ("product", "product"),
-    ("manufacturer", "maker"),
-    ("test_type", "test"),
-    ("test_device", "device"),
-    ("result", "result"),
+_COLOUR_STYLE = {"green": "bold green", "yellow": "bold yellow", "red": "bold red"}
+# The coded fields of an entry shown by name, each on its own row, in the order a person reads.
+_CODED_FIELDS = (
+    "disease",
+    "vaccine",
+    "product",
+    "manufacturer",
+    "test_type",
+    "test_device",
+    "result",
 )
+
+
+def _verdict_title(verdict: str) -> str:
+    words = {
+        "green": (_("GREEN"), _("may enter")),
+        "yellow": (_("YELLOW"), _("action needed")),
+        "red": (_("RED"), _("may not enter")),
+    }[verdict]
+    return f"[{_COLOUR_STYLE[verdict]}]{words[0]}[/] {words[1]}"
+
+
+def _health_code_title(verdict: str) -> str:
+    """A health code's colour is the consulate's decision on the declaration, for one trip."""
+    words = {
+        "green": (_("GREEN"), _("approved for this trip")),
+        "yellow": (_("YELLOW"), _("pending: more documents needed")),
+        "red": (_("RED"), _("rejected")),
+    }[verdict]
+    return f"[{_COLOUR_STYLE[verdict]}]{words[0]}[/] {words[1]}"
+
+
+def _label(name: str) -> str:
+    """A row's label. Labels of at most 7 letters in English keep the column narrow."""
+    labels = {
+        "format": _("format"),
+        "holder": _("holder"),
+        "entry": _("entry"),
+        "disease": _("disease"),
+        "vaccine": _("vaccine"),
+        "product": _("product"),
+        "manufacturer": _("maker"),
+        "test_type": _("test"),
+        "test_device": _("device"),
+        "result": _("result"),
+        "issued": _("issued"),
+        "expires": _("expires"),
+        "issuer": _("issuer"),
+        "checks": _("checks"),
+        "error": _("error"),
+        "destination": _("destination"),
+        "requirement": _("requirement"),
+        "reason": _("reason"),
+        "rule": _("rule"),
+        "document": _("document"),
+        "trip": _("trip"),
+        "route": _("route"),
+        "declaration": _("declaration"),
+    }
+    return labels[name]
+
+
+def _check_name(name: str) -> str:
+    """A check of the report by name; in English its key, as the JSON and README write it."""
+    names = {
+        "decode": _("decode"),
+        "schema": _("schema"),
+        "signature": _("signature"),
+        "validity_period": _("validity_period"),
+        "key_usage": _("key_usage"),
+        "rules": _("rules"),
+        "trip": _("trip"),
+    }
+    return names.get(name, name)
+
+
+def _result_name(result: str) -> str:
+    return {"passed": _("passed"), "failed": _("failed"), "open": _("open")}.get(result, result)
 
 
 class ReportPrinter:
@@ -53,23 +110,30 @@ class ReportPrinter:
 
     def show(self, report: dict[str, Any]) -> None:
         valid = bool(report["valid"])
-        title = "[bold green]VALID[/]" if valid else "[bold red]NOT VALID[/]"
+        title = (
+            "[bold green]{}[/]".format(_("VALID"))
+            if valid
+            else "[bold red]{}[/]".format(_("NOT VALID"))
+        )
         verdict = report.get("verdict")
         body = Table.grid(padding=(0, 2))
         body.add_column(style="bold")
         body.add_column()
         for label, value in _summary_rows(report, self.lang):
-            body.add_row(label, value)
-        checks = "  ".join(f"{_CHECK_MARK[ok]} {name}" for name, ok in report["checks"].items())
-        body.add_row("checks", checks)
+            body.add_row(_label(label), value)
+        checks = "  ".join(
+            f"{_CHECK_MARK[ok]} {_check_name(name)}" for name, ok in report["checks"].items()
+        )
+        body.add_row(_label("checks"), checks)
         for error in report["errors"]:
             body.add_row(
-                "[red]error[/]", f"[red]{escape(error['code'])}[/] {escape(error['message'])}"
+                f"[red]{_label('error')}[/]",
+                f"[red]{escape(error['code'])}[/] {escape(_error_message(error))}",
             )
         if verdict is not None and report["format"] == registry.HEALTH_CODE:
-            title = f"{title} · {_HEALTH_CODE_TITLE[verdict]}"
+            title = f"{title} · {_health_code_title(verdict)}"
         elif verdict is not None:
-            title = f"{title} · {_VERDICT_TITLE[verdict]}"
+            title = f"{title} · {_verdict_title(verdict)}"
             _add_verdict_rows(body, report)
         border = _border(valid) if verdict is None else verdict
         self.console.print(
@@ -81,9 +145,9 @@ class ReportPrinter:
     def show_rules(self, report: dict[str, Any]) -> None:
         """A report as ``rules check`` shows it: the verdict, its reasons, a table of rules."""
         verdict = report.get("verdict") or "red"
-        validity = "valid" if report["valid"] else "[red]not valid[/]"
+        validity = _("valid") if report["valid"] else "[red]{}[/]".format(_("not valid"))
         self.console.print(
-            f"{_VERDICT_TITLE[verdict]} · {validity} · {_destination(report)} · "
+            f"{_verdict_title(verdict)} · {validity} · {_destination(report)} · "
             f"[dim]{escape(_shorten(report['input']))}[/]"
         )
         for reason in report.get("verdict_reasons") or ():
@@ -93,16 +157,30 @@ class ReportPrinter:
             self.console.print(_rules_table(rules))
 
 
+def _error_message(error: dict[str, Any]) -> str:
+    """The report's own message in English; in another language, what its code means."""
+    if messages.current() == messages.DEFAULT:
+        return str(error["message"])
+    return error_text(str(error["code"])) or str(error["message"])
+
+
 def _border(valid: bool) -> str:
     return "green" if valid else "red"
 
 
 def _destination(report: dict[str, Any]) -> str:
     destination = report.get("destination") or {}
-    text = f"entry to {destination.get('country') or '?'}"
+    text = _("entry to {country}").format(country=destination.get("country") or "?")
     if destination.get("origin"):
-        text += f" from {destination['origin']} (origin risk {destination.get('origin_risk')})"
+        text += " " + _("from {origin} (origin risk {risk})").format(
+            origin=destination["origin"], risk=_risk(destination.get("origin_risk"))
+        )
     return escape(text)
+
+
+def _risk(level: Any) -> str:
+    names = {"low": _("low"), "medium": _("medium"), "high": _("high")}
+    return names.get(str(level), str(level))
 
 
 def _reason(reason: dict[str, Any]) -> str:
@@ -111,14 +189,14 @@ def _reason(reason: dict[str, Any]) -> str:
 
 
 def _add_verdict_rows(body: Table, report: dict[str, Any]) -> None:
-    body.add_row("destination", _destination(report))
+    body.add_row(_label("destination"), _destination(report))
     requirement = (report.get("destination") or {}).get("requirement")
     if requirement and not report.get("verdict_reasons"):
-        body.add_row("requirement", escape(requirement))
+        body.add_row(_label("requirement"), escape(requirement))
     for reason in report.get("verdict_reasons") or ():
-        body.add_row("[yellow]reason[/]", _reason(reason))
+        body.add_row(f"[yellow]{_label('reason')}[/]", _reason(reason))
     for outcome in report.get("rules") or ():
-        body.add_row("rule", _rule_line(outcome))
+        body.add_row(_label("rule"), _rule_line(outcome))
 
 
 def _rule_line(outcome: dict[str, Any]) -> str:
@@ -128,16 +206,16 @@ def _rule_line(outcome: dict[str, Any]) -> str:
 
 def _rules_table(rules: list[dict[str, Any]]) -> Table:
     table = Table(show_edge=False, pad_edge=False)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("type")
-    table.add_column("result", no_wrap=True)
-    table.add_column("description", overflow="fold")  # Chinese text has no spaces to wrap at
+    table.add_column(_("rule"), no_wrap=True)
+    table.add_column(_("type"))
+    table.add_column(_("result"), no_wrap=True)
+    table.add_column(_("description"), overflow="fold")  # Chinese text has no spaces to wrap at
     for outcome in rules:
         mark = _RULE_MARK.get(outcome["result"], "?")
         table.add_row(
             escape(outcome["id"]),
             escape(outcome["type"]),
-            f"{mark} {escape(outcome['result'])}",
+            f"{mark} {escape(_result_name(outcome['result']))}",
             escape(outcome["description"]),
         )
     return table
@@ -148,7 +226,7 @@ def _shorten(text: str, width: int = 60) -> str:
 
 
 def _summary_rows(report: dict[str, Any], lang: str = "en") -> list[tuple[str, str]]:
-    rows = [("format", escape(report["format"] or "unknown"))]
+    rows = [("format", escape(report["format"] or _("unknown")))]
     certificate = report.get("certificate")
     if certificate and report["format"] == registry.HEALTH_CODE:
         rows.extend(_health_code_rows(certificate, report.get("trip") or {}))
@@ -178,13 +256,18 @@ def _health_code_rows(certificate: dict[str, Any], trip: dict[str, Any]) -> list
     )
     places = (trip.get("origin_city"), trip.get("origin_country"))
     origin = ", ".join(place for place in places if place)
-    route = f"{origin} -> {trip.get('destination_country')} at {trip.get('port_of_entry')}"
+    route = _("{origin} -> {destination} at {port}").format(
+        origin=origin, destination=trip.get("destination_country"), port=trip.get("port_of_entry")
+    )
     if trip.get("via"):
-        route += f" via {', '.join(trip['via'])}"
+        route += " " + _("via {stops}").format(stops=", ".join(trip["via"]))
+    departing = _("{transport} departing {departure}").format(
+        transport=trip.get("transport"), departure=trip.get("departure")
+    )
     return [
         ("holder", escape(_holder(holder))),
         ("document", escape(document)),
-        ("trip", escape(f"{trip.get('transport')} departing {trip.get('departure')}")),
+        ("trip", escape(departing)),
         ("route", escape(route)),
         ("declaration", escape(str(certificate.get("declaration_id")))),
     ]
@@ -200,7 +283,8 @@ def _holder(holder: dict[str, Any]) -> str:
         part for part in (holder.get("family_name_latin"), holder.get("given_name_latin")) if part
     )
     names = f"{written} ({latin})" if written and latin else written or latin
-    return f"{names}, born {holder.get('date_of_birth') or 'unknown'}"
+    born = holder.get("date_of_birth") or _("unknown")
+    return _("{names}, born {date}").format(names=names, date=born)
 
 
 def _named(field: str, code: str, lang: str) -> str:
@@ -211,8 +295,8 @@ def _named(field: str, code: str, lang: str) -> str:
 
 def _coded_rows(entry: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     return [
-        (label, escape(_named(field, entry[field], lang)))
-        for field, label in _CODED_ROWS
+        (field, escape(_named(field, entry[field], lang)))
+        for field in _CODED_FIELDS
         if isinstance(entry.get(field), str) and entry[field]
     ]
 
@@ -221,7 +305,7 @@ def _country(entry: dict[str, Any], lang: str) -> str:
     # A SMART Health Card names no country: unless its issuer's is known, it is null.
     country = entry.get("country")
     if not country:
-        return "unknown country"
+        return _("unknown country")
     # Two letters a border officer knows first, then the name: "CN (China)".
     name = display_name("country", country, lang)
     return country if name == country else f"{country} ({name})"
@@ -230,13 +314,18 @@ def _country(entry: dict[str, Any], lang: str) -> str:
 def _entry(entry: dict[str, Any], lang: str) -> str:
     kind = entry.get("kind")
     if kind == "vaccination":
-        return (
-            f"vaccination, dose {entry.get('dose_number')}/{entry.get('total_doses')} "
-            f"on {entry.get('date')} in {_country(entry, lang)}"
+        return _("vaccination, dose {dose}/{doses} on {date} in {country}").format(
+            dose=entry.get("dose_number"),
+            doses=entry.get("total_doses"),
+            date=entry.get("date"),
+            country=_country(entry, lang),
         )
     if kind == "test":
-        return f"test, sampled {entry.get('sample_time')} in {_country(entry, lang)}"
-    return (
-        f"recovery, first positive {entry.get('first_positive')}, valid "
-        f"{entry.get('valid_from')} to {entry.get('valid_until')}"
+        return _("test, sampled {time} in {country}").format(
+            time=entry.get("sample_time"), country=_country(entry, lang)
+        )
+    return _("recovery, first positive {positive}, valid {start} to {end}").format(
+        positive=entry.get("first_positive"),
+        start=entry.get("valid_from"),
+        end=entry.get("valid_until"),
     )

@@ -31,7 +31,7 @@ from healthcert.cli.verdict import (
     OriginOption,
     PoliciesOption,
     country_code,
-    language_tag,
+    languages,
     load_policies,
     make_judge,
 )
@@ -64,7 +64,7 @@ JsonOption = Annotated[
 def list_command(
     country: DestinationOption,
     json_output: JsonOption = False,
-    lang: LanguageOption = "en",
+    lang: LanguageOption = None,
     policies: PoliciesOption = None,
 ) -> None:
     """List the rules of a destination's policy, with their descriptions in --lang.
@@ -73,7 +73,7 @@ def list_command(
     a policy file cannot be used.
     """
     destination = country_code(country, "--country")
-    language = language_tag(lang)
+    language = languages(lang)
     loaded = load_policies(policies)
     policy = loaded.get(destination)
     if policy is None:
@@ -97,7 +97,7 @@ def check_command(
     country: DestinationOption,
     origin: OriginOption = None,
     at: AtOption = None,
-    lang: LanguageOption = "en",
+    lang: LanguageOption = None,
     json_output: Annotated[
         bool,
         typer.Option(
@@ -114,10 +114,11 @@ def check_command(
     named that does not exist), 3 when the trust sources or policies cannot be used.
     """
     require_files(inputs)
+    language = languages(lang)
     judge = make_judge(
         country_code(country, "--country"),
         None if origin is None else country_code(origin, "--from"),
-        language_tag(lang),
+        language,
         load_policies(policies),
     )
     from healthcert import verification as pipeline
@@ -125,7 +126,7 @@ def check_command(
     from healthcert.inputs import from_arguments
 
     ctx = verification_context(trust, at, trust_country)
-    printer = ReportPrinter(lang=lang)
+    printer = ReportPrinter(lang=language)
     all_green = True
     for item in from_arguments(inputs):
         report = pipeline.verify_item(item, ctx)

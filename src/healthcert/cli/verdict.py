@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from healthcert.cli import messages
 from healthcert.cli.common import fail, reported_errors
+from healthcert.cli.messages import _
 
 if TYPE_CHECKING:
     from healthcert.rules.policy import Policies
@@ -42,12 +44,13 @@ OriginOption = Annotated[
     ),
 ]
 LanguageOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--lang",
-        help="Language of rule descriptions, verdict reasons, policy actions and the names of "
-        "codes (vaccine, test, country...): en, zh, de, "
-        "... (English where a text lacks it).",
+        help="Language of what a person reads: the messages and labels (en, zh), rule "
+        "descriptions, verdict reasons, policy actions and the names of codes (vaccine, test, "
+        "country...): en, zh, de, ... (English where a text lacks it). Default: the "
+        "environment's (LC_ALL, LC_MESSAGES, LANG), else English.",
     ),
 ]
 PoliciesOption = Annotated[
@@ -64,14 +67,31 @@ def country_code(text: str, option: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper case; a usage error otherwise."""
     code = text.strip().upper()
     if not _COUNTRY.fullmatch(code):
-        fail(f"{option} {text!r} is not a two-letter country code (ISO 3166-1 alpha-2)")
+        fail(
+            _("{option} {value} is not a two-letter country code (ISO 3166-1 alpha-2)").format(
+                option=option, value=repr(text)
+            )
+        )
     return code
 
 
 def language_tag(text: str) -> str:
     tag = text.strip().lower()
     if not _LANGUAGE.fullmatch(tag):
-        fail(f"--lang {text!r} is not a language code such as en, zh or de")
+        fail(
+            _("--lang {value} is not a language code such as en, zh or de").format(value=repr(text))
+        )
+    return tag
+
+
+def languages(lang: str | None) -> str:
+    """Set the language of the command's messages from ``--lang`` (else the environment's)
+    and return the language of rule descriptions and code names: ``--lang`` as given (rules
+    speak more languages than the messages), else the messages'."""
+    if lang is None:
+        return messages.choose(None)
+    tag = language_tag(lang)
+    messages.choose(tag)
     return tag
 
 
@@ -80,7 +100,7 @@ def load_policies(directory: Path | None) -> Policies:
     from healthcert.rules import policy
 
     if directory is not None and not directory.is_dir():
-        fail(f"--policies {directory}: is not a directory")
+        fail(_("--policies {path}: is not a directory").format(path=directory))
     with reported_errors():
         return policy.load_policies(directory)
     raise AssertionError("unreachable")  # reported_errors() exits on every error
@@ -92,7 +112,7 @@ def build_judge(
     """The judge for ``--country`` (None without it); --from and --policies need --country."""
     if country is None:
         if origin is not None or policies is not None:
-            fail("--from and --policies need --country: the destination whose rules apply")
+            fail(_("--from and --policies need --country: the destination whose rules apply"))
         return None
     return make_judge(
         country_code(country, "--country"),

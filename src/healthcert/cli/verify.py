@@ -23,12 +23,14 @@ from healthcert.cli.common import (
     require_files,
     verification_context,
 )
+from healthcert.cli.messages import _
 from healthcert.cli.verdict import (
     CountryOption,
     LanguageOption,
     OriginOption,
     PoliciesOption,
     build_judge,
+    languages,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ def verify(
     ] = 1,
     country: CountryOption = None,
     origin: OriginOption = None,
-    lang: LanguageOption = "en",
+    lang: LanguageOption = None,
     policies: PoliciesOption = None,
     minimal: Annotated[
         bool,
@@ -94,10 +96,11 @@ def verify(
     1 when any is not, 2 on a usage error (a file named that does not exist), 3 when the trust
     sources or policies cannot be used, 4 on an internal error.
     """
+    language = languages(lang)
     if not inputs and batch is None:
-        fail("nothing to verify: give INPUT arguments or --batch FILE")
+        fail(_("nothing to verify: give INPUT arguments or --batch FILE"))
     require_files(inputs or [])
-    judge = build_judge(country, origin, lang, policies)
+    judge = build_judge(country, origin, language, policies)
     if minimal:
         from healthcert.disclosure import minimal_after
 
@@ -112,7 +115,7 @@ def verify(
     from healthcert.batch import verify_as_json
 
     results = verify_as_json(units, ctx, workers=workers, judge=judge, output=output)
-    all_accepted = _print_results(results, json_output, lang)
+    all_accepted = _print_results(results, json_output, language)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
 
@@ -132,7 +135,11 @@ def _open_batch(batch: str) -> BinaryIO:
     try:
         return Path(batch).open("rb")
     except OSError as error:
-        fail(f"cannot read --batch {batch}: {error.strerror or error}")
+        fail(
+            _("cannot read --batch {path}: {problem}").format(
+                path=batch, problem=error.strerror or error
+            )
+        )
 
 
 def _units(arguments: list[str], batch: BinaryIO | None) -> Iterator[Unit]:

@@ -29,14 +29,16 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
 
 
-def examined(ctx: ServiceContext, session: Session, row: Declaration) -> dict[str, Any]:
+def examined(
+    ctx: ServiceContext, session: Session, row: Declaration, language: str = "en"
+) -> dict[str, Any]:
     """The declaration as its holder reads it, each payload with its report for the
-    destination and each record with its stored form."""
+    destination (its messages in ``language``) and each record with its stored form."""
     found = intake.declaration_json(session, row)
     records = intake.records_of(session, row.id)
     for item in found["evidence"]:
         if item["kind"] == "payload":
-            item["report"] = intake.verify_payload(ctx, item["payload"], row.destination)
+            item["report"] = intake.verify_payload(ctx, item["payload"], row.destination, language)
         elif item["kind"] == "record":
             item["record"] = records.get(item["record_id"])
     return found

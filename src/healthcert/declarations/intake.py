@@ -255,9 +255,12 @@ def _born_on(report: dict[str, Any], person: Person) -> bool:
     return bool(born) and person.date_of_birth.startswith(born)
 
 
-def verify_payload(ctx: ServiceContext, payload: str, destination: str) -> dict[str, Any]:
-    """The payload's report with the service's trust store, and its verdict for ``destination``."""
-    return verify_text(ctx, payload, Ask(country=destination))
+def verify_payload(
+    ctx: ServiceContext, payload: str, destination: str, language: str = "en"
+) -> dict[str, Any]:
+    """The payload's report with the service's trust store, and its verdict for ``destination``
+    (rule descriptions and messages in ``language``)."""
+    return verify_text(ctx, payload, Ask(country=destination, language=language))
 
 
 def _add_evidence(session: Session, declaration_id: int, item: EvidenceIn, now: datetime) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from healthcert.database.tables import Declaration, Record
 from healthcert.declarations import intake, status
@@ -67,6 +67,16 @@ def queue(
         return [_summary(row) for row in session.scalars(query).all()]
 
 
+def counts(ctx: ServiceContext, post: Post) -> dict[str, int]:
+    """How many of the post's declarations are in each status (every status named, 0 too)."""
+    query = select(Declaration.status, func.count()).group_by(Declaration.status)
+    if post.countries is not None:
+        query = query.where(Declaration.residence_country.in_(sorted(post.countries)))
+    with ctx.sessions() as session:
+        found = {str(state): int(number) for state, number in session.execute(query).all()}
+    return {state: found.get(state, 0) for state in status.STATUSES}
+
+
 def _summary(row: Declaration) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -86,11 +96,19 @@ def _in_jurisdiction(session: Session, post: Post, declaration_id: int) -> Decla
     return row
 
 
-def examine(ctx: ServiceContext, post: Post, declaration_id: int) -> dict[str, Any]:
-    """The declaration with each certificate payload verified for its destination, and the
-    pre-check's view."""
+def examine(
+    ctx: ServiceContext, post: Post, declaration_id: int, language: str = "en"
+) -> dict[str, Any]:
+    """The declaration with each certificate payload verified for its destination (messages
+    in ``language``), and the pre-check's view."""
     with ctx.sessions() as session:
-        found = examined(ctx, session, _in_jurisdiction(session, post, declaration_id))
+        row = _in_jurisdiction(session, post, declaration_id)
+        found = examined(ctx, session, row, language)
+        # Who declares: the sign-in's document and date of birth, which the body leaves out.
+        found["holder"] = {
+            "document_number": row.document_number,
+            "date_of_birth": row.date_of_birth,
+        }
     found["precheck"] = assess(ctx, found).to_dict()
     return found
 

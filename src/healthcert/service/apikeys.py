@@ -105,10 +105,17 @@ def authenticate(ctx: ServiceContext, secret: str | None) -> audit.Actor:
     """The actor a key stands for; Unauthorised when it is missing, unknown or revoked."""
     if not secret:
         raise Unauthorised("an API key is required (header X-API-Key)")
-    actor = cached_actor(ctx, secret)
-    if actor is None:
-        actor = _lookup(ctx, hash_key(secret))
-        ctx.api_keys[hash_key(secret)] = (time.monotonic(), actor)
+    return actor_of_hash(ctx, hash_key(secret))
+
+
+def actor_of_hash(ctx: ServiceContext, digest: str) -> audit.Actor:
+    """The actor of the key stored as ``digest``: how a page session, which keeps the hash
+    and never the key, checks on each request that its key still stands."""
+    cached = ctx.api_keys.get(digest)
+    if cached is not None and time.monotonic() - cached[0] < ctx.api_key_ttl:
+        return cached[1]
+    actor = _lookup(ctx, digest)
+    ctx.api_keys[digest] = (time.monotonic(), actor)
     return actor
 
 

@@ -3,13 +3,16 @@ and the gettext catalog of each language, read once."""
 
 from __future__ import annotations
 
-import gettext
 from functools import cache
-from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from healthcert import catalogs
+
+if TYPE_CHECKING:
+    import gettext
+
+    from starlette.requests import Request
 
 LOCALES = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -24,6 +27,11 @@ def choose(asked: str | None, accept_language: str | None) -> str:
         if _base(tag) in LANGUAGES:
             return _base(tag)
     return DEFAULT
+
+
+def of_request(request: Request, asked: str | None = None) -> str:
+    """The language of a request: ``asked`` (a form's field), ``?lang=``, Accept-Language."""
+    return choose(asked or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def _base(tag: str) -> str:
@@ -47,20 +55,6 @@ def _by_weight(header: str) -> list[str]:
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The catalog of ``language``: its compiled ``.mo`` when installed, else the ``.po``
-    compiled in memory (a source checkout), else none (English is the source text)."""
-    folder = LOCALES / language / "LC_MESSAGES"
-    compiled, source = folder / "messages.mo", folder / "messages.po"
-    if compiled.exists() and (
-        not source.exists() or compiled.stat().st_mtime >= source.stat().st_mtime
-    ):
-        with compiled.open("rb") as file:
-            return gettext.GNUTranslations(file)
-    if source.exists():
-        with source.open("rb") as file:
-            catalog = read_po(file, locale=language)
-        buffer = BytesIO()
-        write_mo(buffer, catalog)
-        buffer.seek(0)
-        return gettext.GNUTranslations(buffer)
-    return gettext.NullTranslations()
+    """The catalog of ``language``, read once: its compiled ``.mo`` when installed, else the
+    ``.po`` (a source checkout), else none (English is the source text)."""
+    return catalogs.load(LOCALES, "messages", language)

@@ -17,7 +17,7 @@ from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
 from healthcert.service.apikeys import authenticate
 from healthcert.service.errors import Unauthorised
 from healthcert.service.verification import Ask, destinations, verify_image, verify_text
-from healthcert.web import holder_pages, i18n
+from healthcert.web import consular_pages, holder_pages, i18n
 from healthcert.web.templates import render
 from healthcert.web.view import outcome
 
@@ -42,6 +42,7 @@ def install(app: FastAPI, openapi_url: str, docs_url: str) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     holder_pages.install(app)
+    consular_pages.install(app)
 
     @app.get(docs_url, include_in_schema=False)
     async def api_docs() -> HTMLResponse:
