@@ -266,3 +266,32 @@ def test_chinese_names_run_together_and_others_keep_their_space() -> None:
     assert written_name("王", None) == "王"
     assert written_name(None, " ") == ""
     assert written_name("김", "민준") == "김민준"
+
+
+@pytest.mark.parametrize("country", ["CN", "DE", "FR"])
+@pytest.mark.parametrize("kind", list(ENTRIES))
+def test_every_kind_fits_one_page_in_every_language_with_the_large_code(
+    country: str, kind: str
+) -> None:
+    """Rendered without the service: the issuing country picks the second language."""
+    from datetime import UTC, datetime
+
+    import pypdfium2
+
+    from healthcert.model.certificate import Certificate
+    from healthcert.service.issuance import certificate_document
+    from healthcert.service.paper import PaperFacts, render_pdf
+
+    uvci = f"URN:UVCI:01:{country}:ABCDEF0123456789#Q"
+    document = certificate_document(samples.holder("E12345678"), ENTRIES[kind], country, "X", uvci)
+    certificate = Certificate.model_validate(document).model_dump(mode="json")
+    moment = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    facts = PaperFacts(uvci, country, "Ministry of Health", "E12345678", moment, moment)
+    pdf = render_pdf(certificate, "HC1:" + "6BF" * 150, facts, "large")
+    document_pdf = pypdfium2.PdfDocument(pdf)
+    assert len(document_pdf) == 1
+    text = document_pdf[0].get_textpage()
+    last = text.count_chars() - 1
+    bottom = text.get_charbox(last)[1]
+    assert bottom > 10 * 72 / 25.4  # the last line ends above a 10 mm bottom margin
+    assert text.get_text_range().rstrip().endswith("。" if country == "CN" else ".")

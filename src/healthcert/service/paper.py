@@ -57,6 +57,11 @@ _ENTRY_ROWS = {
     "recovery": ("disease", "first_positive", "valid_from", "valid_until", "country"),
 }
 _OPTIONAL = frozenset({"test_name", "test_device", "centre"})
+LABEL_MM = 80  # the labels' column; the values take the rest of the line
+_VALUE_LINE_MM = 7
+# A label's lines are closer than a value's; set down so a one-line label sits level with it.
+_LABEL_LINE_MM = 4.5
+_LABEL_OFFSET_MM = (_VALUE_LINE_MM - _LABEL_LINE_MM) / 2
 
 
 @dataclass(frozen=True)
@@ -162,11 +167,18 @@ def _named(key: str, code: str, language: str | None) -> str:
 
 
 def _row(pdf: FPDF, name: str, value: str) -> None:
+    """The label in the left column, the value right of it, each wrapped in its own column
+    (a German or French label runs past the column's width); the next row starts below both."""
+    top = pdf.get_y()
     pdf.set_font("cert", size=9)
-    pdf.cell(80, 7, name)
+    pdf.set_xy(pdf.l_margin, top + _LABEL_OFFSET_MM)
+    pdf.multi_cell(LABEL_MM - 2, _LABEL_LINE_MM, name, align="L", new_x="LMARGIN", new_y="NEXT")
+    below_label = pdf.get_y() + _LABEL_OFFSET_MM
     pdf.set_font("cert", size=11)
     shown = value if printable(value) else value.encode("ascii", "replace").decode("ascii")
-    pdf.multi_cell(0, 7, shown, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin + LABEL_MM, top)
+    pdf.multi_cell(0, _VALUE_LINE_MM, shown, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), below_label))
 
 
 def _qr(pdf: FPDF, payload: str, side: int) -> None:
