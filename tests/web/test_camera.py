@@ -154,3 +154,13 @@ def test_the_reader_is_not_part_of_the_check_page(web_client: object) -> None:
     assert wasm.content[:4] == b"\0asm"
     licence = web_client.get("/static/vendor/zxing-wasm/LICENSE")
     assert "MIT License" in licence.text
+
+
+def test_only_the_check_page_may_compile_webassembly(web_client: object) -> None:
+    from fastapi.testclient import TestClient
+
+    assert isinstance(web_client, TestClient)
+    check = web_client.get("/check").headers["content-security-policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval'" in check
+    assert "default-src 'self'" in check
+    assert "wasm" not in web_client.get("/").headers["content-security-policy"]
