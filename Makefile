@@ -9,6 +9,10 @@ CLI_LOCALE := src/healthcert/cli/locale
 # The API docs page's scripts, served from this host (fetched from the npm registry, not committed).
 SWAGGER_UI_VERSION := 5.17.14
 SWAGGER := $(WEB)/static/vendor/swagger-ui
+# The check page's QR reader where the browser has no BarcodeDetector (loaded only then).
+ZXING_VERSION := 3.1.8
+ZXING := $(WEB)/static/vendor/zxing-wasm
+VENDOR := $(SWAGGER)/swagger-ui-bundle.js $(ZXING)/zxing_reader.js
 
 .PHONY: run demo test lint bench clean messages-extract messages-update messages-compile
 
@@ -28,6 +32,15 @@ $(SWAGGER)/swagger-ui-bundle.js:
 	cp $(SWAGGER).tmp/package/swagger-ui-bundle.js $(SWAGGER).tmp/package/swagger-ui.css $(SWAGGER).tmp/package/LICENSE $(SWAGGER)/
 	rm -rf $(SWAGGER).tmp
 
+# zxing-wasm's reader: the script (global ZXingWASM), its WebAssembly module and the licence.
+$(ZXING)/zxing_reader.js:
+	rm -rf $(ZXING) $(ZXING).tmp && mkdir -p $(ZXING).tmp
+	cd $(ZXING).tmp && npm pack --silent zxing-wasm@$(ZXING_VERSION) >/dev/null && tar xzf zxing-wasm-*.tgz
+	mkdir -p $(ZXING)
+	cp $(ZXING).tmp/package/dist/iife/reader/index.js $(ZXING)/zxing_reader.js
+	cp $(ZXING).tmp/package/dist/reader/zxing_reader.wasm $(ZXING).tmp/package/LICENSE $(ZXING)/
+	rm -rf $(ZXING).tmp
+
 # The catalogs of the pages (templates) and of the command line (its own domain, cli): extract
 # the messages, merge them into each language's .po (translate there), compile the .mo files.
 messages-extract: $(STAMP)
@@ -44,14 +57,14 @@ messages-compile: $(STAMP)
 
 # The certificate service on 127.0.0.1:8000 with SQLite, a demo country, demo API keys and a
 # demo holder whose sign-in code appears in the terminal.
-run: $(STAMP) $(SWAGGER)/swagger-ui-bundle.js
+run: $(STAMP) $(VENDOR)
 	$(BIN)/healthcert serve --demo
 
 # The command-line walk-through: keys, issue in three formats with QR images, verify, verdict.
 demo: $(STAMP)
 	$(BIN)/python -m healthcert.demo
 
-test: $(STAMP) $(SWAGGER)/swagger-ui-bundle.js
+test: $(STAMP) $(VENDOR)
 	@command -v chromium >/dev/null || echo "make test: no chromium on PATH, the browser tests are skipped (apt-get install -y chromium)"
 	$(BIN)/pytest -n 2
 

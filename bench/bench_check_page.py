@@ -166,6 +166,13 @@ def _weights(base: str) -> None:
             listing = ", ".join(f"{name} {size / 1024:.1f}" for name, size in parts)
             verdict = "within" if total <= WEIGHT_BUDGET_KB else "OVER"
             print(f"  {path}: {total:.1f} KB ({verdict} budget): {listing}")
+        # Outside the budget: fetched only by a browser without BarcodeDetector, at the camera.
+        reader = [
+            (name, _transferred(client.get(f"/static/vendor/zxing-wasm/{name}")))
+            for name in ("zxing_reader.js", "zxing_reader.wasm")
+        ]
+        listing = ", ".join(f"{name} {size / 1024:.1f}" for name, size in reader)
+        print(f"  camera QR reader, loaded on demand: {listing} KB")
 
 
 def _browser(base: str, png: Path, key: str, count: int) -> tuple[list[float], str] | None:

@@ -70,6 +70,7 @@ def verify_many(
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
     health_code_revocations: frozenset[bytes] | None = None,
+    vdsnc_revocations: frozenset[bytes] | None = None,
     judge: Judge | None = None,
 ) -> Generator[Report, None, None]:
     """The report of every payload, in input order, as they are verified.
@@ -95,6 +96,7 @@ def verify_many(
         dcc_revocations=dcc_revocations,
         shc_issuers=shc_issuers,
         health_code_revocations=health_code_revocations,
+        vdsnc_revocations=vdsnc_revocations,
     )
     return _each(_in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers))
 

@@ -59,14 +59,16 @@ def context(
     dcc_revocations: DccRevocations | None = None,
     shc_issuers: ShcIssuers | None = None,
     health_code_revocations: frozenset[bytes] | None = None,
+    vdsnc_revocations: frozenset[bytes] | None = None,
     trip: TripQuery | None = None,
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
     ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
     SMART Health Card issuers trusted by URL (a ``VerifierTrust`` brings its own). With
     ``health_code_revocations`` (signature hashes, ``formats.health_code.code.revocation_hash``)
-    health code reports carry ``checks.revocation``; with ``trip``, every report carries
-    ``checks.trip``: only a health code for that transport and date passes it."""
+    health code reports carry ``checks.revocation``, and with ``vdsnc_revocations`` (signature
+    hashes, ``formats.vdsnc.seal.revocation_hash``) VDS-NC reports do; with ``trip``, every
+    report carries ``checks.trip``: only a health code for that transport and date passes it."""
     if isinstance(trust, VerifierTrust):
         shc_issuers = shc_issuers or trust.shc_issuers
         trust = trust.store
@@ -79,6 +81,7 @@ def context(
         dcc_revocations=dcc_revocations,
         shc_issuers=shc_issuers,
         health_code_revocations=health_code_revocations,
+        vdsnc_revocations=vdsnc_revocations,
         trip=trip,
     )
 

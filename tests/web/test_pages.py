@@ -70,7 +70,7 @@ def test_a_genuine_certificate_is_green_without_javascript(
     assert status == 200
     assert 'class="outcome green"' in page
     assert "绿色：准予通过" in page
-    assert "王 小明 (WANG XIAOMING)" in page
+    assert "王小明 (WANG XIAOMING)" in page
     assert "1985-07-21" in page
     assert "2026-11-20 07:00 UTC – 2026-12-20 07:00 UTC" in page
     assert "Not verified" not in page

@@ -14,6 +14,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.Conflict, _status(409))
     app.add_exception_handler(errors.Unauthorised, _status(401))
     app.add_exception_handler(errors.TooManyAttempts, _too_many)  # type: ignore[arg-type]
+    app.add_exception_handler(errors.Revoked, _revoked)  # type: ignore[arg-type]
 
 
 def _invalid(_request: Request, error: errors.Invalid) -> JSONResponse:
@@ -33,3 +34,13 @@ def _too_many(_request: Request, error: errors.TooManyAttempts) -> JSONResponse:
         status_code=429,
         headers={"Retry-After": str(error.retry_after)},
     )
+
+
+def _revoked(_request: Request, error: errors.Revoked) -> JSONResponse:
+    """410 Gone: the certificate existed and is withdrawn for good; the body says why."""
+    body = {
+        "detail": str(error),
+        "revoked_at": error.revoked_at.isoformat(),
+        "reason": error.reason,
+    }
+    return JSONResponse(body, status_code=410)

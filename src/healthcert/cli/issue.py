@@ -173,10 +173,11 @@ def issue(
 
 
 def _load_signer() -> Signer:
-    from healthcert.keys.signer import Signer
+    """The DSC the service would sign certificates with, from the same key home."""
+    from healthcert.keys.signer import certificate_signer
 
     with reported_errors():
-        return Signer.load()
+        return certificate_signer()
     raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 

@@ -50,6 +50,8 @@ def serve(
         if ensure_issuer_keys(country):
             typer.echo(f"No keys found: created the CSCA and a DSC of {country.upper()}.")
         ctx = open_context(url)
+        ctx.signer()  # a passphrase that does not open the home's keys is said now
+        _trust_own_keys()
     except HealthcertError as error:
         fail(str(error), exit_code_of(error))
     ctx.trust_loader = service_trust
@@ -59,6 +61,10 @@ def serve(
         from healthcert.service.demo import set_up
 
         set_up(ctx, host, port)
+    else:
+        from healthcert.keys.home import healthcert_home
+
+        typer.echo(f"Key home: {healthcert_home().resolve()} (HEALTHCERT_HOME)")
     _schedule_purge(ctx)
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
     uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
@@ -80,3 +86,16 @@ def _schedule_purge(ctx: ServiceContext) -> None:
         fail(str(error))
     if int(text):
         start_schedule(ctx, timedelta(minutes=int(text)))
+
+
+def _trust_own_keys() -> None:
+    """The home's trust store gets the own keys, so ``healthcert verify`` beside the service
+    accepts what it signs; said when it changes."""
+    from healthcert.trust.home_trust import trust_own_keys
+
+    results = trust_own_keys()
+    if results:
+        count = sum(result.added + result.anchors for result in results)
+        typer.echo(f"Trusted this installation's own keys in its trust store ({count} added).")
+    for dropped in (entry for result in results for entry in result.dropped):
+        typer.echo(f"  no longer trusted: {dropped.source} ({dropped.reason})")

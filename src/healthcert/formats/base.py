@@ -29,7 +29,8 @@ class VerificationContext:
     ``shc_issuers`` binds SMART Health Card issuer URLs to their keys and revocation lists;
     ``dcc_revocations`` is the EU DCC revocation list (hash form) the verifier consults.
     ``health_code_revocations`` holds the revoked health codes' signature hashes (see
-    ``health_code.code.revocation_hash``); ``trip``, when a verifier checks a traveller for
+    ``health_code.code.revocation_hash``), ``vdsnc_revocations`` the revoked VDS-NC seals'
+    (``vdsnc.seal.revocation_hash``); ``trip``, when a verifier checks a traveller for
     one journey, is the transport and date every health code must name.
     """
 
@@ -38,6 +39,7 @@ class VerificationContext:
     shc_issuers: ShcIssuers | None = None
     dcc_revocations: DccRevocations | None = None
     health_code_revocations: frozenset[bytes] | None = None
+    vdsnc_revocations: frozenset[bytes] | None = None
     trip: TripQuery | None = None
 
 

@@ -24,7 +24,7 @@ from healthcert.keys.keyfile import passphrase_from_env, read_private_key
 from healthcert.keys.kid import kid_of
 from healthcert.keys.material import Algorithm, CertifiedKey, PrivateKey
 from healthcert.keys.subject import subject_country
-from healthcert.model.kinds import EntryKind
+from healthcert.model.kinds import ALL_KINDS, EntryKind
 
 _P256_BYTES = 32
 
@@ -164,3 +164,21 @@ def _chosen_dsc(
 
 def _spki(public_key: CertificatePublicKeyTypes) -> bytes:
     return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def certificate_signer(home: str | os.PathLike[str] | None = None) -> Signer:
+    """The signer of certificates, as both the service and ``healthcert issue`` choose it: the
+    newest valid DSC that may sign some kind of certificate entry. A DSC made for health codes
+    alone may be newer, and must never become the one that signs certificates."""
+    directory = KeyDirectory(None if home is None else Path(home).expanduser())
+    now = datetime.now(UTC)
+    usable = [
+        dsc
+        for dsc in directory.dscs()
+        if dsc.is_valid_at(now)
+        and dsc.key_path.exists()
+        and kinds_from_certificate(dsc.certificate) & ALL_KINDS
+    ]
+    if not usable:
+        return Signer.load(home)  # refuses, saying what is missing
+    return Signer.load(home, kid=usable[-1].kid)

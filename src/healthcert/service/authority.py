@@ -4,33 +4,13 @@ the CSCA and DSC certificates a verifier needs to trust both."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcert.keys.directory import KeyDirectory
-from healthcert.keys.eku import kinds_from_certificate
-from healthcert.keys.signer import Signer
-from healthcert.model.kinds import ALL_KINDS, EntryKind
-
-
-def certificate_signer(home: Path | None = None) -> Signer:
-    """The newest valid DSC that may sign some kind of certificate entry: a DSC made for
-    health codes alone is newer than the first one, and must not become the one that signs
-    certificates."""
-    directory = KeyDirectory(home)
-    now = datetime.now(UTC)
-    usable = [
-        dsc
-        for dsc in directory.dscs()
-        if dsc.is_valid_at(now)
-        and dsc.key_path.exists()
-        and kinds_from_certificate(dsc.certificate) & ALL_KINDS
-    ]
-    if not usable:
-        return Signer.load(home)  # refuses, saying what is missing
-    return Signer.load(home, kid=usable[-1].kid)
+from healthcert.keys.signer import Signer, certificate_signer
+from healthcert.model.kinds import EntryKind
 
 
 def health_code_signer(home: Path | None = None) -> Signer:
@@ -45,3 +25,6 @@ def published_certificates(home: Path | None = None) -> bytes:
     directory = KeyDirectory(home)
     found = [directory.load_csca_certificate(), *(dsc.certificate for dsc in directory.dscs())]
     return b"".join(certificate.public_bytes(Encoding.PEM) for certificate in found)
+
+
+__all__ = ["certificate_signer", "health_code_signer", "published_certificates"]

@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthcert.errors import KeyStoreError
 from healthcert.keys.csca import create_csca
 from healthcert.keys.directory import KeyDirectory
 from healthcert.keys.dsc import create_dsc
 from healthcert.keys.keyfile import passphrase_from_env
 from healthcert.model.kinds import EntryKind
-from healthcert.trust.batch import merge
-from healthcert.trust.local import load_local_trust
-from healthcert.trust.sources import import_path
+from healthcert.trust.home_trust import load_home_trust
 
 if TYPE_CHECKING:
     from healthcert.keys.directory import KeyDirectory
@@ -51,15 +48,5 @@ def _ensure_health_code_dsc(directory: KeyDirectory) -> None:
 
 def service_trust(home: Path | None = None) -> TrustStore:
     """The local trust store plus this issuer's own CSCA and DSCs: the service verifies what it
-    issues (VDS-NC seals carry their signer, which must chain to a trusted CSCA)."""
-    store = load_local_trust(home)
-    directory = KeyDirectory(home)
-    try:
-        paths = [dsc.cert_path for dsc in directory.dscs()]
-    except KeyStoreError:
-        paths = []
-    if directory.csca_cert_path.exists():
-        paths.insert(0, directory.csca_cert_path)
-    if paths:
-        store.add_batch(merge(import_path(path) for path in paths), source="own keys")
-    return store
+    issues, and so does the command line on the same home (``trust.home_trust``)."""
+    return load_home_trust(home)

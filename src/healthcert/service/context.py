@@ -38,12 +38,14 @@ def utc_now() -> datetime:
 class Revocations:
     """What verification consults: the EU DCC hash set, this service's SMART Health Card
     issuer with its key and CRLs (so the verify endpoint checks the service's own cards,
-    revoked ones included), and the signature hashes of the health codes a later decision
-    superseded. Built by ``revocation.current_revocations``."""
+    revoked ones included), the signature hashes of the health codes a later decision
+    superseded, and those of the revoked VDS-NC seals. Built by
+    ``revocation.current_revocations``."""
 
     dcc: DccRevocations
     shc_issuers: ShcIssuers | None
     health_codes: frozenset[bytes] = frozenset()
+    vdsnc: frozenset[bytes] = frozenset()
 
 
 @dataclass

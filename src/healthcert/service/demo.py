@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from healthcert.declarations.filing import file_declaration
 from healthcert.declarations.intake import declarations_of
 from healthcert.formats import registry
+from healthcert.keys.home import HOME_ENV, healthcert_home
+from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.service.apikeys import create_key
 from healthcert.service.audit import Actor
 from healthcert.service.notifier import OutboxNotifier
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
     from healthcert.service.context import ServiceContext
 
-DEMO_HOME = Path("var/demo-home")
 # A demo secret only: a real deployment keeps the passphrase in its secret store.
 DEMO_PASSPHRASE = "demo-only-passphrase"
 DEMO_DOCUMENT = "E12345678"
@@ -64,9 +65,19 @@ class TerminalNotifier(OutboxNotifier):
 
 
 def prepare_environment() -> None:
-    """Demo defaults for what the operator did not set: keys under ./var, a known passphrase."""
-    os.environ.setdefault("HEALTHCERT_HOME", str(DEMO_HOME))
-    os.environ.setdefault("HEALTHCERT_KEY_PASSPHRASE", DEMO_PASSPHRASE)
+    """The demo's passphrase where the operator set none. The key home is the one every
+    command uses (HEALTHCERT_HOME, else ~/.local/share/healthcert): ``healthcert issue`` and
+    ``healthcert verify`` run beside the demo sign with and trust the keys it serves."""
+    os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+
+
+def key_home_lines() -> str:
+    """Where the keys are, and what a terminal beside this one exports to use them."""
+    home = healthcert_home().expanduser().resolve()
+    lines = [f"  Key home: {home} ({HOME_ENV}; the command line uses the same)"]
+    if os.environ.get(PASSPHRASE_ENV) == DEMO_PASSPHRASE:
+        lines.append(f"    export {PASSPHRASE_ENV}={DEMO_PASSPHRASE}   # in another terminal")
+    return "\n".join(lines)
 
 
 def set_up(ctx: ServiceContext, host: str, port: int) -> None:
@@ -81,7 +92,8 @@ def set_up(ctx: ServiceContext, host: str, port: int) -> None:
     recorder = Actor("recorder", "demo vaccination site")
     record = store_record(ctx, parse_record(DEMO_RECORD), recorder).record.id
     declaration = _seed_declaration(ctx, record)
-    print(_instructions(f"http://{host}:{port}/api/v1", keys, record, declaration), flush=True)
+    base = f"http://{host}:{port}/api/v1"
+    print(_instructions(base, keys, record, declaration, _database(ctx)), flush=True)
 
 
 def _seed_declaration(ctx: ServiceContext, record: int) -> int:
@@ -114,12 +126,28 @@ def demo_declaration(now: datetime, record: int) -> dict[str, Any]:
     }
 
 
-def _instructions(base: str, keys: dict[str, str], record: int, declaration: int) -> str:
+def _database(ctx: ServiceContext) -> str:
+    """The database URL a command in another terminal (or folder) reaches: a relative SQLite
+    path made absolute, a password hidden."""
+    url = ctx.engine.url
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=True)
+
+
+def _instructions(
+    base: str, keys: dict[str, str], record: int, declaration: int, database: str
+) -> str:
     identity = f'{{"document_number": "{DEMO_DOCUMENT}", "date_of_birth": "{DEMO_BIRTH}"}}'
     return f"""
 healthcert demo: country CN, one vaccination record for the demo holder WANG XIAOMING.
 
   Open {base}/docs to try every endpoint.
+
+{key_home_lines()}
+  Database: {database}
+    healthcert issue --batch records.jsonl --store --url '{database}'
+    healthcert verify '<payload>'   # both use the keys this service signs with and trusts
 
   API keys (shown once):
     recorder  {keys["recorder"]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from healthcert.errors import HealthcertError
 
 
@@ -23,6 +25,15 @@ class Invalid(ServiceError):
 
 class Conflict(ServiceError):
     """The request contradicts the stored state (e.g. the record id was used for other data)."""
+
+
+class Revoked(ServiceError):
+    """The certificate was revoked: it is not rendered as if it still held."""
+
+    def __init__(self, certificate_id: int, revoked_at: datetime, reason: str) -> None:
+        super().__init__(f"certificate {certificate_id} was revoked")
+        self.revoked_at = revoked_at
+        self.reason = reason
 
 
 class Unauthorised(ServiceError):

@@ -1,5 +1,6 @@
 """QR images and the paper form of a certificate, rendered on first request and kept in the
-database."""
+database, one per size. A revoked certificate has neither: a clean code or paper would be
+shown at a border as if it still held."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from healthcert.formats import registry
 from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.eu_dcc.mapping import from_dcc
 from healthcert.model.certificate import Certificate
+from healthcert.service.errors import Revoked
 from healthcert.service.issuance import certificate_document, get_certificate
-from healthcert.service.paper import qr_image, render_pdf
+from healthcert.service.paper import QR_SCALE, PaperFacts, QrSize, qr_image, render_pdf
 from healthcert.service.records import get_record
 
 if TYPE_CHECKING:
@@ -22,38 +24,62 @@ if TYPE_CHECKING:
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-def cached_qr(ctx: ServiceContext, certificate_id: int, payload: str, kind: str) -> bytes:
+def servable(ctx: ServiceContext, certificate_id: int) -> IssuedCertificate:
+    """The certificate, if it may be rendered: Revoked (with its reason) once revoked."""
+    row = get_certificate(ctx, certificate_id)
+    if row.revoked_at is not None:
+        raise Revoked(certificate_id, row.revoked_at, row.revocation_reason or "")
+    return row
+
+
+def cached_qr(ctx: ServiceContext, row: IssuedCertificate, kind: str, size: QrSize) -> bytes:
     """The stored image, or a new one that is stored for the next request."""
-    with ctx.sessions() as session:
-        found = session.get(Rendering, (certificate_id, kind))
+    key = _cache_key(kind, size)
+    found = _cached(ctx, row.id, key)
     if found is not None:
-        return found.data
-    data = qr_image(payload, kind)
-    _keep(ctx, certificate_id, kind, data)
+        return found
+    data = qr_image(row.payload, kind, scale=QR_SCALE[size])
+    _keep(ctx, row.id, key, data)
     return data
 
 
-def cached_pdf(ctx: ServiceContext, certificate_id: int) -> bytes:
-    """The paper certificate, rendered once: from the signed payload, so it shows exactly
-    what the QR code carries."""
-    with ctx.sessions() as session:
-        found = session.get(Rendering, (certificate_id, "pdf"))
+def cached_pdf(ctx: ServiceContext, row: IssuedCertificate, size: QrSize) -> bytes:
+    """The paper certificate, rendered once per size: from the signed payload, so it shows
+    exactly what the QR code carries."""
+    key = _cache_key("pdf", size)
+    found = _cached(ctx, row.id, key)
     if found is not None:
-        return found.data
-    data = _paper(ctx, get_certificate(ctx, certificate_id))
-    _keep(ctx, certificate_id, "pdf", data)
+        return found
+    data = _paper(ctx, row, size)
+    _keep(ctx, row.id, key, data)
     return data
 
 
-def _paper(ctx: ServiceContext, row: IssuedCertificate) -> bytes:
+def _cache_key(kind: str, size: QrSize) -> str:
+    """``png``/``svg`` of medium size keep the key they had before sizes; a PDF's key names
+    its layout's version too, so papers stored before it are rendered anew."""
+    if kind == "pdf":
+        return f"pdf2-{size[0]}"
+    return kind if size == "medium" else f"{kind}-{size[0]}"
+
+
+def _cached(ctx: ServiceContext, certificate_id: int, key: str) -> bytes | None:
+    with ctx.sessions() as session:
+        found = session.get(Rendering, (certificate_id, key))
+    return None if found is None else found.data
+
+
+def _paper(ctx: ServiceContext, row: IssuedCertificate, size: QrSize) -> bytes:
     certificate = _canonical(ctx, row)
-    meta = {
-        "uvci": row.uvci,
-        "country": row.country,
-        "issuer": str(certificate["entry"].get("issuer", "")),
-        "expires": row.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-    }
-    return render_pdf(certificate, row.payload, meta)
+    facts = PaperFacts(
+        uvci=row.uvci,
+        country=row.country,
+        issuer=str(certificate["entry"].get("issuer", "")),
+        document_number=get_record(ctx, row.record_id).document_number,
+        issued=row.issued_at,
+        expires=row.expires_at,
+    )
+    return render_pdf(certificate, row.payload, facts, size)
 
 
 def _canonical(ctx: ServiceContext, row: IssuedCertificate) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Revocation: an issuer revokes a certificate with a reason; the lists are published in the
-EU hash form and the SMART Health Cards CRL form (method ``rid``)."""
+"""Revocation: an issuer revokes a certificate with a reason, whatever its format; the lists
+are published in the EU hash form, the SMART Health Cards CRL form (method ``rid``) and, for
+VDS-NC seals, as signature hashes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from healthcert.formats import registry
 from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.formats.shc.issuers import ShcIssuers
+from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.issuance import shc_rid
 from healthcert.service import audit
 from healthcert.service.context import Revocations
@@ -75,7 +77,9 @@ def current_revocations(ctx: ServiceContext) -> Revocations:
     cached = ctx.revocations_cache
     if cached is None or now - cached[0] > ctx.revocations_ttl:
         health_codes = frozenset(superseded_health_codes(ctx))
-        cached = (now, Revocations(dcc_revocations(ctx), own_shc_issuers(ctx), health_codes))
+        seals = frozenset(revoked_seals(ctx))
+        revocations = Revocations(dcc_revocations(ctx), own_shc_issuers(ctx), health_codes, seals)
+        cached = (now, revocations)
         ctx.revocations_cache = cached
     return cached[1]
 
@@ -88,7 +92,11 @@ def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         return None
     issuers = ShcIssuers()
-    issuers.add_jwks(ctx.shc_issuer, {"keys": [shc.issuer_jwk(key.public_key())]})
+    jwk = shc.issuer_jwk(key.public_key())
+    issuers.add_jwks(ctx.shc_issuer, {"keys": [jwk]})
+    # The service knows every card it revoked: its own key's list is empty until one is, and
+    # a card checked against an empty list is checked (not "no list loaded").
+    issuers.add_crl(ctx.shc_issuer, {"kid": jwk["kid"], "method": "rid", "ctr": 0, "rids": []})
     for crl in shc_crls(ctx):
         issuers.add_crl(ctx.shc_issuer, crl)
     return issuers
@@ -127,6 +135,14 @@ def shc_crls(ctx: ServiceContext) -> list[dict[str, Any]]:
     return [
         {"kid": kid, "method": "rid", "ctr": len(listed), "rids": sorted(listed)}
         for kid, listed in sorted(rids.items())
+    ]
+
+
+def revoked_seals(ctx: ServiceContext) -> list[bytes]:
+    """The signature hashes of the revoked VDS-NC seals (``vdsnc.seal.revocation_hash``)."""
+    rows = revoked_certificates(ctx)
+    return [
+        vdsnc.revocation_hash(row.payload) for row in rows if row.format == registry.ICAO_VDS_NC
     ]
 
 

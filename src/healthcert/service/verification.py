@@ -51,6 +51,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         dcc_revocations=revoked.dcc,
         shc_issuers=revoked.shc_issuers,
         health_code_revocations=revoked.health_codes,
+        vdsnc_revocations=revoked.vdsnc,
         country=ask.country or None,
         origin=ask.origin,
         language=ask.language,

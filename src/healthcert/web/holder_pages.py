@@ -252,7 +252,7 @@ def certificate_pdf(
         return not_found(request, language(request))
     if row.revoked_at is not None:
         return not_found(request, language(request), gone=True)
-    answer = pdf_response(ctx, row.id)
+    answer = pdf_response(ctx, row.id, "medium")
     answer.headers["Cache-Control"] = "no-store"
     return answer
 

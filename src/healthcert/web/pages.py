@@ -30,8 +30,14 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-# A check names a person: no cache keeps it, nor the key typed with it.
-PRIVATE = {**HEADERS, "Cache-Control": "no-store"}
+# A check names a person: no cache keeps it, nor the key typed with it. Its page may compile
+# the QR reader's WebAssembly (served here) for browsers without BarcodeDetector.
+PRIVATE = {
+    **HEADERS,
+    "Content-Security-Policy": HEADERS["Content-Security-Policy"]
+    + "; script-src 'self' 'wasm-unsafe-eval'",
+    "Cache-Control": "no-store",
+}
 
 router = APIRouter(include_in_schema=False)
 Lang = Annotated[str | None, Form()]

@@ -8,6 +8,7 @@ from typing import Any
 
 from healthcert.formats import registry
 from healthcert.model.display import display_name
+from healthcert.model.written_name import written_name
 from healthcert.rules.verdict import CERTIFICATE_INVALID
 
 
@@ -66,8 +67,8 @@ def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
         colour=str(colour),
         verified=bool(report.get("valid")),
         format=report.get("format"),
-        name=_joined(holder.get("family_name"), holder.get("given_name")),
-        latin_name=_joined(holder.get("family_name_latin"), holder.get("given_name_latin")),
+        name=written_name(holder.get("family_name"), holder.get("given_name")),
+        latin_name=written_name(holder.get("family_name_latin"), holder.get("given_name_latin")),
         date_of_birth=str(holder.get("date_of_birth") or ""),
         document_number=document,
         valid_from=_moment(report.get("iat")),
@@ -101,7 +102,3 @@ def _moment(text: Any) -> str | None:
     if len(text) == 20 and text.endswith(":00Z") and text[10] == "T":
         return f"{text[:10]} {text[11:16]} UTC"
     return text
-
-
-def _joined(family: Any, given: Any) -> str:
-    return " ".join(str(part) for part in (family, given) if part)

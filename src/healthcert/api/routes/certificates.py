@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
 from healthcert.formats import registry
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json, get_certificate, issue_for_record
-from healthcert.service.rendering import MEDIA_TYPES, cached_pdf, cached_qr
+from healthcert.service.paper import QrSize
+from healthcert.service.rendering import MEDIA_TYPES, cached_pdf, cached_qr, servable
 
 router = APIRouter(tags=["certificates"])
 Issuer = Annotated[Actor, Depends(require_role("issuer"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
+
+
+class RevokedBody(BaseModel):
+    """Why a revoked certificate's QR code or paper form is not served."""
+
+    detail: str
+    revoked_at: str
+    reason: str
+
+
+# The QR code's size: small and medium fit a phone screen, large is for print.
+Size = Annotated[QrSize, Query(description="small, medium (default) or large")]
+RENDERINGS: dict[int | str, dict[str, Any]] = {
+    410: {"model": RevokedBody, "description": "The certificate was revoked."}
+}
 
 
 class IssueBody(BaseModel):
@@ -40,23 +56,32 @@ def certificate(certificate_id: int, ctx: Service, _actor: Reader) -> dict[str, 
     return certificate_json(get_certificate(ctx, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
-def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, _actor: Reader) -> Response:
-    """The QR code, rendered on the first request and cached."""
-    return qr_response(ctx, certificate_id, kind)
+@router.get(
+    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=RENDERINGS
+)
+def qr(
+    certificate_id: int,
+    kind: Literal["png", "svg"],
+    ctx: Service,
+    _actor: Reader,
+    size: Size = "medium",
+) -> Response:
+    """The QR code, rendered on the first request and cached; 410 once revoked."""
+    return qr_response(ctx, certificate_id, kind, size)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response)
-def pdf(certificate_id: int, ctx: Service, _actor: Reader) -> Response:
-    """The paper certificate (A4 PDF)."""
-    return pdf_response(ctx, certificate_id)
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=RENDERINGS)
+def pdf(certificate_id: int, ctx: Service, _actor: Reader, size: Size = "medium") -> Response:
+    """The paper certificate (A4 PDF), its QR code ``size``; 410 once revoked."""
+    return pdf_response(ctx, certificate_id, size)
 
 
-def qr_response(ctx: Service, certificate_id: int, kind: str) -> Response:
-    row = get_certificate(ctx, certificate_id)
-    return Response(cached_qr(ctx, row.id, row.payload, kind), media_type=MEDIA_TYPES[kind])
+def qr_response(ctx: Service, certificate_id: int, kind: str, size: QrSize) -> Response:
+    row = servable(ctx, certificate_id)
+    return Response(cached_qr(ctx, row, kind, size), media_type=MEDIA_TYPES[kind])
 
 
-def pdf_response(ctx: Service, certificate_id: int) -> Response:
+def pdf_response(ctx: Service, certificate_id: int, size: QrSize) -> Response:
+    row = servable(ctx, certificate_id)
     headers = {"Content-Disposition": f'inline; filename="certificate-{certificate_id}.pdf"'}
-    return Response(cached_pdf(ctx, certificate_id), media_type="application/pdf", headers=headers)
+    return Response(cached_pdf(ctx, row, size), media_type="application/pdf", headers=headers)

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, bearer_token
-from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
+from healthcert.api.routes.certificates import (
+    RENDERINGS,
+    IssueBody,
+    Size,
+    pdf_response,
+    qr_response,
+)
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
 from healthcert.service.records import record_json, records_of
@@ -88,11 +94,21 @@ def certificate(certificate_id: int, ctx: Service, person: Holder) -> dict[str, 
     return certificate_json(own_certificate(ctx, person, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
-def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, person: Holder) -> Response:
-    return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind)
+@router.get(
+    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=RENDERINGS
+)
+def qr(
+    certificate_id: int,
+    kind: Literal["png", "svg"],
+    ctx: Service,
+    person: Holder,
+    size: Size = "medium",
+) -> Response:
+    """One's certificate's QR code; 410 once revoked."""
+    return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind, size)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response)
-def pdf(certificate_id: int, ctx: Service, person: Holder) -> Response:
-    return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id)
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=RENDERINGS)
+def pdf(certificate_id: int, ctx: Service, person: Holder, size: Size = "medium") -> Response:
+    """One's paper certificate (A4 PDF); 410 once revoked."""
+    return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id, size)

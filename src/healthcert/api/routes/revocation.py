@@ -12,7 +12,11 @@ from pydantic import BaseModel, Field
 from healthcert.api.auth import Service, require_role
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json
-from healthcert.service.revocation import eu_revocation_list, superseded_health_codes
+from healthcert.service.revocation import (
+    eu_revocation_list,
+    revoked_seals,
+    superseded_health_codes,
+)
 from healthcert.service.revocation import revoke as revoke_certificate
 from healthcert.service.revocation import shc_crls as revoked_cards
 
@@ -43,9 +47,19 @@ def shc_crls(ctx: Service) -> list[dict[str, Any]]:
     return revoked_cards(ctx)
 
 
+@router.get("/revocations/vds-nc")
+def vdsnc_list(ctx: Service) -> dict[str, Any]:
+    """Revoked VDS-NC seals: the hash of each one's signature (the first 16 bytes of SHA-256
+    of r, as the EU's SIGNATURE hashes), base64."""
+    return {"method": "signature", "hashes": _base64(revoked_seals(ctx))}
+
+
 @router.get("/revocations/health-codes")
 def health_code_list(ctx: Service) -> dict[str, Any]:
     """Health codes a later decision superseded: the hash of each one's signature (the first
     16 bytes of SHA-256 of r, as the EU's SIGNATURE hashes), base64."""
-    hashes = [base64.b64encode(digest).decode("ascii") for digest in superseded_health_codes(ctx)]
-    return {"method": "signature", "hashes": hashes}
+    return {"method": "signature", "hashes": _base64(superseded_health_codes(ctx))}
+
+
+def _base64(digests: list[bytes]) -> list[str]:
+    return [base64.b64encode(digest).decode("ascii") for digest in digests]

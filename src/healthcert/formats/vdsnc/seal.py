@@ -144,6 +144,34 @@ def verify_into(report: Report, payload: str, context: VerificationContext) -> N
     issued = _report_issued(report, seal)
     check_validity_period(report, issued_at=issued, expires=None, clock=context.clock, key=key)
     check_key_usage(report, certificate.kind if certificate else None, key)
+    if context.vdsnc_revocations is not None:
+        _check_revocation(report, seal, context.vdsnc_revocations)
+
+
+def revocation_hash(payload: str) -> bytes:
+    """What a list of revoked seals holds for a seal: the hash of its signature, as the EU's
+    SIGNATURE hash is made (SHA-256 of r for ES256, truncated to 128 bits). A seal carries no
+    identifier every kind shares (a test seal has no UVCI), and a signature is never reused.
+    PayloadError or Base64Error for a payload that is no seal."""
+    return _signature_hash(decode(payload))
+
+
+def _signature_hash(seal: DecodedSeal) -> bytes:
+    from healthcert.trust.revocation import revocation_hash as digest
+    from healthcert.trust.revocation import signature_part
+
+    return digest(signature_part(b64.urlsafe_decode(seal.signature_b64)))
+
+
+def _check_revocation(report: Report, seal: DecodedSeal, revoked: frozenset[bytes]) -> None:
+    try:
+        listed = _signature_hash(seal) in revoked
+    except b64.Base64Error:
+        return  # no signature to look up: the signature check has failed the seal already
+    if listed:
+        report.fail(codes.REVOKED, "listed as revoked (by its signature hash)", "revocation")
+    else:
+        report.passed("revocation")
 
 
 def _signer_certificate(report: Report, seal: DecodedSeal) -> x509.Certificate | None:
