@@ -211,7 +211,7 @@ def test_a_declaration_shows_its_evidence_verified(
     page = browser_like.get(f"/consular/declarations/{filed.id}?lang=zh").text
     assert '<article class="piece green"' in page
     assert "✓ 已验证：真实、有效，且符合目的地规则" in page
-    assert "<dt>姓名</dt><dd>王 小明 (WANG XIAOMING)</dd>" in page
+    assert "<dt>姓名</dt><dd>王小明 (WANG XIAOMING)</dd>" in page
     assert '<dt>疫苗产品</dt><dd>Comirnaty <small class="code">EU/1/20/1528</small></dd>' in page
     assert '<dt>国家或地区</dt><dd>德国 <small class="code">DE</small></dd>' in page
     assert '<li class="passed"><span class="result">✓ 通过</span> 末剂接种后须满14天。' in page

@@ -4,11 +4,11 @@ in the page's language, names written as their language writes them, QR codes in
 from __future__ import annotations
 
 import base64
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from healthcert.model.written_name import written_name
 from healthcert.service.issuance import certificate_document
 from healthcert.service.paper import qr_image
 from healthcert.web.view import EntryField, entry_fields
@@ -110,8 +110,8 @@ def certificate_view(
         expires_at=row.expires_at.strftime("%Y-%m-%d"),
         revoked=revoked,
         expired=row.expires_at <= now,
-        name=full_name(holder.get("family_name"), holder.get("given_name")),
-        latin_name=full_name(holder.get("family_name_latin"), holder.get("given_name_latin")),
+        name=written_name(holder.get("family_name"), holder.get("given_name")),
+        latin_name=written_name(holder.get("family_name_latin"), holder.get("given_name_latin")),
         date_of_birth=str(holder.get("date_of_birth") or ""),
         entry=entry_view(document["entry"], language),
         qr=None if revoked else qr_data(row.payload),
@@ -124,20 +124,9 @@ def qr_data(payload: str) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def full_name(family: Any, given: Any) -> str:
-    """Family then given name; Chinese (and Japanese, Korean) names without a space."""
-    parts = [str(part) for part in (family, given) if part]
-    joiner = "" if parts and all(_ideographic(part) for part in parts) else " "
-    return joiner.join(parts)
-
-
-def _ideographic(text: str) -> bool:
-    return all(unicodedata.name(c, "").startswith(("CJK", "HANGUL")) for c in text)
-
-
 def holder_name(records: list[Record]) -> str:
     """The name the newest record gives, as a person reads it."""
     if not records:
         return ""
     holder = records[-1].holder
-    return full_name(holder.get("family_name"), holder.get("given_name"))
+    return written_name(holder.get("family_name"), holder.get("given_name"))
