@@ -12,6 +12,23 @@ if TYPE_CHECKING:
 Keys = dict[str, dict[str, str]]
 
 
+PERSON_FIELDS = ("document_type", "issuing_country", "document_number", "date_of_birth")
+
+
+def identity_of(holder: dict[str, Any]) -> dict[str, str]:
+    """The person a record's holder names, as the sign-in and contact bodies take it."""
+    return {name: holder[name] for name in PERSON_FIELDS}
+
+
+def give_contact(
+    client: TestClient, keys: Keys, holder: dict[str, Any], contact: str = "+8613800000000"
+) -> None:
+    """The passport office (an identity source) sets the holder's contact."""
+    body = {**identity_of(holder), "contact": contact}
+    answer = client.put("/api/v1/identity/contact", json=body, headers=keys["identity"])
+    assert answer.status_code == 200, answer.text
+
+
 def new_record(client: TestClient, keys: Keys, entry: dict[str, Any] | None = None) -> int:
     answer = client.post("/api/v1/records", json=samples.record(entry), headers=keys["recorder"])
     assert answer.status_code == 201, answer.text

@@ -17,6 +17,7 @@ from healthcert.api.routes import (
     health,
     health_code,
     holder,
+    identity,
     records,
     revocation,
     shc,
@@ -49,6 +50,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(records.router, prefix=API_PREFIX)
     app.include_router(certificates.router, prefix=API_PREFIX)
     app.include_router(holder.router, prefix=API_PREFIX)
+    app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
     app.include_router(shc.router, prefix=API_PREFIX)

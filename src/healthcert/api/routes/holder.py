@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from healthcert.api.auth import Service, bearer_token
 from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
+from healthcert.service.person import IdentityIn, Person
 from healthcert.service.records import record_json, records_of
-from healthcert.service.signin import Person, session_person, sign_in, sign_out
 from healthcert.service.signin import request_code as send_code
+from healthcert.service.signin import session_person, sign_in, sign_out
 
 router = APIRouter(prefix="/holder", tags=["holder"])
 
 
-class Identity(BaseModel):
-    document_number: Annotated[str, Field(min_length=1, max_length=64)]
-    date_of_birth: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-
-
-class CodeBody(Identity):
+class CodeBody(IdentityIn):
     code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
 
 
@@ -39,18 +35,17 @@ def _address(request: Request) -> str:
 
 
 @router.post("/sign-in", status_code=202)
-def request_code(body: Identity, ctx: Service, request: Request) -> dict[str, str]:
-    """Send a one-time code to the contact on the person's records. The answer is the same
-    whether or not such a person exists."""
-    send_code(ctx, Person.of(body.document_number, body.date_of_birth), _address(request))
-    return {"status": "if records exist for this person, a code was sent to their contact"}
+def request_code(body: IdentityIn, ctx: Service, request: Request) -> dict[str, str]:
+    """Send a one-time code to the contact an identity source (the document's issuer or a
+    consulate) gave for this person. The answer is the same whether or not there is one."""
+    send_code(ctx, body.person(), _address(request))
+    return {"status": "if a contact is known for this person, a code was sent to it"}
 
 
 @router.post("/session", status_code=201)
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
-    person = Person.of(body.document_number, body.date_of_birth)
-    opened = sign_in(ctx, person, body.code, _address(request))
+    opened = sign_in(ctx, body.person(), body.code, _address(request))
     return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
 
 
@@ -64,7 +59,7 @@ def close_session(
 
 @router.get("/records")
 def records(ctx: Service, person: Holder) -> list[dict[str, Any]]:
-    return [record_json(r) for r in records_of(ctx, person.document_number, person.date_of_birth)]
+    return [record_json(r) for r in records_of(ctx, person)]
 
 
 @router.get("/certificates")
