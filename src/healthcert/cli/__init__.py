@@ -34,7 +34,7 @@ def _mount_sub_apps() -> None:
 def _mount_service_commands() -> None:
     # Each module imports only typer at the top: FastAPI and SQLAlchemy load inside commands,
     # which first check that the service extra is installed.
-    from healthcert.cli import apikey, audit, db, declarations, serve
+    from healthcert.cli import apikey, audit, db, declarations, outbox, serve
     from healthcert.cli.service_extra import all_need_service, needs_service
 
     app.command("serve")(needs_service(serve.serve))
@@ -42,6 +42,7 @@ def _mount_service_commands() -> None:
     app.add_typer(all_need_service(apikey.app), name="apikey")
     app.command("audit")(needs_service(audit.audit))
     app.add_typer(all_need_service(declarations.app), name="declarations")
+    app.add_typer(all_need_service(outbox.app), name="outbox")
 
 
 _mount_sub_apps()
