@@ -41,6 +41,7 @@ def serve(
     from healthcert.api.app import create_app
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
+    from healthcert.service.oidc import OidcProvider, OidcSettings
     from healthcert.service.outbox import OutboxWorker, senders_from_environment
 
     logs.configure()
@@ -50,6 +51,7 @@ def serve(
         prepare_environment()
     try:
         senders = senders_from_environment()
+        identity_provider = OidcSettings.from_environment(os.environ)
     except ValueError as error:
         fail(str(error))
     try:
@@ -59,6 +61,8 @@ def serve(
     except HealthcertError as error:
         fail(str(error), exit_code_of(error))
     ctx.trust_loader = service_trust
+    if identity_provider is not None:
+        ctx.oidc = OidcProvider(identity_provider)
     if "HEALTHCERT_SHC_ISSUER" not in os.environ:
         ctx.shc_issuer = f"http://{host}:{port}/api/v1/shc"
     if demo:

@@ -174,6 +174,18 @@ class HolderSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class OidcLogin(Base):
+    """A sign-in begun at the identity provider: what its callback must match (the state, by
+    hash), the nonce the ID token must carry and the PKCE verifier. Used once."""
+
+    __tablename__ = "oidc_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class SignInAttempt(Base):
     """One sign-in step, counted per person and per client address for rate limits."""
 

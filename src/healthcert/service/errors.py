@@ -37,6 +37,10 @@ class TooManyAttempts(ServiceError):
         self.retry_after = retry_after
 
 
+class Unavailable(ServiceError):
+    """A service this one depends on (an identity provider) did not answer as it should."""
+
+
 class Forbidden(ServiceError):
     """The caller is known but may not do this (e.g. set a contact without being an identity
     source)."""

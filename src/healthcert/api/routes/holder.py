@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import Field
 
 from healthcert.api.auth import Service, bearer_token
 from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
+from healthcert.service import oidc
+from healthcert.service.errors import NotFound, Unauthorised
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
 from healthcert.service.person import IdentityIn, Person
@@ -46,6 +49,35 @@ def request_code(body: IdentityIn, ctx: Service, request: Request) -> dict[str, 
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
     opened = sign_in(ctx, body.person(), body.code, _address(request))
+    return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
+
+
+def _provider(ctx: Service) -> oidc.OidcProvider:
+    if ctx.oidc is None:
+        raise NotFound("no identity provider is configured: sign in with a code")
+    return ctx.oidc
+
+
+@router.get("/oidc/start", status_code=302, response_class=RedirectResponse)
+def oidc_start(ctx: Service) -> RedirectResponse:
+    """Sign in through the identity provider (e.g. the national eID): the answer sends the
+    browser there; it comes back to ``/holder/oidc/callback``."""
+    return RedirectResponse(oidc.begin(ctx, _provider(ctx)), status_code=302)
+
+
+@router.get("/oidc/callback", status_code=201)
+def oidc_callback(
+    ctx: Service,
+    state: Annotated[str, Query(min_length=1, max_length=200)],
+    code: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, str]:
+    """Where the identity provider sends the holder back: a session token, as from
+    ``/holder/session``. 401 when the sign-in was refused, unknown, used or expired."""
+    provider = _provider(ctx)
+    if error is not None or code is None:
+        raise Unauthorised("the identity provider did not sign the holder in: start again")
+    opened = oidc.finish(ctx, provider, code, state)
     return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
 
 

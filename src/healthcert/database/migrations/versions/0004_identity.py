@@ -1,6 +1,7 @@
 """Identity that cannot be hijacked: a person is document type, issuing country, number and
 date of birth; sign-in contacts come only from identity sources; records are keyed by the id of
-the API key that sent them, and labels are unique; the outbox is delivered with retries.
+the API key that sent them, and labels are unique; the outbox is delivered with retries; holders
+may sign in through an OpenID Connect provider (``oidc_logins``).
 
 Existing rows: records and declarations get an issuing country. A declaration's own body names
 it; a record's never did, so records get "ZZ" (unknown): no holder signs in to them until a
@@ -63,6 +64,14 @@ def upgrade() -> None:
     _sessions_upgrade()
     _contacts_create()
     _outbox_upgrade()
+    op.create_table(
+        "oidc_logins",
+        sa.Column("state_hash", sa.String(64), nullable=False),
+        sa.Column("nonce", sa.String(128), nullable=False),
+        sa.Column("code_verifier", sa.String(128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("state_hash"),
+    )
 
 
 def _keys_upgrade() -> None:
@@ -189,6 +198,7 @@ def _outbox_upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("oidc_logins")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_due")
         for column in ("last_error", "next_attempt_at", "attempts", "channel"):
