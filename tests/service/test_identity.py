@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from healthcert.database.tables import OutboxMessage
 from tests.service import samples
-from tests.service.helpers import give_contact, identity_of
+from tests.service.helpers import ask_code, give_contact, identity_of
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -57,8 +57,7 @@ def test_a_laboratory_cannot_take_over_a_holders_sign_in(
     refused = client.put("/api/v1/identity/contact", json=body, headers=rogue_lab)
     assert refused.status_code == 403
     before = _last_message_id(ctx)
-    asked = client.post("/api/v1/holder/sign-in", json=identity_of(victim))
-    assert asked.status_code == 202
+    ask_code(ctx, victim)
     sent = _messages_since(ctx, before)
     assert [(m.channel, m.recipient) for m in sent] == [("email", "victim@example.org")]
     assert "sign-in code" in sent[0].body
@@ -70,8 +69,7 @@ def test_a_record_contact_alone_reaches_no_one(
     record = samples.record(contact=LAB_PHONE)
     assert client.post("/api/v1/records", json=record, headers=keys["recorder"]).status_code == 201
     before = _last_message_id(ctx)
-    asked = client.post("/api/v1/holder/sign-in", json=identity_of(record["holder"]))
-    assert asked.status_code == 202
+    ask_code(ctx, record["holder"])
     assert _messages_since(ctx, before) == []
 
 
@@ -90,7 +88,7 @@ def test_a_changed_contact_is_announced_to_the_old_one(
     before = _last_message_id(ctx)
     give_contact(client, keys, holder, "+8613800000001")
     assert _messages_since(ctx, before) == []
-    client.post("/api/v1/holder/sign-in", json=identity_of(holder))
+    ask_code(ctx, holder)
     [code] = _messages_since(ctx, before)
     assert (code.channel, code.recipient) == ("sms", "+8613800000001")
 
@@ -117,10 +115,10 @@ def test_the_issuing_country_and_document_type_tell_people_apart(
         )
     give_contact(client, keys, german, "de@example.org")
     before = _last_message_id(ctx)
-    client.post("/api/v1/holder/sign-in", json=identity_of(chinese))
-    client.post("/api/v1/holder/sign-in", json={**identity_of(german), "document_type": "id-card"})
+    ask_code(ctx, chinese)
+    ask_code(ctx, {**german, "document_type": "id-card"})
     assert _messages_since(ctx, before) == []  # neither the CN passport nor a DE id-card
-    client.post("/api/v1/holder/sign-in", json=identity_of(german))
+    ask_code(ctx, german)
     [code] = _messages_since(ctx, before)
     assert code.recipient == "de@example.org"
     found = client.get("/api/v1/records", params=identity_of(german), headers=keys["issuer"]).json()
