@@ -136,3 +136,22 @@ def test_the_migrated_schema_is_what_the_tables_declare(fresh_url: str) -> None:
         assert differences == []
     finally:
         engine.dispose()
+
+
+def test_0004_goes_down_to_0003_and_up_again(fresh_url: str) -> None:
+    from alembic import command
+
+    from healthcert.database.migrate import _config, current_revision
+
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine)
+        with engine.begin() as connection:
+            command.downgrade(_config(connection), "0003")  # type: ignore[arg-type]
+        assert current_revision(engine) == "0003"
+        with engine.begin() as connection:
+            _seed_0003(connection)  # the 0003 schema takes 0003's rows again
+        upgrade(engine)
+        assert current_revision(engine) == "0004"
+    finally:
+        engine.dispose()
