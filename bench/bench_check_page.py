@@ -95,7 +95,7 @@ def _qr_png(work: Path, env: dict[str, str]) -> Path:
 
 def _verifier_key(env: dict[str, str], url: str) -> str:
     return subprocess.run(
-        [*HEALTHCERT, "apikey", "create", "--role", "verifier", "--url", url],
+        [*HEALTHCERT, "apikey", "create", "--role", "verifier", "--label", "bench", "--url", url],
         env=env,
         capture_output=True,
         text=True,

@@ -81,6 +81,7 @@ def _record(number: str, entry: dict[str, Any], index: int) -> Any:
             "record_id": f"bench-{number}-{index}",
             "holder": {
                 "document_type": "passport",
+                "issuing_country": "CN",
                 "document_number": number,
                 "family_name": "王",
                 "given_name": "小明",
@@ -136,7 +137,7 @@ def _file(ctx: ServiceContext, foreign: Signer, count: int) -> list[tuple[Person
         ]
         dcc = issue_payload(IssueRequest.model_validate(_request(index)), foreign)
         evidence = [{"record_id": r} for r in records] + [{"payload": dcc}]
-        person = Person.of(number, DOB)
+        person = Person.of("passport", "CN", number, DOB)
         row = filing.file_declaration(ctx, person, _declaration(evidence, now + timedelta(days=2)))
         filed.append((person, row.id))
     return filed

@@ -34,6 +34,8 @@ def _record(index: int) -> str:
         {
             "record_id": f"bench-{index:07d}",
             "holder": {
+                "document_type": "passport",
+                "issuing_country": "DE",
                 "document_number": f"P{index:08d}",
                 "family_name": "Musterfrau-Gößinger",
                 "given_name": "Gabriele",
@@ -200,7 +202,7 @@ def _verify_endpoint(
     work: Path, env: dict[str, str], url: str, requests: int, concurrency: int
 ) -> dict[str, float]:
     key = subprocess.run(
-        [*HEALTHCERT, "apikey", "create", "--role", "verifier", "--url", url],
+        [*HEALTHCERT, "apikey", "create", "--role", "verifier", "--label", "bench", "--url", url],
         env=env,
         capture_output=True,
         text=True,

@@ -40,7 +40,7 @@ def _refused(args: list[str], env: dict[str, str] | None = None) -> str:
         ["serve"],
         ["db", "upgrade"],
         ["db", "current"],
-        ["apikey", "create", "--role", "admin"],
+        ["apikey", "create", "--role", "admin", "--label", "ops"],
         ["apikey", "list"],
         ["apikey", "revoke", "1"],
         ["audit"],

@@ -137,12 +137,16 @@ def client(ctx: ServiceContext) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def keys(ctx: ServiceContext) -> dict[str, dict[str, str]]:
-    """One API key per role, as the headers to send."""
+    """One API key per role, as the headers to send, and "identity": a passport office's key
+    (an identity source, which sets holders' contacts)."""
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
 
     operator = Actor("admin", "tests")
-    return {
+    headers = {
         role: {"X-API-Key": create_key(ctx, role, f"test {role}", operator).secret}
         for role in ROLES
     }
+    office = create_key(ctx, "recorder", "test passport office", operator, identity_source=True)
+    headers["identity"] = {"X-API-Key": office.secret}
+    return headers

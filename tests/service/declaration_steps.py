@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthcert.service.signin import Person, request_code, sign_in
 from tests.service import samples
+from tests.service.helpers import give_contact
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -52,7 +53,11 @@ def last_code(ctx: ServiceContext) -> str:
 
 
 def traveller(
-    client: TestClient, ctx: ServiceContext, recorder: dict[str, str], *entries: dict[str, Any]
+    client: TestClient,
+    ctx: ServiceContext,
+    recorder: dict[str, str],
+    *entries: dict[str, Any],
+    office: dict[str, str] | None = None,
 ) -> Traveller:
     """A person with ``entries`` recorded (a vaccination if none), signed in."""
     number = f"E{secrets.token_hex(4).upper()}"
@@ -65,11 +70,28 @@ def traveller(
         records.append(int(answer.json()["id"]))
     # Signed in through the use case, each from an address of its own: these travellers must
     # not spend the per-address sign-in limit the other tests of the shared database count on.
-    person = Person.of(number, DOB)
+    holder = samples.holder(number)
+    give_contact(client, {"identity": office or identity_office(ctx)}, holder)
+    person = Person.of("passport", "CN", number, DOB)
     address = f"declarations-{number}"
     request_code(ctx, person, address)
     opened = sign_in(ctx, person, last_code(ctx), address)
     return Traveller(number, {"Authorization": f"Bearer {opened.token}"}, records)
+
+
+_OFFICES: dict[int, dict[str, str]] = {}
+
+
+def identity_office(ctx: ServiceContext) -> dict[str, str]:
+    """The headers of an identity source's key, made once per context."""
+    from healthcert.service.apikeys import create_key
+    from healthcert.service.audit import Actor
+
+    if id(ctx) not in _OFFICES:
+        label = f"declarations office {secrets.token_hex(4)}"
+        office = create_key(ctx, "recorder", label, Actor("admin", "tests"), identity_source=True)
+        _OFFICES[id(ctx)] = {"X-API-Key": office.secret}
+    return _OFFICES[id(ctx)]
 
 
 def body(

@@ -9,6 +9,7 @@ from typing import Any
 def holder(document_number: str | None = None, **changes: Any) -> dict[str, Any]:
     person = {
         "document_type": "passport",
+        "issuing_country": "CN",
         "document_number": document_number or f"E{secrets.token_hex(4).upper()}",
         "family_name": "王",
         "given_name": "小明",
@@ -62,7 +63,11 @@ def fhir_bundle(document_number: str) -> dict[str, Any]:
                 "resource": {
                     "resourceType": "Patient",
                     "identifier": [
-                        {"type": {"coding": [{"code": "PPN"}]}, "value": document_number}
+                        {
+                            "type": {"coding": [{"code": "PPN"}]},
+                            "value": document_number,
+                            "assigner": {"identifier": {"value": "DE"}},
+                        }
                     ],
                     "name": [{"family": "Müller", "given": ["Anna", "Lena"]}],
                     "birthDate": "1990-02-03",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.service import samples
+from tests.service.helpers import give_contact, identity_of
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -23,7 +24,21 @@ def _person_with_record(client: TestClient, keys: dict[str, dict[str, str]]) -> 
     record = samples.record()
     answer = client.post("/api/v1/records", json=record, headers=keys["recorder"])
     assert answer.status_code == 201
-    return {"document_number": record["holder"]["document_number"], "record": answer.json()}
+    give_contact(client, keys, record["holder"])
+    return {
+        "document_number": record["holder"]["document_number"],
+        "identity": identity_of(record["holder"]),
+        "record": answer.json(),
+    }
+
+
+def _identity(document_number: str) -> dict[str, str]:
+    return {
+        "document_type": "passport",
+        "issuing_country": "CN",
+        "document_number": document_number,
+        "date_of_birth": DOB,
+    }
 
 
 def _last_code(ctx: ServiceContext) -> str:
@@ -39,7 +54,7 @@ def _last_code(ctx: ServiceContext) -> str:
 
 
 def _sign_in(client: TestClient, ctx: ServiceContext, document_number: str) -> dict[str, str]:
-    identity = {"document_number": document_number, "date_of_birth": DOB}
+    identity = {**_identity(document_number)}
     assert client.post("/api/v1/holder/sign-in", json=identity).status_code == 202
     opened = client.post("/api/v1/holder/session", json={**identity, "code": _last_code(ctx)})
     assert opened.status_code == 201, opened.text
@@ -89,7 +104,7 @@ def test_a_code_is_single_use_and_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     person = _person_with_record(client, keys)
-    identity = {"document_number": person["document_number"], "date_of_birth": DOB}
+    identity = person["identity"]
     client.post("/api/v1/holder/sign-in", json=identity)
     code = _last_code(ctx)
     assert client.post("/api/v1/holder/session", json={**identity, "code": code}).status_code == 201
@@ -122,7 +137,7 @@ def test_an_unknown_person_gets_the_same_answer_and_no_message(
 
     with ctx.sessions() as session:
         before = session.scalar(select(func.count()).select_from(OutboxMessage))
-    identity = {"document_number": "NOBODY1", "date_of_birth": DOB}
+    identity = _identity("NOBODY1")
     assert client.post("/api/v1/holder/sign-in", json=identity).status_code == 202
     with ctx.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
@@ -134,7 +149,7 @@ def test_wrong_guesses_kill_the_code_and_are_rate_limited(
     from healthcert.service.signin import GUESSES_PER_PERSON, MAX_CODE_FAILURES
 
     person = _person_with_record(client, keys)
-    identity = {"document_number": person["document_number"], "date_of_birth": DOB}
+    identity = person["identity"]
     client.post("/api/v1/holder/sign-in", json=identity)
     code = _last_code(ctx)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -155,16 +170,16 @@ def test_code_requests_are_limited_per_person_and_per_address(ctx: ServiceContex
     from healthcert.service.errors import TooManyAttempts
     from healthcert.service.signin import CODES_PER_ADDRESS, CODES_PER_PERSON, Person, request_code
 
-    person = Person.of("LIMIT1", DOB)
+    person = Person.of("passport", "CN", "LIMIT1", DOB)
     for _ in range(CODES_PER_PERSON.attempts):
         request_code(ctx, person, "192.0.2.1")
     with pytest.raises(TooManyAttempts):
         request_code(ctx, person, "192.0.2.1")
     # The refused request above counted for neither limit: the window holds 5 of 20.
     for number in range(CODES_PER_ADDRESS.attempts - CODES_PER_PERSON.attempts):
-        request_code(ctx, Person.of(f"OTHER{number}", DOB), "192.0.2.1")
+        request_code(ctx, Person.of("passport", "CN", f"OTHER{number}", DOB), "192.0.2.1")
     with pytest.raises(TooManyAttempts) as refused:
-        request_code(ctx, Person.of("FRESH", DOB), "192.0.2.1")
+        request_code(ctx, Person.of("passport", "CN", "FRESH", DOB), "192.0.2.1")
     assert refused.value.retry_after > 0
 
 

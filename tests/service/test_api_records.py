@@ -71,7 +71,12 @@ def test_a_fhir_bundle_becomes_records(client: TestClient, keys: dict[str, dict[
     assert retry.status_code == 200
     found = client.get(
         URL,
-        params={"document_number": "c01x00t47", "date_of_birth": "1990-02-03"},
+        params={
+            "document_type": "passport",
+            "issuing_country": "de",
+            "document_number": "c01x00t47",
+            "date_of_birth": "1990-02-03",
+        },
         headers=keys["officer"],
     ).json()
     assert len(found) == 2

@@ -16,21 +16,33 @@ def test_db_upgrade_then_apikey_create_and_list(tmp_path: Path) -> None:
     runner = CliRunner()
     upgraded = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "schema at revision 0003" in upgraded.output
-    created = runner.invoke(app, ["apikey", "create", "--role", "recorder", "--url", url])
+    assert "schema at revision 0004" in upgraded.output
+    create = ["apikey", "create", "--role", "recorder", "--label", "Lab Berlin", "--url", url]
+    created = runner.invoke(app, create)
     assert created.exit_code == 0, created.output
+    taken = runner.invoke(app, create)
+    assert taken.exit_code == 2
+    assert "the label 'Lab Berlin' is taken" in taken.output
+    office = runner.invoke(
+        app, [*create[:4], "--label", "Passport office", "--identity-source", "--url", url]
+    )
+    assert office.exit_code == 0, office.output
     secret = created.output.strip()
     assert secret.startswith("hck_")
     listed = runner.invoke(app, ["apikey", "list", "--url", url])
     assert "recorder" in listed.output
     assert secret not in listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].endswith("\tactive") and "Lab Berlin" in lines[0]
+    assert lines[1].endswith("\tactive, identity source") and "Passport office" in lines[1]
     audit = runner.invoke(app, ["audit", "--url", url])
     assert "apikey.create" in audit.output
 
 
 def test_an_unknown_role_is_a_usage_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = CliRunner().invoke(app, ["apikey", "create", "--role", "root", "--url", url])
+    command = ["apikey", "create", "--role", "root", "--label", "x", "--url", url]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 2
 
 

@@ -469,7 +469,7 @@ def test_of_two_concurrent_decisions_exactly_one_lands(
     from healthcert.service.signin import Person
 
     person = traveller(dclient, dctx, keys["recorder"])
-    holder = Person.of(person.document_number, "1985-07-21")
+    holder = Person.of("passport", "CN", person.document_number, "1985-07-21")
     for _ in range(3):
         declaration = file_declaration(dctx, holder, body()).id
         outcomes = _race(dctx, declaration)
@@ -603,7 +603,7 @@ def test_a_declaration_the_precheck_meets_is_approved_by_the_system(
     german = open_context(database_url)
     german.signer_loader = lambda: foreign[0]
     german.trust_loader = dctx.trust
-    holder = Person.of(person.document_number, "1985-07-21")
+    holder = Person.of("passport", "CN", person.document_number, "1985-07-21")
     trip = _berlin_trip(now + timedelta(hours=20))
     residence = {"country": "DE", "city": "Berlin", "address": "1 Unter den Linden"}
     evidence = [{"record_id": r} for r in person.records[1:]]

@@ -19,7 +19,7 @@ def _filed(url: str, residence: str) -> int:
 
     ctx = open_context(url)
     try:
-        person = Person.of("E1234567", "1985-07-21")
+        person = Person.of("passport", "CN", "E1234567", "1985-07-21")
         return file_declaration(ctx, person, body(residence=residence)).id
     finally:
         ctx.engine.dispose()
@@ -34,12 +34,13 @@ def test_an_officer_key_covers_countries(tmp_path: Path) -> None:
     listed = runner.invoke(app, ["apikey", "list", "--url", url]).output
     assert listed.split("\n")[0].endswith("\tactive\tCA,US"), listed
     refused = runner.invoke(
-        app, ["apikey", "create", "--role", "recorder", "--countries", "US", "--url", url]
+        app,
+        [*command[:2], "--role", "recorder", "--countries", "US", "--label", "Lab", "--url", url],
     )
     assert refused.exit_code == 2
     assert "only an officer's key covers countries" in refused.output
     wrong = runner.invoke(
-        app, ["apikey", "create", "--role", "officer", "--countries", "USA", "--url", url]
+        app, [*command[:2], "--role", "officer", "--countries", "USA", "--label", "x", "--url", url]
     )
     assert wrong.exit_code == 2
     assert "not ISO 3166-1 alpha-2 codes: USA" in wrong.output

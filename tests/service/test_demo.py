@@ -26,7 +26,12 @@ def test_the_demo_holder_signs_in_with_the_code_printed(
     printed = capsys.readouterr().out
     recorder = re.search(r"recorder\s+(hck_\S+)", printed)
     assert recorder and "/api/v1/docs" in printed
-    identity = {"document_number": demo.DEMO_DOCUMENT, "date_of_birth": demo.DEMO_BIRTH}
+    identity = {
+        "document_type": "passport",
+        "issuing_country": demo.DEMO_COUNTRY,
+        "document_number": demo.DEMO_DOCUMENT,
+        "date_of_birth": demo.DEMO_BIRTH,
+    }
     assert client.post("/api/v1/holder/sign-in", json=identity).status_code == 202
     code = re.search(r"sign-in code is (\d{6})", capsys.readouterr().out)
     assert code

@@ -15,6 +15,7 @@ from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.issuance import DEFAULT_VALID_DAYS, Signed, issue_payload, parse_request
 from healthcert.service import batch_store
+from healthcert.service.apikeys import sender_actor
 from healthcert.service.audit import Actor
 from healthcert.service.errors import Invalid
 from healthcert.service.issuance import certificate_document, issue_for_record
@@ -46,7 +47,7 @@ def test_the_service_and_the_command_line_sign_the_same_claims(
 ) -> None:
     monkeypatch.setattr(ctx, "clock", lambda: NOW)
     sent = samples.record(samples.vaccination())
-    record = store_record(ctx, parse_record(sent), ISSUER).record
+    record = store_record(ctx, parse_record(sent), sender_actor(ctx, "core-tests")).record
     stored = issue_for_record(ctx, record.id, format_name, ISSUER).certificate
     # The same certificate as a command-line request: the record's holder and entry, in the
     # DSC's country, under the service's name and the UVCI the service drew.

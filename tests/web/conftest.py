@@ -76,8 +76,8 @@ def samples(
     render(forged, folder / "forged.png")
     operator = Actor("admin", "web tests")
     return Samples(
-        verifier_key=create_key(web_ctx, "verifier", "web tests", operator).secret,
-        recorder_key=create_key(web_ctx, "recorder", "web tests", operator).secret,
+        verifier_key=create_key(web_ctx, "verifier", "web tests verifier", operator).secret,
+        recorder_key=create_key(web_ctx, "recorder", "web tests recorder", operator).secret,
         genuine_png=folder / "genuine.png",
         forged_png=folder / "forged.png",
     )

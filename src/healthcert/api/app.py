@@ -18,6 +18,7 @@ from healthcert.api.routes import (
     health_code,
     holder,
     holder_data,
+    identity,
     light,
     records,
     revocation,
@@ -53,6 +54,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(holder.router, prefix=API_PREFIX)
     app.include_router(light.router, prefix=API_PREFIX)
     app.include_router(holder_data.router, prefix=API_PREFIX)
+    app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(revocation.router, prefix=API_PREFIX)
     app.include_router(verify.router, prefix=API_PREFIX)
     app.include_router(shc.router, prefix=API_PREFIX)

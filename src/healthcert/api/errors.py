@@ -13,6 +13,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.NotFound, _status(404))
     app.add_exception_handler(errors.Conflict, _status(409))
     app.add_exception_handler(errors.Unauthorised, _status(401))
+    app.add_exception_handler(errors.Forbidden, _status(403))
+    app.add_exception_handler(errors.Unavailable, _status(503))
     app.add_exception_handler(errors.TooManyAttempts, _too_many)  # type: ignore[arg-type]
     app.add_exception_handler(errors.Revoked, _revoked)  # type: ignore[arg-type]
 

@@ -47,7 +47,7 @@ def _mount_sub_apps() -> None:
 def _mount_service_commands() -> None:
     # Each module imports only typer at the top: FastAPI and SQLAlchemy load inside commands,
     # which first check that the service extra is installed.
-    from healthcert.cli import apikey, audit, db, declarations, purge, serve
+    from healthcert.cli import apikey, audit, db, declarations, outbox, purge, serve
     from healthcert.cli.service_extra import all_need_service, needs_service
 
     app.command("serve")(needs_service(serve.serve))
@@ -56,6 +56,7 @@ def _mount_service_commands() -> None:
     app.command("audit")(needs_service(audit.audit))
     app.command("purge")(needs_service(purge.purge))
     app.add_typer(all_need_service(declarations.app), name="declarations")
+    app.add_typer(all_need_service(outbox.app), name="outbox")
 
 
 _mount_sub_apps()

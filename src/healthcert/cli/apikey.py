@@ -26,7 +26,9 @@ def create(
     role: Annotated[
         str, typer.Option("--role", help="admin, recorder, issuer, verifier or officer.")
     ],
-    label: Annotated[str, typer.Option("--label", help="Who holds the key.")] = "unnamed",
+    label: Annotated[
+        str, typer.Option("--label", help="Who holds the key; unique, records are its own.")
+    ],
     countries: Annotated[
         str,
         typer.Option(
@@ -34,17 +36,32 @@ def create(
             help="An officer's post: the countries of residence it reviews, e.g. US,CA.",
         ),
     ] = "",
+    identity_source: Annotated[
+        bool,
+        typer.Option(
+            "--identity-source",
+            help="The holder of the key verifies identities (a passport office, a consulate): "
+            "it alone sets the contact a holder's sign-in codes go to.",
+        ),
+    ] = False,
     url: UrlOption = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
     from healthcert.service.context import open_context
-    from healthcert.service.errors import Invalid
+    from healthcert.service.errors import Conflict, Invalid
 
     try:
-        created = create_key(open_context(url), role, label, Actor(*OPERATOR), countries.split(","))
-    except Invalid as error:
+        created = create_key(
+            open_context(url),
+            role,
+            label,
+            Actor(*OPERATOR),
+            countries.split(","),
+            identity_source=identity_source,
+        )
+    except (Invalid, Conflict) as error:
         fail(str(error))
     typer.echo(created.secret)
 
@@ -58,6 +75,8 @@ def list_keys(url: UrlOption = None) -> None:
     for key in list_keys(open_context(url)):
         state = "revoked" if key["revoked"] else "active"
         covered = ",".join(key["countries"])  # type: ignore[arg-type]
+        if key["identity_source"]:
+            state += ", identity source"
         line = f"{key['id']}\t{key['role']}\t{key['label']}\t{key['prefix']}…\t{state}"
         typer.echo(f"{line}\t{covered}" if covered else line)
 

@@ -28,7 +28,7 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
 
     from healthcert.issuance import issuer_country
     from healthcert.service import batch_store as bulk
-    from healthcert.service.audit import Actor
+    from healthcert.service.apikeys import sender_actor
     from healthcert.service.context import open_context
 
     try:
@@ -38,16 +38,17 @@ def store_batch(batch: Path, signer: Signer, workers: int, sender: str, url: str
     ctx = open_context(url)
     now = datetime.now(UTC)
     signing = bulk.Signing(signer, issuer_country(signer), ctx.issuer_name, now)
-    actor = Actor("issuer", sender)
+    actor = sender_actor(ctx, sender)
     started = time.perf_counter()
     stored = failed = 0
-    for chunk in bulk.prepared(bulk.unstored_lines(ctx, lines, sender), signing, workers):
+    unstored = bulk.unstored_lines(ctx, lines, actor.key_id or 0)
+    for chunk in bulk.prepared(unstored, signing, workers):
         good = [item for item in chunk if isinstance(item, bulk.Prepared)]
         for item in chunk:
             if isinstance(item, bulk.Failed):
                 failed += 1
                 sys.stderr.write(f"line {item.line}: {item.error}\n")
-        stored += bulk.store_chunk(ctx, good, sender, actor)
+        stored += bulk.store_chunk(ctx, good, actor)
     elapsed = time.perf_counter() - started
     rate = stored / elapsed if elapsed > 0 else 0.0
     sys.stderr.write(f"stored {stored} certificates in {elapsed:.2f} s ({rate:.0f}/s)\n")

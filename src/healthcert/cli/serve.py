@@ -33,19 +33,30 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1."""
+    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1.
+
+    Messages to holders are delivered by a worker in this process: e-mail with
+    HEALTHCERT_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM, SMS with HEALTHCERT_SMS_URL and
+    _TOKEN. Holders may sign in through an OpenID Connect provider with HEALTHCERT_OIDC_*."""
     import uvicorn
 
     from healthcert.api import logs
     from healthcert.api.app import create_app
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
+    from healthcert.service.oidc import OidcProvider, OidcSettings
+    from healthcert.service.outbox import OutboxWorker, senders_from_environment
 
     logs.configure()
     if demo:
         from healthcert.service.demo import prepare_environment
 
         prepare_environment()
+    try:
+        senders = senders_from_environment()
+        identity_provider = OidcSettings.from_environment(os.environ)
+    except ValueError as error:
+        fail(str(error))
     try:
         if ensure_issuer_keys(country):
             typer.echo(f"No keys found: created the CSCA and a DSC of {country.upper()}.")
@@ -55,6 +66,8 @@ def serve(
     except HealthcertError as error:
         fail(str(error), exit_code_of(error))
     ctx.trust_loader = service_trust
+    if identity_provider is not None:
+        ctx.oidc = OidcProvider(identity_provider)
     if "HEALTHCERT_SHC_ISSUER" not in os.environ:
         ctx.shc_issuer = f"http://{host}:{port}/api/v1/shc"
     if demo:
@@ -67,7 +80,11 @@ def serve(
         typer.echo(f"Key home: {healthcert_home().resolve()} (HEALTHCERT_HOME)")
     _schedule_purge(ctx)
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
-    uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+    worker = OutboxWorker(ctx, senders).start()
+    try:
+        uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        worker.stop()
 
 
 def _schedule_purge(ctx: ServiceContext) -> None:

@@ -1,8 +1,9 @@
 """The tables of the certificate service.
 
-The holder's identity (document, names, date of birth, contact) is kept on each record, as the
-laboratory or vaccination site reported it: a person is found by document number and date of
-birth, and no separate person table has to be kept consistent with what senders send.
+The holder's identity (document, names, date of birth) is kept on each record, as the
+laboratory or vaccination site reported it: a person is found by document type, issuing
+country, document number and date of birth. The one contact a sign-in code may go to is kept
+apart (``holder_contacts``), set only by a key the authority marked as an identity source.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -46,21 +48,30 @@ class Base(DeclarativeBase):
     pass
 
 
+# Who a person is, on every table that names one: number first, it is the selective column.
+PERSON_COLUMNS = ("document_number", "date_of_birth", "document_type", "issuing_country")
+
+
 class ApiKey(Base):
     """An API key: only the SHA-256 of the secret is kept (the secret has 256 bits of entropy,
     so a fast hash is enough; nothing can be guessed from it)."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("label", name="uq_api_keys_label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))
+    # Unique: records are keyed by the key's id, and the label is how people name that sender.
     label: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # An officer's post: the countries of residence whose declarations it reviews ("US,CA").
     countries: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A source the authority trusts to verify identities (a passport office, a consulate): only
+    # such a key sets the contact a holder's sign-in codes go to.
+    identity_source: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Record(Base):
@@ -68,17 +79,21 @@ class Record(Base):
 
     __tablename__ = "records"
     __table_args__ = (
-        UniqueConstraint("sender", "sender_record_id", name="uq_records_sender_record"),
-        Index("ix_records_person", "document_number", "date_of_birth"),
+        UniqueConstraint("sender_key_id", "sender_record_id", name="uq_records_sender_key_record"),
+        Index("ix_records_person", *PERSON_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The API key that sent it: its record ids are its own. ``sender`` is the key's label then.
+    sender_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     sender: Mapped[str] = mapped_column(String(120))
     sender_record_id: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     document_type: Mapped[str] = mapped_column(String(32))
+    issuing_country: Mapped[str] = mapped_column(String(2))
     document_number: Mapped[str] = mapped_column(String(64))
     date_of_birth: Mapped[str] = mapped_column(String(10))
+    # As the sender gave it: kept with the record, never used to reach the holder.
     contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     holder: Mapped[dict[str, Any]] = mapped_column(JSON)
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -131,12 +146,43 @@ class SignInCode(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class HolderContact(Base):
+    """Where a person's sign-in codes and notices go, as an identity source last set it."""
+
+    __tablename__ = "holder_contacts"
+    __table_args__ = (UniqueConstraint(*PERSON_COLUMNS, name="uq_holder_contacts_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(32))
+    issuing_country: Mapped[str] = mapped_column(String(2))
+    document_number: Mapped[str] = mapped_column(String(64))
+    date_of_birth: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(200))
+    source_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class HolderSession(Base):
     __tablename__ = "holder_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(32))
+    issuing_country: Mapped[str] = mapped_column(String(2))
     document_number: Mapped[str] = mapped_column(String(64))
     date_of_birth: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OidcLogin(Base):
+    """A sign-in begun at the identity provider: what its callback must match (the state, by
+    hash), the nonce the ID token must carry and the PKCE verifier. Used once."""
+
+    __tablename__ = "oidc_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -153,14 +199,21 @@ class SignInAttempt(Base):
 
 
 class OutboxMessage(Base):
-    """A message the default notifier would send: kept for the operator (and the demo)."""
+    """A message waiting for delivery, committed with what it announces; the outbox worker
+    deletes it once delivered and otherwise tries again later (``next_attempt_at``)."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Why the last attempt failed (the error's kind and status, never the recipient).
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AuditEvent(Base):
@@ -184,11 +237,13 @@ class Declaration(Base):
 
     __tablename__ = "declarations"
     __table_args__ = (
-        Index("ix_declarations_person", "document_number", "date_of_birth"),
+        Index("ix_declarations_person", *PERSON_COLUMNS),
         Index("ix_declarations_queue", "residence_country", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(32))
+    issuing_country: Mapped[str] = mapped_column(String(2))
     document_number: Mapped[str] = mapped_column(String(64))
     date_of_birth: Mapped[str] = mapped_column(String(10))
     residence_country: Mapped[str] = mapped_column(String(2))

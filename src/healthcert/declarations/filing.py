@@ -13,7 +13,7 @@ from healthcert.declarations.review import auto_review
 if TYPE_CHECKING:
     from healthcert.database.tables import Declaration
     from healthcert.service.context import ServiceContext
-    from healthcert.service.signin import Person
+    from healthcert.service.person import Person
 
 
 def file_declaration(ctx: ServiceContext, person: Person, document: Any) -> Declaration:

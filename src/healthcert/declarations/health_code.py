@@ -25,12 +25,13 @@ from healthcert.formats.health_code.code import decode, revocation_hash
 from healthcert.formats.health_code.model import Colour, HealthCode, HealthCodeHolder, Trip
 from healthcert.issuance import issue_health_code
 from healthcert.service.errors import NotFound
+from healthcert.service.person import is_person
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from healthcert.service.context import ServiceContext
-    from healthcert.service.signin import Person
+    from healthcert.service.person import Person
 
 APPROVED = frozenset({status.APPROVED, status.AUTO_APPROVED})
 PENDING = frozenset({status.SUBMITTED, status.DOCUMENTS_REQUESTED})
@@ -81,8 +82,7 @@ def _latest(session: Session, person: Person) -> Declaration:
     row = session.scalar(
         select(Declaration)
         .where(
-            Declaration.document_number == person.document_number,
-            Declaration.date_of_birth == person.date_of_birth,
+            is_person(Declaration, person),
             Declaration.status != status.WITHDRAWN,
         )
         .order_by(Declaration.id.desc())
@@ -125,13 +125,7 @@ def _holder(session: Session, person: Person, identity: dict[str, Any]) -> Healt
     """The holder as their newest record names them (a holder signs in through one), with the
     travel document the declaration gives."""
     names = session.scalar(
-        select(Record.holder)
-        .where(
-            Record.document_number == person.document_number,
-            Record.date_of_birth == person.date_of_birth,
-        )
-        .order_by(Record.id.desc())
-        .limit(1)
+        select(Record.holder).where(is_person(Record, person)).order_by(Record.id.desc()).limit(1)
     )
     if names is None:
         raise NotFound("no record names the holder: a health code needs their name")

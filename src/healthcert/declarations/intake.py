@@ -25,6 +25,7 @@ from healthcert.declarations import status
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
 from healthcert.service.holder import actor_of, own_record
+from healthcert.service.person import is_person, person_of
 from healthcert.service.records import field_problems, record_json
 from healthcert.service.verification import Ask, verify_text
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from healthcert.service.context import ServiceContext
-    from healthcert.service.signin import Person
+    from healthcert.service.person import Person
 
 # Every limit of a declaration, stated once (the API's descriptions quote them).
 MAX_VIA = 5
@@ -181,12 +182,12 @@ def store_declaration(ctx: ServiceContext, person: Person, document: Any) -> Dec
     """Store a declaration for ``person``: validated, its evidence checked, stored whole."""
     now = ctx.clock()
     parsed = parse_declaration(document, now)
+    _check_document(person, parsed.identity)
     checked = _check_evidence(ctx, person, parsed)
     actor = actor_of(person)
     with ctx.transaction() as session:
         row = Declaration(
-            document_number=person.document_number,
-            date_of_birth=person.date_of_birth,
+            **person.columns(),
             residence_country=parsed.residence.country,
             destination=parsed.trip.to_country,
             departure=parsed.trip.departure,
@@ -203,6 +204,20 @@ def store_declaration(ctx: ServiceContext, person: Person, document: Any) -> Dec
         status.record(session, row.id, status.SUBMITTED, actor, now)
         audit.append(session, actor, "declaration.file", "declaration", row.id, now)
     return row
+
+
+def _check_document(person: Person, identity: IdentityIn) -> None:
+    """The declaration's travel document is the one the holder signed in with."""
+    problems = [
+        {"field": f"identity.{name}", "message": "must be the signed-in holder's document"}
+        for name, value in (
+            ("document_type", identity.document_type),
+            ("issuing_country", identity.issuing_country),
+        )
+        if value != getattr(person, name)
+    ]
+    if problems:
+        raise Invalid(problems)
 
 
 def _check_evidence(ctx: ServiceContext, person: Person, parsed: DeclarationIn) -> list[EvidenceIn]:
@@ -365,10 +380,7 @@ def document_of(session: Session, declaration_id: int, evidence_id: int) -> Any:
 def own_declaration(session: Session, person: Person, declaration_id: int) -> Declaration:
     """The person's declaration; NotFound for another's as for none."""
     row = session.get(Declaration, declaration_id)
-    if row is None or (row.document_number, row.date_of_birth) != (
-        person.document_number,
-        person.date_of_birth,
-    ):
+    if row is None or person_of(row) != person:
         raise NotFound(f"no declaration {declaration_id}")
     return row
 
@@ -388,12 +400,7 @@ def withdraw(ctx: ServiceContext, person: Person, declaration_id: int) -> Declar
 def declarations_of(ctx: ServiceContext, person: Person) -> list[dict[str, Any]]:
     with ctx.sessions() as session:
         rows = session.scalars(
-            select(Declaration)
-            .where(
-                Declaration.document_number == person.document_number,
-                Declaration.date_of_birth == person.date_of_birth,
-            )
-            .order_by(Declaration.id)
+            select(Declaration).where(is_person(Declaration, person)).order_by(Declaration.id)
         ).all()
         return [declaration_json(session, row) for row in rows]
 

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from healthcert.database.tables import Declaration, Record
+from healthcert.database.tables import Declaration
 from healthcert.declarations import intake, status
 from healthcert.declarations.assessment import assess, examined
 from healthcert.service import audit
 from healthcert.service.apikeys import key_countries
+from healthcert.service.contacts import contact_of
 from healthcert.service.errors import Conflict, Invalid, NotFound
+from healthcert.service.person import person_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -201,17 +203,8 @@ def _decision_status(decision: str, reason: str | None) -> str:
 
 
 def _notify(ctx: ServiceContext, session: Session, row: Declaration, to: str, at: Any) -> None:
-    """Tell the holder, at the contact on their records; the message names no person."""
-    contact = session.scalar(
-        select(Record.contact)
-        .where(
-            Record.document_number == row.document_number,
-            Record.date_of_birth == row.date_of_birth,
-            Record.contact.is_not(None),
-        )
-        .order_by(Record.id.desc())
-        .limit(1)
-    )
+    """Tell the holder, at their verified contact; the message names no person."""
+    contact = contact_of(session, person_of(row))
     if contact is None:
         return
     words = {

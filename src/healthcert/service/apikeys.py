@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from healthcert.database.tables import ApiKey
 from healthcert.service import audit
-from healthcert.service.errors import Invalid, Unauthorised
+from healthcert.service.errors import Conflict, Invalid, Unauthorised
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
@@ -30,6 +31,7 @@ class CreatedKey:
     role: str
     label: str
     secret: str
+    identity_source: bool = False
 
 
 def hash_key(secret: str) -> str:
@@ -42,29 +44,68 @@ def create_key(
     label: str,
     actor: audit.Actor,
     countries: Sequence[str] = (),
+    *,
+    identity_source: bool = False,
 ) -> CreatedKey:
     """A new key for ``role``; the secret is returned here and never again. An officer's key
-    names the countries of residence its post covers (an officer with none sees nothing)."""
+    names the countries of residence its post covers (an officer with none sees nothing). An
+    identity source's key (a passport office, a consulate) may set holders' contacts. Labels
+    are unique: Conflict for one in use."""
     if role not in ROLES:
         raise Invalid([{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}])
     covered = _countries(role, countries)
+    label = _label(label)
     secret = _PREFIX + secrets.token_urlsafe(32)  # 256 bits: a fast hash cannot be reversed
     now = ctx.clock()
-    with ctx.transaction() as session:
-        row = ApiKey(
-            key_hash=hash_key(secret),
-            prefix=secret[:10],
-            role=role,
-            label=label,
-            created_at=now,
-            countries=",".join(covered) or None,
-        )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session, actor, "apikey.create", "api_key", row.id, now, role=role, countries=covered
-        )
-        return CreatedKey(row.id, role, label, secret)
+    try:
+        with ctx.transaction() as session:
+            row = ApiKey(
+                key_hash=hash_key(secret),
+                prefix=secret[:10],
+                role=role,
+                label=label,
+                created_at=now,
+                countries=",".join(covered) or None,
+                identity_source=identity_source,
+            )
+            session.add(row)
+            session.flush()
+            audit.append(
+                session,
+                actor,
+                "apikey.create",
+                "api_key",
+                row.id,
+                now,
+                role=role,
+                countries=covered,
+                identity_source=identity_source,
+            )
+    except IntegrityError:  # the label's unique constraint: no read-then-insert race
+        raise Conflict(f"the label {label!r} is taken: every key has its own") from None
+    return CreatedKey(row.id, role, label, secret, identity_source)
+
+
+def _label(label: str) -> str:
+    cleaned = " ".join(label.split())
+    if not 1 <= len(cleaned) <= 120:
+        raise Invalid([{"field": "label", "message": "must have 1 to 120 characters"}])
+    return cleaned
+
+
+def sender_actor(ctx: ServiceContext, label: str) -> audit.Actor:
+    """The sender named ``label`` for records stored outside the API (``issue --batch
+    --store``): its key, else a new key of that label that owns the records and cannot be used
+    (revoked at once; no one ever saw a secret)."""
+    label = _label(label)
+    with ctx.sessions() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.label == label))
+    if row is None:
+        operator = audit.Actor("admin", "cli")
+        created = create_key(ctx, "recorder", label, operator)
+        revoke_key(ctx, created.id, operator)
+        return audit.Actor("issuer", label, created.id)
+    return audit.Actor("issuer", row.label, row.id)
 
 
 def _countries(role: str, countries: Sequence[str]) -> list[str]:
@@ -151,6 +192,7 @@ def list_keys(ctx: ServiceContext) -> list[dict[str, object]]:
             "created_at": row.created_at.isoformat(),
             "revoked": row.revoked_at is not None,
             "countries": row.countries.split(",") if row.countries else [],
+            "identity_source": row.identity_source,
         }
         for row in rows
     ]

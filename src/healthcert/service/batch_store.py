@@ -27,7 +27,7 @@ from healthcert.formats import registry
 from healthcert.issuance import IssueRequest, Signed
 from healthcert.service.errors import Invalid
 from healthcert.service.issuance import certificate_request, certificate_row, sign_requests
-from healthcert.service.records import RecordIn, field_problems
+from healthcert.service.records import RecordIn, field_problems, sender_key
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -117,13 +117,13 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0][:300]
 
 
-def unstored_lines(ctx: ServiceContext, lines: list[str], sender: str) -> list[tuple[int, str]]:
+def unstored_lines(ctx: ServiceContext, lines: list[str], sender: int) -> list[tuple[int, str]]:
     """(line number, line) of the lines whose record id this sender has not stored yet: an
     interrupted batch run again signs only what is missing. Unparsable lines are kept, so
     that they are reported."""
     with ctx.sessions() as session:
         stored = set(
-            session.scalars(select(Record.sender_record_id).where(Record.sender == sender))
+            session.scalars(select(Record.sender_record_id).where(Record.sender_key_id == sender))
         )
     kept = []
     for number, line in enumerate(lines, 1):
@@ -149,22 +149,23 @@ def prepared(
     yield from in_order(signing.prepare_chunk, chunks, workers)
 
 
-def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], sender: str, actor: Actor) -> int:
-    """Insert one chunk in one transaction; returns how many were new (retries are skipped)."""
+def store_chunk(ctx: ServiceContext, items: Iterable[Prepared], actor: Actor) -> int:
+    """Insert one chunk in one transaction as sent by ``actor``'s key; returns how many were
+    new (retries are skipped)."""
     with ctx.transaction() as session:
-        fresh = _not_yet_stored(session, list(items), sender)
+        fresh = _not_yet_stored(session, list(items), sender_key(actor))
         if not fresh:
             return 0
-        record_ids = _insert_records(session, fresh, sender, ctx.clock())
+        record_ids = _insert_records(session, fresh, actor, ctx.clock())
         certificate_ids = _insert_certificates(session, fresh, record_ids)
         _insert_audit(session, fresh, record_ids, certificate_ids, actor)
     return len(fresh)
 
 
-def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> list[Prepared]:
+def _not_yet_stored(session: Session, items: list[Prepared], sender: int) -> list[Prepared]:
     wanted = [item.record_id for item in items]
     query = select(Record.sender_record_id).where(
-        Record.sender == sender, Record.sender_record_id.in_(wanted)
+        Record.sender_key_id == sender, Record.sender_record_id.in_(wanted)
     )
     stored = set(session.scalars(query))
     seen: set[str] = set()
@@ -178,15 +179,19 @@ def _not_yet_stored(session: Session, items: list[Prepared], sender: str) -> lis
 
 
 def _insert_records(
-    session: Session, items: list[Prepared], sender: str, now: datetime
+    session: Session, items: list[Prepared], actor: Actor, now: datetime
 ) -> list[int]:
     """Insert without RETURNING, then read the ids back by the natural key: SQLite runs an
     ordered RETURNING one row per statement, which cost more than the signing."""
-    rows = [{**item.record, "sender": sender, "created_at": now} for item in items]
+    sender = sender_key(actor)
+    rows = [
+        {**item.record, "sender_key_id": sender, "sender": actor.name, "created_at": now}
+        for item in items
+    ]
     session.connection().execute(insert(Record), rows)
     wanted = [item.record_id for item in items]
     query = select(Record.sender_record_id, Record.id).where(
-        Record.sender == sender, Record.sender_record_id.in_(wanted)
+        Record.sender_key_id == sender, Record.sender_record_id.in_(wanted)
     )
     ids = dict(session.connection().execute(query).tuples().all())
     return [ids[record_id] for record_id in wanted]
@@ -198,9 +203,7 @@ def _record_row(record: RecordIn) -> dict[str, Any]:
     return {
         "sender_record_id": record.record_id,
         "kind": str(record.entry.get("kind")),
-        "document_type": holder.document_type,
-        "document_number": holder.document_number.upper(),
-        "date_of_birth": holder.date_of_birth,
+        **holder.person().columns(),
         "contact": holder.contact,
         "holder": holder.model_dump(exclude_none=True),
         "entry": record.entry,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.service.audit import Actor
+    from healthcert.service.oidc import OidcProvider
     from healthcert.trust.revocation import DccRevocations
 
 
@@ -69,6 +70,8 @@ class ServiceContext:
     # there, and its CSCA and DSC certificates are published from there.
     key_home: Path | None = None
     trust_loader: Callable[[], TrustStore] | None = None
+    # The identity provider holders may sign in through (None: sign-in by code only).
+    oidc: OidcProvider | None = None
     revocations_ttl: float = 10.0
     # API keys resolved in this process, by hash: a verifier's every request would otherwise
     # read the database. A revoked key stops working here at once, elsewhere within the TTL.

@@ -1,16 +1,22 @@
 """``healthcert serve --demo``: a demo country, API keys and a demo holder, ready to try.
 
 The demo holder's one-time sign-in code is printed in the terminal (the demo notifier), so a
-person can walk the whole path: sign in, obtain the certificate, open the PDF, verify it.
+person can walk the whole path: sign in, obtain the certificate, open the PDF, verify it. The
+demo passport office, an identity source, gave the holder's contact; the demo vaccination site
+reported the record.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from healthcert.database.tables import ApiKey
 from healthcert.declarations.filing import file_declaration
 from healthcert.declarations.intake import declarations_of
 from healthcert.formats import registry
@@ -18,31 +24,35 @@ from healthcert.keys.home import HOME_ENV, healthcert_home
 from healthcert.keys.keyfile import PASSPHRASE_ENV
 from healthcert.service.apikeys import create_key
 from healthcert.service.audit import Actor
-from healthcert.service.notifier import OutboxNotifier
+from healthcert.service.contacts import Contact, set_contact
+from healthcert.service.person import Person
 from healthcert.service.records import parse_record, store_record
-from healthcert.service.signin import Person
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from healthcert.service.contacts import Contact as Recipient
     from healthcert.service.context import ServiceContext
 
 # A demo secret only: a real deployment keeps the passphrase in its secret store.
 DEMO_PASSPHRASE = "demo-only-passphrase"
 DEMO_DOCUMENT = "E12345678"
 DEMO_BIRTH = "1985-07-21"
+DEMO_COUNTRY = "CN"
 DEMO_RESIDENCE = "US"
+DEMO_CONTACT = "+861055550100"
+DEMO_PERSON = Person("passport", DEMO_COUNTRY, DEMO_DOCUMENT, DEMO_BIRTH)
 DEMO_RECORD = {
     "record_id": "demo-0001",
     "holder": {
         "document_type": "passport",
+        "issuing_country": DEMO_COUNTRY,
         "document_number": DEMO_DOCUMENT,
         "family_name": "王",
         "given_name": "小明",
         "family_name_latin": "WANG",
         "given_name_latin": "XIAOMING",
         "date_of_birth": DEMO_BIRTH,
-        "contact": "+86 10 5555 0100 (demo)",
     },
     "entry": {
         "kind": "vaccination",
@@ -56,12 +66,13 @@ DEMO_RECORD = {
 }
 
 
-class TerminalNotifier(OutboxNotifier):
-    """The outbox, and the message printed where the person running the demo sees it."""
+class TerminalNotifier:
+    """The demo's delivery: the message printed where the person running the demo sees it
+    (nothing is queued, so nothing is sent anywhere)."""
 
-    def send(self, session: Session, recipient: str, body: str, at: datetime) -> None:
-        super().send(session, recipient, body, at)
-        print(f"\n>>> message to the demo holder ({recipient}): {body}\n", flush=True)
+    def send(self, session: Session, recipient: Recipient, body: str, at: datetime) -> None:
+        address = recipient.address
+        print(f"\n>>> message to the demo holder ({address}): {body}\n", flush=True)
 
 
 def prepare_environment() -> None:
@@ -84,21 +95,39 @@ def set_up(ctx: ServiceContext, host: str, port: int) -> None:
     """Create the demo's keys and holder record, and print what to open and try."""
     ctx.notifier = TerminalNotifier()
     operator = Actor("admin", "demo")
+    run = secrets.token_hex(3)  # labels are unique, and each start shows new keys
     keys = {
-        role: create_key(ctx, role, f"demo {role}", operator).secret
+        role: create_key(ctx, role, f"demo {role} {run}", operator).secret
         for role in ("recorder", "issuer", "verifier")
     }
-    keys["officer"] = create_key(ctx, "officer", "demo post", operator, [DEMO_RESIDENCE]).secret
-    recorder = Actor("recorder", "demo vaccination site")
+    keys["officer"] = create_key(
+        ctx, "officer", f"demo post {run}", operator, [DEMO_RESIDENCE]
+    ).secret
+    office = _demo_key(ctx, "recorder", "demo passport office", identity_source=True)
+    set_contact(ctx, DEMO_PERSON, Contact.parse(DEMO_CONTACT), office)
+    recorder = _demo_key(ctx, "recorder", "demo vaccination site")
     record = store_record(ctx, parse_record(DEMO_RECORD), recorder).record.id
     declaration = _seed_declaration(ctx, record)
     base = f"http://{host}:{port}/api/v1"
     print(_instructions(base, keys, record, declaration, _database(ctx)), flush=True)
 
 
+def _demo_key(
+    ctx: ServiceContext, role: str, label: str, *, identity_source: bool = False
+) -> Actor:
+    """The actor of the demo's standing key of this label, created on the first start: the
+    same sender each start, so its record is stored once."""
+    with ctx.sessions() as session:
+        key_id = session.scalar(select(ApiKey.id).where(ApiKey.label == label))
+    if key_id is None:
+        operator = Actor("admin", "demo")
+        key_id = create_key(ctx, role, label, operator, identity_source=identity_source).id
+    return Actor(role, label, key_id)
+
+
 def _seed_declaration(ctx: ServiceContext, record: int) -> int:
     """The demo holder's declaration, waiting in the demo post's queue (filed once)."""
-    person = Person.of(DEMO_DOCUMENT, DEMO_BIRTH)
+    person = DEMO_PERSON
     filed = declarations_of(ctx, person)
     if filed:
         return int(filed[-1]["id"])
@@ -138,7 +167,10 @@ def _database(ctx: ServiceContext) -> str:
 def _instructions(
     base: str, keys: dict[str, str], record: int, declaration: int, database: str
 ) -> str:
-    identity = f'{{"document_number": "{DEMO_DOCUMENT}", "date_of_birth": "{DEMO_BIRTH}"}}'
+    identity = (
+        f'{{"document_type": "passport", "issuing_country": "{DEMO_COUNTRY}", '
+        f'"document_number": "{DEMO_DOCUMENT}", "date_of_birth": "{DEMO_BIRTH}"}}'
+    )
     return f"""
 healthcert demo: country CN, one vaccination record for the demo holder WANG XIAOMING.
 

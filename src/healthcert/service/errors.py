@@ -46,3 +46,12 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(ServiceError):
+    """A service this one depends on (an identity provider) did not answer as it should."""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this (e.g. set a contact without being an identity
+    source)."""

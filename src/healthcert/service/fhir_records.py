@@ -69,6 +69,8 @@ def _holder(patient: dict[str, Any]) -> dict[str, Any]:
     holder: dict[str, Any] = {
         "document_type": _DOCUMENT_TYPES.get(str(coding.get("code")), "other"),
         "document_number": identifier.get("value"),
+        # The document's issuer: the identifier's assigner, by its ISO 3166-1 code.
+        "issuing_country": _first(identifier.get("assigner"), key="identifier").get("value"),
         "family_name": name.get("family"),
         "given_name": " ".join(name.get("given") or []) or None,
         "date_of_birth": patient.get("birthDate"),

@@ -10,12 +10,13 @@ from healthcert.database.tables import IssuedCertificate, Record
 from healthcert.service import audit
 from healthcert.service.errors import NotFound
 from healthcert.service.issuance import get_certificate, issue_for_record
+from healthcert.service.person import is_person, person_of
 from healthcert.service.records import get_record
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from healthcert.service.issuance import Issued
-    from healthcert.service.signin import Person
+    from healthcert.service.person import Person
 
 
 def actor_of(person: Person) -> audit.Actor:
@@ -23,10 +24,7 @@ def actor_of(person: Person) -> audit.Actor:
 
 
 def owns(record: Record, person: Person) -> bool:
-    return (record.document_number, record.date_of_birth) == (
-        person.document_number,
-        person.date_of_birth,
-    )
+    return person_of(record) == person
 
 
 def own_record(ctx: ServiceContext, person: Person, record_id: int) -> Record:
@@ -47,10 +45,7 @@ def certificates_of(ctx: ServiceContext, person: Person) -> list[IssuedCertifica
     query = (
         select(IssuedCertificate)
         .join(Record, Record.id == IssuedCertificate.record_id)
-        .where(
-            Record.document_number == person.document_number,
-            Record.date_of_birth == person.date_of_birth,
-        )
+        .where(is_person(Record, person))
         .order_by(IssuedCertificate.id)
     )
     with ctx.sessions() as session:

@@ -8,20 +8,21 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from healthcert.database.tables import DeclarationEvidence, HealthCode, SignInCode
+from healthcert.database.tables import DeclarationEvidence, HealthCode, HolderContact, SignInCode
 from healthcert.declarations.intake import declarations_of
 from healthcert.service import audit
 from healthcert.service.context import utc_now
 from healthcert.service.deletion import delete_declarations, delete_records, deleted_rows
 from healthcert.service.holder import actor_of, certificates_of
 from healthcert.service.issuance import certificate_json
+from healthcert.service.person import is_person
 from healthcert.service.records import record_json, records_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from healthcert.service.context import ServiceContext
-    from healthcert.service.signin import Person
+    from healthcert.service.person import Person
 
 KEPT_IN_FORCE = (
     "a certificate of this record is in force until {until}: it stays revocable until then, "
@@ -41,15 +42,25 @@ def export(ctx: ServiceContext, person: Person) -> dict[str, Any]:
             "document_number": person.document_number,
             "date_of_birth": person.date_of_birth,
         },
-        "records": [
-            record_json(row) | {"contact": row.contact}
-            for row in records_of(ctx, person.document_number, person.date_of_birth)
-        ],
+        "records": [record_json(row) | {"contact": row.contact} for row in records_of(ctx, person)],
         "certificates": [certificate_json(row) for row in certificates_of(ctx, person)],
         "declarations": declarations,
     }
     _audit(ctx, person, "holder.export", {})
     return exported
+
+
+def _contact(ctx: ServiceContext, person: Person) -> dict[str, str] | None:
+    """Where codes go, and which identity source set it."""
+    with ctx.sessions() as session:
+        row = session.scalar(select(HolderContact).where(is_person(HolderContact, person)))
+    if row is None:
+        return None
+    return {
+        "channel": row.channel,
+        "address": row.address,
+        "updated_at": row.updated_at.isoformat(),
+    }
 
 
 def _add_documents_and_codes(session: Session, declaration: dict[str, Any]) -> None:
@@ -80,7 +91,7 @@ def erase(ctx: ServiceContext, person: Person) -> dict[str, Any]:
     their sign-in codes, and their records but those with a certificate in force, which are
     kept until it ends (``kept`` says which and why). The session in use stays open."""
     now = utc_now()
-    records = records_of(ctx, person.document_number, person.date_of_birth)
+    records = records_of(ctx, person)
     declaration_ids = [item["id"] for item in declarations_of(ctx, person)]
     in_force = _in_force_until(ctx, person, now)
     erasable = [row.id for row in records if row.id not in in_force]
@@ -90,6 +101,10 @@ def erase(ctx: ServiceContext, person: Person) -> dict[str, Any]:
             **delete_records(session, erasable),
             "signin_codes": deleted_rows(
                 session, delete(SignInCode).where(SignInCode.person == person.key)
+            ),
+            # Without it no code reaches the person until an identity source sets it again.
+            "contact": deleted_rows(
+                session, delete(HolderContact).where(is_person(HolderContact, person))
             ),
         }
     kept = [

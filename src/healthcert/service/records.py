@@ -1,5 +1,6 @@
 """Records intake: what laboratories and vaccination sites report, validated field by field,
-stored once per sender record id however often the sender retries."""
+stored once per sender record id however often the sender retries. A sender is an API key, by
+its id: two keys never share record ids, whatever their labels."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ from healthcert.model import fields
 from healthcert.model.certificate import Certificate
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
+from healthcert.service.person import (
+    BirthDate,
+    DocumentNumber,
+    DocumentType,
+    IssuingCountry,
+    Person,
+    is_person,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,14 +46,21 @@ class HolderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_type: Annotated[str, Field(pattern=r"^(passport|id-card|other)$")] = "passport"
-    document_number: Annotated[str, Field(pattern=r"^[A-Za-z0-9<-]{1,64}$")]
+    document_type: DocumentType
+    issuing_country: IssuingCountry
+    document_number: DocumentNumber
     family_name: Annotated[str | None, Field(max_length=_FAMILY_MAX)] = None
     given_name: Annotated[str | None, Field(max_length=_GIVEN_MAX)] = None
     family_name_latin: str | None = None
     given_name_latin: str | None = None
-    date_of_birth: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    date_of_birth: BirthDate
+    # Kept with the record for the sender's own use; codes never go there (service.contacts).
     contact: Annotated[str | None, Field(max_length=200)] = None
+
+    def person(self) -> Person:
+        return Person.of(
+            self.document_type, self.issuing_country, self.document_number, self.date_of_birth
+        )
 
 
 class RecordIn(BaseModel):
@@ -108,23 +124,31 @@ def store_record(ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> S
 
     The same id with different content is a Conflict: the sender must use a new id.
     """
+    sender = sender_key(actor)
     try:
         with ctx.transaction() as session:
-            existing = _by_sender_id(session, actor.name, record.record_id)
+            existing = _by_sender_id(session, sender, record.record_id)
             if existing is not None:
                 return Stored(_same_or_conflict(existing, record), created=False)
             return Stored(_insert(session, ctx, record, actor), created=True)
     except IntegrityError:  # a concurrent retry stored it between our read and our insert
         with ctx.sessions() as session:
-            found = _by_sender_id(session, actor.name, record.record_id)
+            found = _by_sender_id(session, sender, record.record_id)
         if found is None:
             raise
         return Stored(_same_or_conflict(found, record), created=False)
 
 
-def _by_sender_id(session: Session, sender: str, record_id: str) -> Record | None:
+def sender_key(actor: audit.Actor) -> int:
+    """The id of the key that sends: records are its own (a label may be renamed or reused)."""
+    if actor.key_id is None:
+        raise ValueError("records are sent with an API key")
+    return actor.key_id
+
+
+def _by_sender_id(session: Session, sender: int, record_id: str) -> Record | None:
     return session.scalar(
-        select(Record).where(Record.sender == sender, Record.sender_record_id == record_id)
+        select(Record).where(Record.sender_key_id == sender, Record.sender_record_id == record_id)
     )
 
 
@@ -143,12 +167,11 @@ def _holder_json(record: RecordIn) -> dict[str, Any]:
 def _insert(session: Session, ctx: ServiceContext, record: RecordIn, actor: audit.Actor) -> Record:
     now = ctx.clock()
     row = Record(
+        sender_key_id=sender_key(actor),
         sender=actor.name,
         sender_record_id=record.record_id,
         kind=str(record.entry["kind"]),
-        document_type=record.holder.document_type,
-        document_number=record.holder.document_number.upper(),
-        date_of_birth=record.holder.date_of_birth,
+        **record.holder.person().columns(),
         contact=record.holder.contact,
         holder=_holder_json(record),
         entry=record.entry,
@@ -168,13 +191,10 @@ def get_record(ctx: ServiceContext, record_id: int) -> Record:
     return row
 
 
-def records_of(ctx: ServiceContext, document_number: str, date_of_birth: str) -> list[Record]:
-    """Every record of the person with this document number and date of birth."""
+def records_of(ctx: ServiceContext, person: Person) -> list[Record]:
+    """Every record of the person."""
     with ctx.sessions() as session:
-        query = select(Record).where(
-            Record.document_number == document_number.upper(),
-            Record.date_of_birth == date_of_birth,
-        )
+        query = select(Record).where(is_person(Record, person))
         return list(session.scalars(query.order_by(Record.id)).all())
 
 

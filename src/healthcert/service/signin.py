@@ -1,5 +1,6 @@
-"""Holder sign-in: document number + date of birth + a one-time code sent by the notifier,
-then a short-lived session.
+"""Holder sign-in: the person (document type, issuing country, number, date of birth) and a
+one-time code sent to the contact an identity source gave for them (``service.contacts``),
+then a short-lived session. A contact a laboratory wrote on a record is never used.
 
 Codes expire after CODE_LIFETIME, are used once, and die after MAX_CODE_FAILURES wrong
 guesses; code requests and guesses are rate-limited per person and per client address.
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select, update
 
 from healthcert.database.tables import HolderSession as SessionRow
-from healthcert.database.tables import Record, SignInCode
+from healthcert.database.tables import SignInCode
+from healthcert.service.contacts import contact_of
 from healthcert.service.errors import Unauthorised
+from healthcert.service.person import Person, person_of
 from healthcert.service.ratelimit import Limit, count_attempt
 
 if TYPE_CHECKING:
@@ -38,20 +41,7 @@ GUESSES_PER_PERSON = Limit("guess-person", 10, WINDOW)
 GUESSES_PER_ADDRESS = Limit("guess-address", 30, WINDOW)
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    document_number: str
-    date_of_birth: str
-
-    @classmethod
-    def of(cls, document_number: str, date_of_birth: str) -> Person:
-        return cls(document_number.strip().upper(), date_of_birth.strip())
-
-    @property
-    def key(self) -> str:
-        """A stable pseudonym for logs, limits and codes: the identity itself is not stored."""
-        text = f"{self.document_number}|{self.date_of_birth}".encode()
-        return hashlib.sha256(text).hexdigest()
+__all__ = ["HolderSession", "Person", "open_session", "request_code", "session_person"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +55,13 @@ def _digest(text: str) -> str:
 
 
 def request_code(ctx: ServiceContext, person: Person, address: str) -> None:
-    """Send a code to the contact on the person's records (nothing is sent for no records)."""
+    """Send a code to the person's verified contact (nothing is sent without one)."""
     now = ctx.clock()
     with ctx.transaction() as session:
         count_attempt(session, CODES_PER_ADDRESS, _digest(address), now)
         count_attempt(session, CODES_PER_PERSON, person.key, now)
     with ctx.transaction() as session:
-        contact = _contact(session, person)
+        contact = contact_of(session, person)
         if contact is None:
             return
         code = f"{secrets.randbelow(10**6):06d}"
@@ -83,20 +73,6 @@ def request_code(ctx: ServiceContext, person: Person, address: str) -> None:
             f"{int(CODE_LIFETIME.total_seconds() // 60)} minutes.",
             now,
         )
-
-
-def _contact(session: Session, person: Person) -> str | None:
-    query = (
-        select(Record.contact)
-        .where(
-            Record.document_number == person.document_number,
-            Record.date_of_birth == person.date_of_birth,
-            Record.contact.is_not(None),
-        )
-        .order_by(Record.id.desc())
-        .limit(1)
-    )
-    return session.scalar(query)
 
 
 def _store_code(session: Session, person: Person, code: str, now: datetime) -> None:
@@ -132,7 +108,7 @@ def sign_in(ctx: ServiceContext, person: Person, code: str, address: str) -> Hol
         else:
             pending.used_at = now
             failed = False
-            opened = _open_session(session, person, now)
+            opened = open_session(session, person, now)
     if failed:
         raise Unauthorised("the code is wrong, used or expired")
     return opened
@@ -162,17 +138,11 @@ def _count_failure(pending: SignInCode, now: datetime) -> None:
         pending.used_at = now  # guessed at too often: the code is dead
 
 
-def _open_session(session: Session, person: Person, now: datetime) -> HolderSession:
+def open_session(session: Session, person: Person, now: datetime) -> HolderSession:
+    """A new session of ``person`` (a code or an identity provider vouched for them)."""
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_LIFETIME
-    session.add(
-        SessionRow(
-            token_hash=_digest(token),
-            document_number=person.document_number,
-            date_of_birth=person.date_of_birth,
-            expires_at=expires,
-        )
-    )
+    session.add(SessionRow(token_hash=_digest(token), expires_at=expires, **person.columns()))
     return HolderSession(token, expires)
 
 
@@ -184,7 +154,7 @@ def session_person(ctx: ServiceContext, token: str | None) -> Person:
         row = session.get(SessionRow, _digest(token))
     if row is None or row.expires_at <= ctx.clock():
         raise Unauthorised("the session has expired: sign in again")
-    return Person(row.document_number, row.date_of_birth)
+    return person_of(row)
 
 
 def sign_out(ctx: ServiceContext, token: str) -> None:

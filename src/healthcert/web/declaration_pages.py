@@ -71,7 +71,7 @@ def new_declaration(request: Request, ctx: Service, person: Traveller) -> HTMLRe
 
 
 def _records(ctx: Service, person: Person, lang: str) -> list[dict[str, Any]]:
-    rows = records_of(ctx, person.document_number, person.date_of_birth)
+    rows = records_of(ctx, person)
     return [{"id": row.id, "entry": entry_view(row.entry, lang)} for row in rows]
 
 

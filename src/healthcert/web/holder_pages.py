@@ -20,8 +20,9 @@ from healthcert.declarations.health_code import current_code
 from healthcert.formats import registry
 from healthcert.service.errors import NotFound, TooManyAttempts, Unauthorised
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
+from healthcert.service.person import DOCUMENT_TYPES, Person, issuing_country
 from healthcert.service.records import get_record, records_of
-from healthcert.service.signin import Person, request_code, sign_in, sign_out
+from healthcert.service.signin import request_code, sign_in, sign_out
 from healthcert.web import declaration_pages, i18n
 from healthcert.web.holder_render import HEADERS, go, language, not_found, page
 from healthcert.web.holder_session import (
@@ -55,10 +56,18 @@ class Identity(BaseModel):
     """The fields that name a traveller at sign-in, in one place: the sign-in form, the code
     step's copy of them (``holder/_identity.html``) and the Person they make all follow it."""
 
+    document_type: Annotated[str, Field(max_length=16)] = "passport"
+    issuing_country: Annotated[str, Field(max_length=2)] = ""
     document_number: Annotated[str, Field(max_length=64)] = ""
     date_of_birth: Annotated[str, Field(max_length=10)] = ""
 
     def problem(self) -> str | None:
+        if self.document_type not in DOCUMENT_TYPES:
+            return "type"
+        try:
+            issuing_country(self.issuing_country)
+        except ValueError:
+            return "country"
         if not self.document_number.strip():
             return "document"
         if not DATE.match(self.date_of_birth.strip()):
@@ -66,7 +75,9 @@ class Identity(BaseModel):
         return None
 
     def person(self) -> Person:
-        return Person.of(self.document_number, self.date_of_birth)
+        return Person.of(
+            self.document_type, self.issuing_country, self.document_number, self.date_of_birth
+        )
 
 
 class CodeForm(Identity):
@@ -97,7 +108,7 @@ def _form_refused(request: Request, _error: Exception) -> Response:
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, ctx: Service, person: Traveller) -> HTMLResponse:
     lang = language(request)
-    name = holder_name(records_of(ctx, person.document_number, person.date_of_birth))
+    name = holder_name(records_of(ctx, person))
     return page(request, "holder/overview.html", lang, who=name, person=person)
 
 
@@ -105,7 +116,13 @@ def overview(request: Request, ctx: Service, person: Traveller) -> HTMLResponse:
 def sign_in_form(request: Request) -> HTMLResponse:
     lang = language(request)
     expired = request.query_params.get("expired") == "1"
-    return page(request, "holder/sign_in.html", lang, identity=Identity(), expired=expired)
+    return _sign_in_page(request, lang, identity=Identity(), expired=expired)
+
+
+def _sign_in_page(request: Request, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """The sign-in form, with the countries a document may come from."""
+    choices = declaration_pages.countries(lang)
+    return page(request, "holder/sign_in.html", lang, status, countries=choices, **values)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -122,11 +139,11 @@ def send_code(
     chosen = language(request, lang)
     problem = identity.problem()
     if problem is not None:
-        return page(request, "holder/sign_in.html", chosen, 400, identity=identity, problem=problem)
+        return _sign_in_page(request, chosen, 400, identity=identity, problem=problem)
     try:
         request_code(ctx, identity.person(), _address(request))
     except TooManyAttempts:
-        return page(request, "holder/sign_in.html", chosen, 429, identity=identity, problem="many")
+        return _sign_in_page(request, chosen, 429, identity=identity, problem="many")
     return page(request, "holder/code.html", chosen, identity=identity)
 
 
@@ -165,7 +182,7 @@ def close_session(
     if session:
         sign_out(ctx, session)
     chosen = language(request, lang)
-    response = page(request, "holder/sign_in.html", chosen, identity=Identity(), signed_out=True)
+    response = _sign_in_page(request, chosen, identity=Identity(), signed_out=True)
     forget_session(response)
     return response
 
@@ -180,7 +197,7 @@ def records(request: Request, ctx: Service, person: Traveller) -> HTMLResponse:
     issued = {row.record_id: row.id for row in certificates_of(ctx, person)}
     rows = [
         {"id": row.id, "entry": entry_view(row.entry, lang), "certificate": issued.get(row.id)}
-        for row in records_of(ctx, person.document_number, person.date_of_birth)
+        for row in records_of(ctx, person)
     ]
     return page(
         request, "holder/records.html", lang, records=rows, formats=registry.CERTIFICATE_FORMATS
@@ -291,7 +308,7 @@ def health_code(request: Request, ctx: Service, person: Traveller) -> HTMLRespon
     a screenshot stands still, this page does not. Without a declaration, the way to file one."""
     lang = language(request)
     code = _health_code(ctx, person, lang)
-    name = holder_name(records_of(ctx, person.document_number, person.date_of_birth))
+    name = holder_name(records_of(ctx, person))
     now = ctx.clock()
     return page(
         request,

@@ -22,16 +22,21 @@ class NewKey(BaseModel):
     label: str = Field(min_length=1, max_length=120)
     # An officer's post: the countries of residence it reviews declarations for.
     countries: list[str] = Field(default_factory=list, max_length=50)
+    # A source that verifies identities (a passport office, a consulate): it sets contacts.
+    identity_source: bool = False
 
 
 @router.post("/api-keys", status_code=201)
 def create_api_key(body: NewKey, ctx: Service, actor: Admin) -> dict[str, Any]:
-    """Create a key; its secret is in this answer only."""
-    created = create_key(ctx, body.role, body.label, actor, body.countries)
+    """Create a key; its secret is in this answer only. 409 when the label is taken."""
+    created = create_key(
+        ctx, body.role, body.label, actor, body.countries, identity_source=body.identity_source
+    )
     return {
         "id": created.id,
         "role": created.role,
         "label": created.label,
+        "identity_source": created.identity_source,
         "countries": sorted({c.strip().upper() for c in body.countries if c.strip()}),
         "key": created.secret,
     }

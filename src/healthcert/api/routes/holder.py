@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import Field
 
 from healthcert.api.auth import Service, bearer_token
 from healthcert.api.routes.certificates import (
@@ -15,21 +16,19 @@ from healthcert.api.routes.certificates import (
     pdf_response,
     qr_response,
 )
+from healthcert.service import oidc
+from healthcert.service.errors import NotFound, Unauthorised
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
+from healthcert.service.person import IdentityIn, Person
 from healthcert.service.records import record_json, records_of
-from healthcert.service.signin import Person, session_person, sign_in, sign_out
 from healthcert.service.signin import request_code as send_code
+from healthcert.service.signin import session_person, sign_in, sign_out
 
 router = APIRouter(prefix="/holder", tags=["holder"])
 
 
-class Identity(BaseModel):
-    document_number: Annotated[str, Field(min_length=1, max_length=64)]
-    date_of_birth: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-
-
-class CodeBody(Identity):
+class CodeBody(IdentityIn):
     code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
 
 
@@ -45,18 +44,46 @@ def _address(request: Request) -> str:
 
 
 @router.post("/sign-in", status_code=202)
-def request_code(body: Identity, ctx: Service, request: Request) -> dict[str, str]:
-    """Send a one-time code to the contact on the person's records. The answer is the same
-    whether or not such a person exists."""
-    send_code(ctx, Person.of(body.document_number, body.date_of_birth), _address(request))
-    return {"status": "if records exist for this person, a code was sent to their contact"}
+def request_code(body: IdentityIn, ctx: Service, request: Request) -> dict[str, str]:
+    """Send a one-time code to the contact an identity source (the document's issuer or a
+    consulate) gave for this person. The answer is the same whether or not there is one."""
+    send_code(ctx, body.person(), _address(request))
+    return {"status": "if a contact is known for this person, a code was sent to it"}
 
 
 @router.post("/session", status_code=201)
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
-    person = Person.of(body.document_number, body.date_of_birth)
-    opened = sign_in(ctx, person, body.code, _address(request))
+    opened = sign_in(ctx, body.person(), body.code, _address(request))
+    return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
+
+
+def _provider(ctx: Service) -> oidc.OidcProvider:
+    if ctx.oidc is None:
+        raise NotFound("no identity provider is configured: sign in with a code")
+    return ctx.oidc
+
+
+@router.get("/oidc/start", status_code=302, response_class=RedirectResponse)
+def oidc_start(ctx: Service) -> RedirectResponse:
+    """Sign in through the identity provider (e.g. the national eID): the answer sends the
+    browser there; it comes back to ``/holder/oidc/callback``."""
+    return RedirectResponse(oidc.begin(ctx, _provider(ctx)), status_code=302)
+
+
+@router.get("/oidc/callback", status_code=201)
+def oidc_callback(
+    ctx: Service,
+    state: Annotated[str, Query(min_length=1, max_length=200)],
+    code: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, str]:
+    """Where the identity provider sends the holder back: a session token, as from
+    ``/holder/session``. 401 when the sign-in was refused, unknown, used or expired."""
+    provider = _provider(ctx)
+    if error is not None or code is None:
+        raise Unauthorised("the identity provider did not sign the holder in: start again")
+    opened = oidc.finish(ctx, provider, code, state)
     return {"token": opened.token, "expires_at": opened.expires_at.isoformat()}
 
 
@@ -70,7 +97,7 @@ def close_session(
 
 @router.get("/records")
 def records(ctx: Service, person: Holder) -> list[dict[str, Any]]:
-    return [record_json(r) for r in records_of(ctx, person.document_number, person.date_of_birth)]
+    return [record_json(r) for r in records_of(ctx, person)]
 
 
 @router.get("/certificates")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from healthcert.api.auth import Service, require_role
 from healthcert.service.audit import Actor
 from healthcert.service.fhir_records import records_from_bundle
+from healthcert.service.person import IdentityIn
 from healthcert.service.records import get_record as find_record
 from healthcert.service.records import parse_record, record_json, records_of, store_record
 
@@ -48,7 +49,7 @@ def get_record(record_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
 
 @router.get("")
 def find_records(
-    ctx: Service, _actor: Reader, document_number: str, date_of_birth: str
+    ctx: Service, _actor: Reader, person: Annotated[IdentityIn, Query()]
 ) -> list[dict[str, Any]]:
-    """The records of one person, by document number and date of birth."""
-    return [record_json(r) for r in records_of(ctx, document_number, date_of_birth)]
+    """The records of one person: document type, issuing country, number and date of birth."""
+    return [record_json(r) for r in records_of(ctx, person.person())]
