@@ -1,0 +1,181 @@
+"""What the gateway serves: the trust list in the EU gateway's array form, rules by country,
+value sets and revocation batches. Every function returns JSON-ready data read in one
+transaction, with the change sequence that transaction saw (the download's ``seq``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from healthcert.gateway import repository
+from healthcert.gateway.tables import RevocationBatch, Rule, SignerCertificate, TrustedParty
+from healthcert.model.valuesets import value_sets
+
+DEFAULT_PAGE_SIZE = 5000
+MAX_PAGE_SIZE = 20000
+REVOCATION_PAGE_SIZE = 1000
+TRUST_LIST_TYPES = ("CSCA", "UPLOAD", "AUTHENTICATION", "DSC")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a download, the change sequence it reflects, and whether more follow."""
+
+    items: list[dict[str, Any]]
+    seq: int
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TrustListQuery:
+    certificate_type: str | None = None
+    country: str | None = None
+    since: int | None = None  # changes after this sequence, deletions included
+    modified_since: datetime | None = None  # the HTTP If-Modified-Since
+    page: int = 0
+    page_size: int = DEFAULT_PAGE_SIZE
+
+
+def trust_list(session: Session, query: TrustListQuery) -> Page:
+    """The entries ``query`` selects, oldest change first, one page of them."""
+    seq = repository.current_change(session)
+    rows: list[TrustedParty | SignerCertificate] = []
+    if query.certificate_type in (None, "DSC"):
+        rows.extend(_selected(session, SignerCertificate, query))
+    if query.certificate_type != "DSC":
+        rows.extend(_selected(session, TrustedParty, query))
+    rows.sort(key=lambda row: (row.change, _type_of(row), row.id))
+    start = query.page * query.page_size
+    chosen = rows[start : start + query.page_size]
+    return Page([_entry(row) for row in chosen], seq, len(rows) > start + query.page_size)
+
+
+def _selected(
+    session: Session, table: type[TrustedParty] | type[SignerCertificate], query: TrustListQuery
+) -> list[Any]:
+    statement = select(table)
+    if query.since is not None:
+        statement = statement.where(table.change > query.since)
+    else:
+        statement = statement.where(table.deleted.is_(False))
+    if query.modified_since is not None:
+        statement = statement.where(table.created_at >= query.modified_since)
+    if query.country is not None:
+        statement = statement.where(table.country == query.country)
+    if table is TrustedParty and query.certificate_type is not None:
+        statement = statement.where(TrustedParty.certificate_type == query.certificate_type)
+    return list(session.scalars(statement))
+
+
+def _type_of(row: TrustedParty | SignerCertificate) -> str:
+    return row.certificate_type if isinstance(row, TrustedParty) else "DSC"
+
+
+def _entry(row: TrustedParty | SignerCertificate) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "kid": row.kid,
+        "timestamp": row.created_at.isoformat(),
+        "country": row.country,
+        "certificateType": _type_of(row),
+        "thumbprint": row.thumbprint,
+        "signature": row.signature,
+        "rawData": base64.b64encode(row.raw_data).decode("ascii"),
+    }
+    if row.origin is not None:
+        entry["origin"] = row.origin
+    if row.deleted:
+        entry["deleted"] = True
+    return entry
+
+
+def rules_of(session: Session, country: str) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """A country's rules: Identifier -> its versions, each with the uploader's CMS."""
+    seq = repository.current_change(session)
+    statement = (
+        select(Rule)
+        .where(Rule.country == country, Rule.deleted.is_(False))
+        .order_by(Rule.identifier, Rule.id)
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule in session.scalars(statement):
+        found.setdefault(rule.identifier, []).append(
+            {
+                "version": rule.version,
+                "validFrom": rule.valid_from.isoformat(),
+                "validTo": rule.valid_to.isoformat(),
+                "type": rule.rule_type,
+                "cms": rule.signature,
+            }
+        )
+    return found, seq
+
+
+def revocation_list(session: Session, since: int, page: int) -> Page:
+    """The batches changed after ``since`` (EU form: batchId, country, date, deleted)."""
+    seq = repository.current_change(session)
+    statement = (
+        select(RevocationBatch)
+        .where(RevocationBatch.change > since)
+        .order_by(RevocationBatch.change, RevocationBatch.batch_id)
+        .offset(page * REVOCATION_PAGE_SIZE)
+        .limit(REVOCATION_PAGE_SIZE + 1)
+    )
+    rows = list(session.scalars(statement))
+    items = [
+        {
+            "batchId": row.batch_id,
+            "country": row.country,
+            "date": row.created_at.isoformat(),
+            "deleted": row.deleted,
+            "change": row.change,
+        }
+        for row in rows[:REVOCATION_PAGE_SIZE]
+    ]
+    return Page(items, seq, len(rows) > REVOCATION_PAGE_SIZE)
+
+
+def revocation_batch(session: Session, batch_id: str) -> tuple[dict[str, Any] | None, int]:
+    """One batch: its JSON and the uploader's CMS; None when unknown or deleted."""
+    seq = repository.current_change(session)
+    row = session.get(RevocationBatch, batch_id)
+    if row is None or row.deleted:
+        return None, seq
+    document = {
+        "batchId": row.batch_id,
+        "country": row.country,
+        "batch": json.loads(row.body),
+        "cms": row.signature,
+    }
+    return document, seq
+
+
+def value_set_ids() -> list[str]:
+    return sorted(value_sets().ids())
+
+
+def value_set(set_id: str) -> dict[str, Any] | None:
+    """One value set in the EU document form; None when unknown."""
+    try:
+        found = value_sets().get(set_id)
+    except KeyError:
+        return None
+    return {
+        "valueSetId": found.id,
+        "valueSetDate": found.date,
+        "valueSetValues": {
+            code: {
+                "display": value.display,
+                "lang": value.lang,
+                "active": value.active,
+                "system": value.system,
+                "version": value.version,
+            }
+            for code, value in sorted(found.values.items())
+        },
+    }
