@@ -24,9 +24,10 @@ app.command("issue")(issue_command.issue)
 
 
 def _mount_sub_apps() -> None:
-    from healthcert.cli import keys, rules, trust
+    from healthcert.cli import gateway, keys, rules, trust
 
     app.add_typer(keys.app, name="keys")
+    app.add_typer(gateway.app, name="gateway")
     app.add_typer(trust.app, name="trust")
     app.add_typer(rules.app, name="rules")
 
