@@ -69,8 +69,11 @@ def sync(
     moment = now or datetime.now(UTC)
     anchor_print = thumbprint(connection.anchor.public_bytes(Encoding.DER))
     state = read_state(home)
-    same = state is not None and state.url == connection.url and state.anchor == anchor_print
-    held = state.seq if same and state is not None else 0
+    # The sequence is the gateway's (its anchor's), whatever URL it is reached at: a list older
+    # than the one held is a replay even at another address. A delta needs the same URL too.
+    known = state is not None and state.anchor == anchor_print
+    held = state.seq if known and state is not None else 0
+    same = known and state is not None and state.url == connection.url
     changes, stamp = _trust_list(connection, held if same else None, held, moment)
     if same and state is not None and stamp.seq == held and not changes:
         renewed = dataclasses.replace(
