@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors
+from healthcert.cli.common import EXIT_CONFIG, EXIT_INVALID, EXIT_USAGE, fail, reported_errors
 from healthcert.cli.service_extra import needs_service
 
 if TYPE_CHECKING:
@@ -268,7 +268,58 @@ def read_anchor(path: Path) -> x509.Certificate:
     raise AssertionError("unreachable")
 
 
+def _follow(
+    url: Annotated[str, typer.Argument(help="The URL of the gateway to follow.")],
+    anchor: Annotated[
+        Path, typer.Option("--anchor", help="That gateway's anchor certificate (anchor.pem).")
+    ],
+    database: DatabaseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import what changed at another gateway since the last time, checked against its anchor,
+    and republish it with where it came from (run it on a schedule, e.g. every few minutes)."""
+    certificate = read_anchor(anchor)
+    with reported_errors():
+        from healthcert.database.db import session_factory
+        from healthcert.gateway.anchor import GatewayFiles, gateway_home
+        from healthcert.gateway.client import Connection, DownloadRejected
+        from healthcert.gateway.database import gateway_engine
+        from healthcert.gateway.federation import follow
+        from healthcert.keys.keyfile import passphrase_from_env
+
+        own = GatewayFiles(gateway_home()).load_anchor(passphrase_from_env())
+        engine = gateway_engine(database)
+        try:
+            with (
+                Connection(url, certificate) as connection,
+                session_factory(engine, writes=True)() as session,
+            ):
+                result = follow(session, own, connection)
+                session.commit()
+        except DownloadRejected as error:
+            fail(f"{error}; nothing was imported", EXIT_CONFIG)
+    if json_output:
+        typer.echo(
+            json.dumps(
+                {
+                    "url": result.url,
+                    "seq": result.seq,
+                    "imported": result.imported,
+                    "skipped": result.skipped,
+                }
+            )
+        )
+        return
+    counts = (
+        ", ".join(f"{n} {kind}" for kind, n in sorted(result.imported.items())) or "nothing new"
+    )
+    typer.echo(f"{result.url} (sequence {result.seq}): imported {counts}")
+    for line in result.skipped:
+        typer.echo(f"  skipped {line}", err=True)
+
+
 app.command("init")(_init)
 app.command("onboard")(needs_service(_onboard))
 app.command("serve")(needs_service(_serve))
+app.command("follow")(needs_service(_follow))
 app.command("publish")(_publish)

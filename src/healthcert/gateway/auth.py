@@ -61,9 +61,9 @@ def authenticated_country(session: Session, certificate: x509.Certificate | None
     """The country whose onboarded AUTHENTICATION certificate this is; 401 or 403 otherwise."""
     if certificate is None:
         raise NotAuthenticated(401, "no client certificate: authenticate with TLS")
-    roles = repository.party_by_thumbprint(
-        session, thumbprint(certificate.public_bytes(Encoding.DER))
-    )
+    print_hex = thumbprint(certificate.public_bytes(Encoding.DER))
+    # Parties imported from a followed gateway authenticate there, not here.
+    roles = [p for p in repository.party_by_thumbprint(session, print_hex) if p.origin is None]
     for role in roles:
         if role.certificate_type == "AUTHENTICATION":
             return role.country

@@ -111,6 +111,7 @@ def rules_of(session: Session, country: str) -> tuple[dict[str, list[dict[str, A
                 "validTo": rule.valid_to.isoformat(),
                 "type": rule.rule_type,
                 "cms": rule.signature,
+                **({"origin": rule.origin} if rule.origin is not None else {}),
             }
         )
     return found, seq
@@ -146,12 +147,14 @@ def revocation_batch(session: Session, batch_id: str) -> tuple[dict[str, Any] | 
     row = session.get(RevocationBatch, batch_id)
     if row is None or row.deleted:
         return None, seq
-    document = {
+    document: dict[str, Any] = {
         "batchId": row.batch_id,
         "country": row.country,
         "batch": json.loads(row.body),
         "cms": row.signature,
     }
+    if row.origin is not None:
+        document["origin"] = row.origin
     return document, seq
 
 

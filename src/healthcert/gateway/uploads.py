@@ -76,7 +76,9 @@ def open_upload(session: Session, country: str, cms: bytes, now: datetime) -> Si
         raise UploadRefused(400, f"bad CMS: {error}") from None
     print_hex = thumbprint(signed.signer.public_bytes(Encoding.DER))
     roles = repository.party_by_thumbprint(session, print_hex)
-    if not any(p.certificate_type == "UPLOAD" and p.country == country for p in roles):
+    if not any(
+        p.certificate_type == "UPLOAD" and p.country == country and p.origin is None for p in roles
+    ):
         raise UploadRefused(
             403, f"the CMS signer is not an onboarded UPLOAD certificate of {country}"
         )
