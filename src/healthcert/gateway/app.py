@@ -7,13 +7,13 @@ be able to fetch it); every one is signed by the anchor (``wire.sign_download``)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from healthcert.database.db import session_factory
 from healthcert.errors import KeyStoreError
-from healthcert.gateway import downloads, uploads
+from healthcert.gateway import downloads, repository, uploads
 from healthcert.gateway.anchor import GatewayAnchor
 from healthcert.gateway.auth import NotAuthenticated, authenticated_country, client_certificate
 from healthcert.gateway.cms import MAX_CMS_BYTES
@@ -31,6 +31,8 @@ from healthcert.keys.csca import check_country
 
 # Base64 makes the CMS a third larger.
 MAX_BODY_BYTES = MAX_CMS_BYTES * 4 // 3 + 1024
+
+BODY_CACHE = 64
 
 Handler = Callable[[Session, str, bytes, datetime], uploads.Accepted]
 
@@ -58,22 +60,24 @@ def create_gateway_app(settings: GatewaySettings) -> FastAPI:
     writes = session_factory(settings.engine, writes=True)
 
     def signed(request: Request, document: Any, seq: int, *, more: bool = False) -> Response:
-        body = b"" if document is None else json.dumps(document, separators=(",", ":")).encode()
+        body = b"" if document is None else orjson.dumps(document)
+        return signed_body(request, body if document is not None else None, seq, more=more)
+
+    def signed_body(request: Request, body: bytes | None, seq: int, *, more: bool) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         header = sign_download(
             settings.anchor.key,
-            body,
+            body or b"",
             target=target,
             seq=seq,
             more=more,
             now=settings.clock(),
             ttl=settings.ttl,
         )
-        status = 204 if document is None else 200
         headers = {SIGNATURE_HEADER: header}
-        if document is None:
-            return Response(status_code=status, headers=headers)
-        return Response(body, status, headers=headers, media_type="application/json")
+        if body is None:
+            return Response(status_code=204, headers=headers)
+        return Response(body, 200, headers=headers, media_type="application/json")
 
     async def upload(request: Request, handler: Handler) -> Response:
         body = await _bounded_body(request)
@@ -95,7 +99,7 @@ def create_gateway_app(settings: GatewaySettings) -> FastAPI:
 
     _install_errors(app)
     _upload_routes(app, upload)
-    _download_routes(app, reads, signed)
+    _download_routes(app, reads, signed, signed_body)
     return app
 
 
@@ -121,16 +125,32 @@ def _bind(upload: Callable[[Request, Handler], Any], handler: Handler) -> Callab
     return route
 
 
-def _download_routes(app: FastAPI, reads: Any, signed: Callable[..., Response]) -> None:
+def _download_routes(
+    app: FastAPI, reads: Any, signed: Callable[..., Response], signed_body: Callable[..., Response]
+) -> None:
+    # Every country fetches the same list between two changes: its body is kept per request
+    # and change sequence (a new upload makes a new sequence, so nothing stale is served).
+    bodies: dict[tuple[str, str, int], tuple[bytes, bool]] = {}
+
     async def trust_list(request: Request, kind: str | None, country: str | None) -> Response:
         query = _trust_query(request, kind, country)
+        key = (str(request.url), request.headers.get("if-modified-since", ""))
 
-        def work() -> downloads.Page:
+        def work() -> tuple[bytes, int, bool]:
             with reads() as session:
-                return downloads.trust_list(session, query)
+                seq = repository.current_change(session)
+                held = bodies.get((*key, seq))
+                if held is not None:
+                    return held[0], seq, held[1]
+                page = downloads.trust_list(session, query)
+            if len(bodies) >= BODY_CACHE:
+                bodies.clear()
+            body = orjson.dumps(page.items)
+            bodies[(*key, page.seq)] = (body, page.more)
+            return body, page.seq, page.more
 
-        page = await run_in_threadpool(work)
-        return signed(request, page.items, page.seq, more=page.more)
+        body, seq, more = await run_in_threadpool(work)
+        return signed_body(request, body, seq, more=more)
 
     @app.get("/trustList")
     async def whole_list(request: Request) -> Response:
@@ -144,16 +164,21 @@ def _download_routes(app: FastAPI, reads: Any, signed: Callable[..., Response]) 
     async def list_of_country(request: Request, kind: str, country: str) -> Response:
         return await trust_list(request, kind, country)
 
-    @app.get("/rules/{country}")
-    async def rules(request: Request, country: str) -> Response:
-        code = _country(country)
-
+    async def rules(request: Request, code: str | None) -> Response:
         def work() -> tuple[dict[str, Any], int]:
             with reads() as session:
                 return downloads.rules_of(session, code)
 
         found, seq = await run_in_threadpool(work)
         return signed(request, found, seq)
+
+    @app.get("/rules")
+    async def all_rules(request: Request) -> Response:
+        return await rules(request, None)
+
+    @app.get("/rules/{country}")
+    async def rules_of_country(request: Request, country: str) -> Response:
+        return await rules(request, _country(country))
 
     @app.get("/valuesets")
     async def value_set_ids(request: Request) -> Response:

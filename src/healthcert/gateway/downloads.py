@@ -94,17 +94,17 @@ def _entry(row: TrustedParty | SignerCertificate) -> dict[str, Any]:
     return entry
 
 
-def rules_of(session: Session, country: str) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """A country's rules: Identifier -> its versions, each with the uploader's CMS."""
+def rules_of(session: Session, country: str | None) -> tuple[dict[str, Any], int]:
+    """A country's rules: Identifier -> its versions, each with the uploader's CMS; without a
+    country, every country's, by country (one request for a whole sync)."""
     seq = repository.current_change(session)
-    statement = (
-        select(Rule)
-        .where(Rule.country == country, Rule.deleted.is_(False))
-        .order_by(Rule.identifier, Rule.id)
-    )
-    found: dict[str, list[dict[str, Any]]] = {}
+    statement = select(Rule).where(Rule.deleted.is_(False)).order_by(Rule.identifier, Rule.id)
+    if country is not None:
+        statement = statement.where(Rule.country == country)
+    by_country: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for rule in session.scalars(statement):
-        found.setdefault(rule.identifier, []).append(
+        versions = by_country.setdefault(rule.country, {}).setdefault(rule.identifier, [])
+        versions.append(
             {
                 "version": rule.version,
                 "validFrom": rule.valid_from.isoformat(),
@@ -114,7 +114,9 @@ def rules_of(session: Session, country: str) -> tuple[dict[str, list[dict[str, A
                 **({"origin": rule.origin} if rule.origin is not None else {}),
             }
         )
-    return found, seq
+    if country is not None:
+        return by_country.get(country, {}), seq
+    return dict(by_country), seq
 
 
 def revocation_list(session: Session, since: int, page: int) -> Page:

@@ -298,14 +298,12 @@ def _rules(
     now: datetime,
     result: FollowResult,
 ) -> None:
-    countries = sorted(
-        {p.country for p in repository.parties(session) if p.origin not in (None, mine)}
-    )
-    for country in countries:
-        answer, _stamp = connection.signed_get(f"/rules/{country}", min_seq=0, now=now)
-        for identifier, versions in json.loads(answer.body).items():
+    answer, _stamp = connection.signed_get("/rules", min_seq=0, now=now)
+    for country, identifiers in json.loads(answer.body).items():
+        for identifier, versions in identifiers.items():
             for version in versions:
-                _rule(session, country, str(identifier), version, theirs, now, result)
+                if _origin(version, theirs) != mine:
+                    _rule(session, str(country), str(identifier), version, theirs, now, result)
 
 
 def _rule(

@@ -93,9 +93,7 @@ def sync(
         moment,
         uploaders,
     )
-    rules = _rules(
-        connection, sorted({entry["country"] for entry in entries}), held, moment, uploaders
-    )
+    rules = _rules(connection, held, moment, uploaders)
     result = _store_keys(entries, home)
     write_json(folder / LIST_FILE, entries)
     write_json(folder / REVOCATIONS_FILE, revocations)
@@ -273,22 +271,18 @@ def _batch(
 
 def _rules(
     connection: Connection,
-    countries: list[str],
     min_seq: int,
     now: datetime,
     uploaders: Mapping[str, set[str]],
 ) -> dict[str, list[Any]]:
-    """Each country's rules (every version), each checked against its UPLOAD certificate."""
+    """Every country's rules (every version), each checked against its UPLOAD certificate."""
+    answer, _stamp = connection.signed_get("/rules", min_seq=min_seq, now=now)
     found: dict[str, list[Any]] = {}
-    for country in countries:
-        answer, _stamp = connection.signed_get(f"/rules/{country}", min_seq=min_seq, now=now)
-        documents = []
-        for versions in json.loads(answer.body).values():
+    for country, identifiers in json.loads(answer.body).items():
+        for versions in identifiers.values():
             for version in versions:
                 content = _signed_content(version.get("cms"), country, uploaders)
-                documents.append(json.loads(content))
-        if documents:
-            found[country] = documents
+                found.setdefault(country, []).append(json.loads(content))
     return found
 
 
