@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from healthcert.gateway.client import Connection
+    from healthcert.keys.directory import KeyDirectory
 
 app = typer.Typer(
     name="gateway",
@@ -214,6 +215,7 @@ def _publish(
     for path in rules or []:
         if not path.is_file():
             fail(f"--rules {path}: no such file")
+    certificate = read_anchor(anchor)
     with reported_errors():
         from healthcert.gateway.publish import publish
         from healthcert.keys.directory import KeyDirectory
@@ -222,7 +224,7 @@ def _publish(
         passphrase = passphrase_from_env()
         directory = KeyDirectory()
         upload = directory.load_party("upload", passphrase)
-        with _connect(url, anchor, directory, passphrase) as connection:
+        with _connect(url, certificate, directory, passphrase) as connection:
             outcome = publish(
                 connection, upload, directory, rule_files=rules or [], revoked_ucis=revoke or []
             )
@@ -246,15 +248,15 @@ def _publish(
         raise typer.Exit(EXIT_INVALID)
 
 
-def _connect(url: str, anchor: Path, directory: object, passphrase: bytes) -> Connection:
+def _connect(
+    url: str, anchor: x509.Certificate, directory: KeyDirectory, passphrase: bytes
+) -> Connection:
     """A connection with this installation's AUTHENTICATION certificate, when it has one."""
     from healthcert.gateway.client import ClientIdentity, Connection
-    from healthcert.keys.directory import KeyDirectory
 
-    assert isinstance(directory, KeyDirectory)
     certificate, key = directory.party_paths("auth")
     identity = ClientIdentity(certificate, key, passphrase) if certificate.exists() else None
-    return Connection(url, read_anchor(anchor), identity)
+    return Connection(url, anchor, identity)
 
 
 def read_anchor(path: Path) -> x509.Certificate:

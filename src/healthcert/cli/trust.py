@@ -252,7 +252,12 @@ def sync_command(
 
     certificate = read_anchor(anchor)
     with reported_errors():
-        from healthcert.gateway.client import ClientIdentity, Connection, DownloadRejected
+        from healthcert.gateway.client import (
+            ClientIdentity,
+            Connection,
+            DownloadRejected,
+            GatewayError,
+        )
         from healthcert.gateway.sync import sync
         from healthcert.keys.directory import KeyDirectory
         from healthcert.keys.keyfile import PASSPHRASE_ENV, passphrase_from_env
@@ -265,7 +270,9 @@ def sync_command(
             with Connection(url, certificate, identity) as connection:
                 result = sync(connection)
         except DownloadRejected as error:
-            fail(f"{error}; the last good trust data is kept", EXIT_CONFIG)
+            fail(f"refused: {error}; the last good trust data is kept", EXIT_CONFIG)
+        except GatewayError as error:
+            fail(f"{error}; the last good trust data is kept", EXIT_INVALID)
     summary = {
         "url": result.url,
         "seq": result.seq,
