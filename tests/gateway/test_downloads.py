@@ -204,3 +204,28 @@ def test_a_download_signed_by_another_anchor_is_refused(client: TestClient) -> N
 def test_an_unsigned_download_is_refused(anchor: GatewayAnchor) -> None:
     with pytest.raises(DownloadRefused, match="not signed"):
         check_download(anchor.certificate, None, b"[]", target="/trustList")
+
+
+def test_the_did_route_answers_501_until_a_writer_is_wired(client: TestClient) -> None:
+    answer = client.get("/v2/trustlist/DCC/-/-/did.json")
+    assert answer.status_code == 501
+
+
+def test_the_did_route_signs_what_the_writer_makes(
+    settings: GatewaySettings, anchor: GatewayAnchor
+) -> None:
+    def writer(
+        entries: list[dict[str, object]], domain: str, participant: str, usage: str
+    ) -> dict[str, object] | None:
+        if participant not in ("-", "DEU"):
+            return None
+        return {"id": f"did:web:test:{domain}:{participant}:{usage}", "count": len(entries)}
+
+    client = gateway_client(replace(settings, did_writer=writer))
+    answer = client.get("/v2/trustlist/DCC/DEU/-/did.json")
+    assert answer.json() == {"id": "did:web:test:DCC:DEU:-", "count": 6}
+    target = "/v2/trustlist/DCC/DEU/-/did.json"
+    check_download(
+        anchor.certificate, answer.headers[SIGNATURE_HEADER], answer.content, target=target
+    )
+    assert client.get("/v2/trustlist/DCC/XXX/-/did.json").status_code == 404

@@ -34,6 +34,11 @@ MAX_BODY_BYTES = MAX_CMS_BYTES * 4 // 3 + 1024
 
 BODY_CACHE = 64
 
+# Writes the WHO GDHCN DID form of the trust list: (the list's entries in the EU array form,
+# domain, participant, usage; "-" a wildcard) -> the DID document, or None when the
+# participant or usage is unknown. ``healthcert.trust.did`` provides it.
+DidWriter = Callable[[list[dict[str, Any]], str, str, str], dict[str, Any] | None]
+
 Handler = Callable[[Session, str, bytes, datetime], uploads.Accepted]
 
 
@@ -50,6 +55,7 @@ class GatewaySettings:
     trusted_proxies: frozenset[str] = frozenset()
     ttl: timedelta = DEFAULT_TTL
     clock: Callable[[], datetime] = field(default=_utcnow)
+    did_writer: DidWriter | None = None
 
 
 def create_gateway_app(settings: GatewaySettings) -> FastAPI:
@@ -217,13 +223,26 @@ def _download_routes(
         return signed(request, found, seq)
 
     @app.get("/v2/trustlist/{domain}/{participant}/{usage}/did.json")
-    async def did_trust_list(domain: str, participant: str, usage: str) -> Response:
-        # The WHO GDHCN DID form of the same list is written by healthcert.trust.did; this
-        # route is where it is served, signed like every download.
-        return JSONResponse(
-            {"detail": "the DID trust list is not available from this gateway yet"},
-            status_code=501,
-        )
+    async def did_trust_list(
+        request: Request, domain: str, participant: str, usage: str
+    ) -> Response:
+        writer = request.app.state.gateway.did_writer
+        if writer is None:
+            return JSONResponse(
+                {"detail": "the DID trust list is not available from this gateway"},
+                status_code=501,
+            )
+        query = downloads.TrustListQuery(page_size=downloads.MAX_PAGE_SIZE * 50)
+
+        def work() -> downloads.Page:
+            with reads() as session:
+                return downloads.trust_list(session, query)
+
+        page = await run_in_threadpool(work)
+        document = writer(page.items, domain, participant, usage)
+        if document is None:
+            return JSONResponse({"detail": "no such participant or usage"}, status_code=404)
+        return signed(request, document, page.seq)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
