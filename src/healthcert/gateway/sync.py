@@ -66,6 +66,13 @@ def sync(
 ) -> SyncResult:
     """Sync from ``connection``'s gateway into ``home``; GatewayError or DownloadRejected
     (nothing written) when anything fails."""
+    try:
+        return _sync(connection, home, now)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DownloadRejected(f"a malformed answer: {error!r}") from None
+
+
+def _sync(connection: Connection, home: Path | None, now: datetime | None) -> SyncResult:
     moment = now or datetime.now(UTC)
     anchor_print = thumbprint(connection.anchor.public_bytes(Encoding.DER))
     state = read_state(home)
@@ -136,7 +143,8 @@ def _trust_list(
         answer, stamp = connection.signed_get(target, min_seq=held, now=now)
         if first is not None and stamp.seq != first.seq:
             raise DownloadRejected("the list changed while it was read: sync again")
-        first = stamp if first is None or stamp.expires >= first.expires else _earlier(first, stamp)
+        # The list is as good as its first page's sequence, and as fresh as its stalest page.
+        first = stamp if first is None else _earlier(first, stamp)
         entries.extend(_json_list(answer.body, target))
         if not stamp.more:
             assert first is not None
