@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,9 @@ def _run(env: dict[str, str], *args: str) -> Result:
 def test_init_party_and_onboard_record_entries_signed_by_the_anchor(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert _run(env, "gateway", "init").exit_code == 0
+    made = _run(env, "gateway", "init", "--json")
+    assert made.exit_code == 0
+    assert json.loads(made.output)["anchor"] == str(tmp_path / "gateway" / "anchor.pem")
     anchor_key = (tmp_path / "gateway" / "anchor.key.pem").read_bytes()
     assert b"ENCRYPTED PRIVATE KEY" in anchor_key
     assert (tmp_path / "gateway" / "anchor.key.pem").stat().st_mode & 0o777 == 0o600

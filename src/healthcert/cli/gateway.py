@@ -66,6 +66,7 @@ def _init(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing anchor.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Create the gateway's trust anchor (key encrypted with HEALTHCERT_KEY_PASSPHRASE) and
     its TLS server certificate, in HEALTHCERT_GATEWAY_HOME (default HEALTHCERT_HOME/gateway).
@@ -85,6 +86,9 @@ def _init(
             hostnames=hostname or list(DEFAULT_HOSTNAMES),
             force=force,
         )
+    if json_output:
+        typer.echo(json.dumps({"anchor": str(files.anchor_cert), "tls": str(files.tls_cert)}))
+        return
     typer.echo(f"Created the gateway anchor {files.anchor_cert}")
     typer.echo(f"  and its TLS certificate {files.tls_cert}")
 
