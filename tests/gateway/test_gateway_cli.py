@@ -117,3 +117,16 @@ def test_a_sync_with_no_gateway_keeps_the_last_copy_and_says_so(
     result = _run(env, "trust", "sync", "http://127.0.0.1:9", "--anchor", anchor)
     assert result.exit_code == 1
     assert "the last good trust data is kept" in result.output
+
+
+def test_every_gateway_command_and_option_has_help() -> None:
+    import typer
+
+    from healthcert.cli.gateway import app as gateway_app
+
+    commands = getattr(typer.main.get_command(gateway_app), "commands", {})
+    assert set(commands) == {"init", "onboard", "serve", "follow", "publish"}
+    for command in commands.values():
+        assert command.help
+        for parameter in command.params:
+            assert getattr(parameter, "help", None), f"{command.name} {parameter.name}"
