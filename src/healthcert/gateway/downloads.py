@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from healthcert.gateway import repository
@@ -43,23 +43,42 @@ class TrustListQuery:
 
 
 def trust_list(session: Session, query: TrustListQuery) -> Page:
-    """The entries ``query`` selects, oldest change first, one page of them."""
+    """The entries ``query`` selects, oldest change first, one page of them: one query over
+    both tables, sorted and cut in the database (a list of 10,000 DSCs is paged)."""
     seq = repository.current_change(session)
-    rows: list[TrustedParty | SignerCertificate] = []
+    parts = []
     if query.certificate_type in (None, "DSC"):
-        rows.extend(_selected(session, SignerCertificate, query))
+        parts.append(_columns(SignerCertificate, literal("DSC"), query))
     if query.certificate_type != "DSC":
-        rows.extend(_selected(session, TrustedParty, query))
-    rows.sort(key=lambda row: (row.change, _type_of(row), row.id))
-    start = query.page * query.page_size
-    chosen = rows[start : start + query.page_size]
-    return Page([_entry(row) for row in chosen], seq, len(rows) > start + query.page_size)
+        parts.append(_columns(TrustedParty, TrustedParty.certificate_type, query))
+    selected = union_all(*parts).subquery()
+    statement = (
+        select(selected)
+        .order_by(selected.c.change, selected.c.kind, selected.c.id)
+        .offset(query.page * query.page_size)
+        .limit(query.page_size + 1)
+    )
+    rows = session.execute(statement).all()
+    items = [_entry(row) for row in rows[: query.page_size]]
+    return Page(items, seq, len(rows) > query.page_size)
 
 
-def _selected(
-    session: Session, table: type[TrustedParty] | type[SignerCertificate], query: TrustListQuery
-) -> list[Any]:
-    statement = select(table)
+def _columns(
+    table: type[TrustedParty] | type[SignerCertificate], kind: Any, query: TrustListQuery
+) -> Select[Any]:
+    statement = select(
+        table.id,
+        table.kid,
+        table.created_at,
+        table.country,
+        kind.label("kind"),
+        table.thumbprint,
+        table.signature,
+        table.raw_data,
+        table.origin,
+        table.deleted,
+        table.change,
+    )
     if query.since is not None:
         statement = statement.where(table.change > query.since)
     else:
@@ -70,19 +89,20 @@ def _selected(
         statement = statement.where(table.country == query.country)
     if table is TrustedParty and query.certificate_type is not None:
         statement = statement.where(TrustedParty.certificate_type == query.certificate_type)
-    return list(session.scalars(statement))
+    return statement
 
 
-def _type_of(row: TrustedParty | SignerCertificate) -> str:
-    return row.certificate_type if isinstance(row, TrustedParty) else "DSC"
-
-
-def _entry(row: TrustedParty | SignerCertificate) -> dict[str, Any]:
+def _entry(row: Row[Any]) -> dict[str, Any]:
+    created = row.created_at
+    if isinstance(created, str):  # SQLite hands a union's date-times back as text
+        created = datetime.fromisoformat(created)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
     entry: dict[str, Any] = {
         "kid": row.kid,
-        "timestamp": row.created_at.isoformat(),
+        "timestamp": created.isoformat(),
         "country": row.country,
-        "certificateType": _type_of(row),
+        "certificateType": row.kind,
         "thumbprint": row.thumbprint,
         "signature": row.signature,
         "rawData": base64.b64encode(row.raw_data).decode("ascii"),
