@@ -88,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_health_code.py
 	$(BIN)/python bench/bench_precheck.py
 	$(BIN)/python bench/bench_declarations.py
+	$(BIN)/python bench/bench_gateway.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -26,6 +26,12 @@ DECLARATIONS = "healthcert.declarations"
 PRECHECK = f"{DECLARATIONS}.precheck"
 # Above the library too: the command line and the demo drive the service.
 FRONTS = ("healthcert.cli", "healthcert.demo")
+# The trust gateway: its server is service-side; what a country runs against it (publish,
+# sync, the CMS and download signatures they share) uses the library alone.
+GATEWAY = "healthcert.gateway"
+GATEWAY_CLIENT = frozenset(
+    f"{GATEWAY}{suffix}" for suffix in ("", ".client", ".cms", ".wire", ".sync", ".publish")
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,10 @@ class Edge:
 
 def service_side(module: str) -> bool:
     """Whether ``module`` loads only when the service runs."""
-    return module.startswith(SERVICE_LAYERS) or (
-        module.startswith(f"{DECLARATIONS}.") and module != PRECHECK
+    return (
+        module.startswith(SERVICE_LAYERS)
+        or (module.startswith(f"{DECLARATIONS}.") and module != PRECHECK)
+        or (module.startswith(f"{GATEWAY}.") and module not in GATEWAY_CLIENT)
     )
 
 
@@ -261,3 +269,23 @@ def test_no_module_imports_a_name_from_the_package_root() -> None:
     # took one of them from the root would close a circle through it.
     edges = import_edges()
     assert [f"{e.source}:{e.line} {e.text}" for e in edges if e.target == "healthcert"] == []
+
+
+def test_the_library_never_imports_the_gateway() -> None:
+    # Not even its client: the gateway sits above the trust store it fills.
+    importing = sorted(
+        f"{edge.source}:{edge.line} {edge.text}"
+        for edge in import_edges()
+        if not edge.source.startswith((GATEWAY, *SERVICE_LAYERS, DECLARATIONS, *FRONTS))
+        and edge.target.startswith(GATEWAY)
+    )
+    assert importing == []
+
+
+def test_a_country_side_of_the_gateway_loads_nothing_of_the_server() -> None:
+    graph = import_graph(import_edges())
+    loaded = reachable(graph, sorted(GATEWAY_CLIENT))
+    assert f"{GATEWAY}.sync" in loaded and "healthcert.trust.local" in loaded
+    assert sorted(m for m in loaded if service_side(m) or m.startswith(FRONTS)) == []
+    server = [m for m in _module_names() if m.startswith(f"{GATEWAY}.")]
+    assert f"{GATEWAY}.app" in server and service_side(f"{GATEWAY}.app")

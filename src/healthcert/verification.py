@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from healthcert import report as codes
 from healthcert.formats import registry
@@ -61,6 +61,7 @@ def context(
     health_code_revocations: frozenset[bytes] | None = None,
     vdsnc_revocations: frozenset[bytes] | None = None,
     trip: TripQuery | None = None,
+    trust_note: Mapping[str, Any] | None = None,
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
     ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
@@ -83,6 +84,7 @@ def context(
         health_code_revocations=health_code_revocations,
         vdsnc_revocations=vdsnc_revocations,
         trip=trip,
+        trust_note=trust_note,
     )
 
 
@@ -174,6 +176,9 @@ def verify_payloads(
         _run_format(wire_format, [(reports[index], text) for index, text in work], ctx)
     if ctx.trip is not None:
         _refuse_without_trip(reports, ctx.trip)
+    if ctx.trust_note is not None:
+        for report in reports:
+            report.extra["trust"] = dict(ctx.trust_note)
     return reports
 
 

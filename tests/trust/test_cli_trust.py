@@ -91,7 +91,7 @@ def test_many_skips_are_summarised_for_people(tmp_path: Path) -> None:
 
 def test_every_command_and_option_has_help() -> None:
     commands = getattr(typer.main.get_command(app), "commands", {})
-    assert set(commands) == {"add", "list", "remove"}
+    assert set(commands) == {"add", "list", "remove", "sync"}
     for command in commands.values():
         assert command.help
         for parameter in command.params:

@@ -36,10 +36,11 @@ app.command("issue")(issue_command.issue)
 
 
 def _mount_sub_apps() -> None:
-    from healthcert.cli import keys, light, rules, trust
+    from healthcert.cli import gateway, keys, light, rules, trust
 
     app.command("light")(light.light)
     app.add_typer(keys.app, name="keys")
+    app.add_typer(gateway.app, name="gateway")
     app.add_typer(trust.app, name="trust")
     app.add_typer(rules.app, name="rules")
 

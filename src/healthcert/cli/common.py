@@ -22,6 +22,7 @@ from healthcert.errors import ConfigurationError, HealthcertError, KeyStoreError
 
 if TYPE_CHECKING:
     from healthcert.formats.base import VerificationContext
+    from healthcert.trust.revocation import DccRevocations
     from healthcert.trust.verifier import VerifierTrust
 
 TrustOption = Annotated[
@@ -248,4 +249,27 @@ def verification_context(
 
     clock = parse_time(at)
     sources = load_trust_store(trust or [], countries)
-    return pipeline.context(sources.store, clock, shc_issuers=sources.shc_issuers)
+    if trust:
+        return pipeline.context(sources.store, clock, shc_issuers=sources.shc_issuers)
+    revocations, note = _synced()
+    return pipeline.context(
+        sources.store,
+        clock,
+        shc_issuers=sources.shc_issuers,
+        dcc_revocations=revocations,
+        trust_note=note,
+    )
+
+
+def _synced() -> tuple[DccRevocations | None, dict[str, object] | None]:
+    """What the last gateway sync left for the local trust store: the revocations, and the
+    note every report carries (when, from where, a warning when stale)."""
+    from healthcert.trust.synced import load_synced_revocations, max_age, read_state, trust_note
+
+    with reported_errors():
+        state = read_state()
+        if state is None:
+            return None, None
+        # Staleness is real time, whatever clock (--at) the certificates are judged at.
+        return load_synced_revocations(), trust_note(state, None, max_age())
+    raise AssertionError("unreachable")  # reported_errors() exits on every error

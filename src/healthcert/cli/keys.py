@@ -248,3 +248,45 @@ def _print_table(csca: dict[str, Any] | None, dscs: list[dict[str, Any]], root: 
             row["role"], row["kid"], row["algorithm"], row["not_after"][:10], status, kinds
         )
     console.print(table)
+
+
+@app.command("party")
+def party_command(
+    usage: Annotated[
+        str,
+        typer.Option(
+            "--usage",
+            "-u",
+            help="upload: the key that signs what this country publishes to a gateway; auth: "
+            "its TLS client certificate there.",
+        ),
+    ],
+    country: CountryOption,
+    days: DaysOption = 730,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing key of this usage.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Create this country's UPLOAD or AUTHENTICATION key for a gateway (a self-signed
+    certificate the gateway's operator onboards: keys/upload.pem or keys/auth.pem)."""
+    with reported_errors():
+        from healthcert.errors import KeyStoreError
+        from healthcert.keys.directory import KeyDirectory
+        from healthcert.keys.keyfile import passphrase_from_env
+        from healthcert.keys.party import check_usage, create_party
+
+        try:
+            chosen = check_usage(usage)
+            party = create_party(country, chosen, days=days)
+        except KeyStoreError as error:
+            fail(str(error), EXIT_USAGE)
+        directory = KeyDirectory()
+        if directory.party_paths(chosen)[0].exists() and not force:
+            fail(f"a {chosen} key already exists in {directory.root}; use --force", EXIT_INVALID)
+        path = directory.save_party(chosen, party, passphrase_from_env())
+    if json_output:
+        facts = _describe(party.certificate, chosen.upper())
+        typer.echo(json.dumps({**facts, "path": str(path)}))
+    else:
+        _print_created(chosen.upper(), party.certificate, path)

@@ -11,12 +11,20 @@ from __future__ import annotations
 # engine, the key tools or the terminal renderer of commands it does not run.
 import base64
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_errors, require_files
+from healthcert.cli.common import (
+    EXIT_CONFIG,
+    EXIT_INVALID,
+    EXIT_USAGE,
+    fail,
+    reported_errors,
+    require_files,
+)
 from healthcert.errors import TrustStoreError
 
 if TYPE_CHECKING:
@@ -220,3 +228,75 @@ def _country_option(value: str) -> str:
         return issuer_country(value)
     except TrustStoreError as error:
         fail(f"--country {value!r}: {error}")
+
+
+@app.command("sync")
+def sync_command(
+    url: Annotated[str, typer.Argument(help="The gateway's URL, such as https://gw:8443.")],
+    anchor: Annotated[
+        Path,
+        typer.Option(
+            "--anchor",
+            help="The gateway's anchor certificate (anchor.pem), handed over out of band.",
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Download the gateway's trust list, revocations and rules, check every entry against
+    the anchor and every DSC against its country's CSCA, and keep them for offline use.
+
+    A sync that fails keeps the last good copy: a list whose signature, sequence or expiry is
+    wrong is refused (exit 3), a gateway that cannot be reached is an error (exit 1).
+    """
+    from healthcert.cli.gateway import read_anchor
+
+    certificate = read_anchor(anchor)
+    with reported_errors():
+        from healthcert.gateway.client import (
+            ClientIdentity,
+            Connection,
+            DownloadRejected,
+            GatewayError,
+        )
+        from healthcert.gateway.sync import sync
+        from healthcert.keys.directory import KeyDirectory
+        from healthcert.keys.keyfile import PASSPHRASE_ENV, passphrase_from_env
+
+        cert_path, key_path = KeyDirectory().party_paths("auth")
+        identity = None
+        if cert_path.exists() and os.environ.get(PASSPHRASE_ENV):
+            identity = ClientIdentity(cert_path, key_path, passphrase_from_env())
+        try:
+            with Connection(url, certificate, identity) as connection:
+                result = sync(connection)
+        except DownloadRejected as error:
+            fail(f"refused: {error}; the last good trust data is kept", EXIT_CONFIG)
+        except GatewayError as error:
+            fail(f"{error}; the last good trust data is kept", EXIT_INVALID)
+    summary = {
+        "url": result.url,
+        "seq": result.seq,
+        "full": result.full,
+        "changed": result.changed,
+        "entries": result.entries,
+        "dscs": result.dscs,
+        "revocation_batches": result.revocation_batches,
+        "rules": result.rules,
+        "expires": result.expires,
+        "skipped": [{"entry": s.source, "reason": s.reason} for s in result.skipped],
+    }
+    if json_output:
+        typer.echo(json.dumps(summary))
+        return
+    if not result.changed:
+        typer.echo(
+            f"{result.url}: nothing new (sequence {result.seq}); valid until {result.expires}"
+        )
+        return
+    typer.echo(
+        f"{result.url}: {'full' if result.full else 'delta'} sync to sequence {result.seq}: "
+        f"{result.dscs} DSCs trusted, {result.revocation_batches} revocation batches, "
+        f"{result.rules} rules; valid until {result.expires}"
+    )
+    for skipped in result.skipped[:MAX_WARNING_LINES]:
+        typer.echo(f"  skipped {skipped.source}: {skipped.reason}")

@@ -41,6 +41,9 @@ class VerificationContext:
     health_code_revocations: frozenset[bytes] | None = None
     vdsnc_revocations: frozenset[bytes] | None = None
     trip: TripQuery | None = None
+    # Where the trust data came from and how old it is (a gateway sync): every report
+    # carries it as ``trust``, with a warning when it is stale.
+    trust_note: Mapping[str, Any] | None = None
 
 
 # A flight or train number as carriers print it: a carrier code and a number, no blanks.

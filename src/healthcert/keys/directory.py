@@ -2,6 +2,8 @@
 
 csca.pem, csca.key.pem               the CSCA certificate and its encrypted key
 dsc-<kidhex>.pem, dsc-<kidhex>.key.pem   one pair per DSC, named by its kid
+upload.pem, upload.key.pem           the UPLOAD party (signs what is published to a gateway)
+auth.pem, auth.key.pem               the AUTHENTICATION party (TLS client certificate at a gateway)
 retired/                             CSCAs replaced with ``keys init --force``
 """
 
@@ -64,6 +66,27 @@ class KeyDirectory:
         """The certificate and key file of the DSC with ``kid``."""
         stem = f"dsc-{kid.hex()}"
         return self.root / f"{stem}.pem", self.root / f"{stem}.key.pem"
+
+    def party_paths(self, usage: str) -> tuple[Path, Path]:
+        """The certificate and key file of the ``upload`` or ``auth`` party."""
+        return self.root / f"{usage}.pem", self.root / f"{usage}.key.pem"
+
+    def save_party(self, usage: str, party: CertifiedKey, passphrase: bytes) -> Path:
+        """Store a gateway party's key and certificate; return the certificate path."""
+        cert_path, key_path = self.party_paths(usage)
+        self._make_root()
+        write_private_key(key_path, party.private_key, passphrase)
+        write_certificate(cert_path, party.certificate)
+        return cert_path
+
+    def load_party(self, usage: str, passphrase: bytes) -> CertifiedKey:
+        """A gateway party with its private key; KeyStoreError when it was never created."""
+        cert_path, key_path = self.party_paths(usage)
+        if not cert_path.exists():
+            raise KeyStoreError(
+                f"no {usage} party in {self.root}: run `healthcert keys party --usage {usage}`"
+            )
+        return CertifiedKey(read_private_key(key_path, passphrase), read_certificate(cert_path))
 
     def has_csca(self) -> bool:
         return self.csca_cert_path.exists() or self.csca_key_path.exists()

@@ -15,6 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TypeVar
 
 from cryptography import x509
@@ -92,18 +93,19 @@ def read_facts(der: bytes) -> CertificateFacts:
 def _facts(cert: x509.Certificate, der: bytes) -> CertificateFacts:
     constraints = _extension(cert, x509.BasicConstraints)
     usage = _extension(cert, x509.KeyUsage)
+    subject = cert.subject
     return CertificateFacts(
         certificate=cert,
         der=der,
         kid=kid_of_der(der),
         public_key=_supported(cert.public_key()),
-        subject=cert.subject.rfc4514_string(),
-        country=_country(cert.subject),
+        subject=_subject_text(subject),
+        country=_country(subject),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         kinds=kinds_from_certificate(cert),
         is_ca=constraints is not None and constraints.ca,
-        self_signed=cert.issuer == cert.subject,
+        self_signed=cert.issuer == subject,
         may_sign_certificates=None if usage is None else usage.key_cert_sign,
         may_sign_documents=None if usage is None else usage.digital_signature,
     )
@@ -146,6 +148,13 @@ def _supported(public_key: PublicKeyTypes) -> PublicKey:
     if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         raise UnusableCertificate(f"unsupported key type {type(public_key).__name__}")
     return public_key
+
+
+@lru_cache(maxsize=1024)
+def _subject_text(subject: x509.Name) -> str:
+    """RFC 4514 text of a subject; cached, as a country's DSCs often share one subject and the
+    escaping costs more than the certificate's signature check (a synced list has 10,000)."""
+    return subject.rfc4514_string()
 
 
 def _country(subject: x509.Name) -> str | None:
