@@ -20,6 +20,7 @@ from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_error
 from healthcert.errors import TrustStoreError
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from rich.console import Console
 
     from healthcert.trust.entry import TrustedKey
@@ -60,16 +61,32 @@ def add_command(
             "Health Card issuer's JWKS): reports show it as the issuer's country.",
         ),
     ] = None,
+    did_signer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--did-signer",
+            help="Certificate (PEM/DER) of the signer of a DID trust list: its proof must "
+            "verify with it, or the list is refused. Without, the proof is not checked.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import trust sources; adding a source again replaces its earlier keys."""
+    """Import trust sources; adding a source again replaces its earlier keys.
+
+    WHO GDHCN DID trust lists (did.json) are read like the other lists; each import says
+    whether the list's proof was checked.
+    """
     require_files((str(path) for path in paths), directories=True)
+    require_files(str(path) for path in did_signer or [])
     if country is not None:
         country = _country_option(country)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
 
-        results = add_to_local_trust(paths, issuer_url=issuer_url, country=country)
+        signers = _signer_certificates(did_signer or [])
+        results = add_to_local_trust(
+            paths, issuer_url=issuer_url, country=country, did_signers=signers
+        )
     if json_output:
         for result in results:
             typer.echo(json.dumps(_result_json(result)))
@@ -129,6 +146,24 @@ def remove_command(
     Console().print(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.", highlight=False)
 
 
+def _signer_certificates(paths: list[Path]) -> list[x509.Certificate]:
+    """The certificates in the --did-signer files; TrustStoreError for one that holds none."""
+
+    from healthcert.trust.certificates import parse_der, split_certificates
+    from healthcert.trust.sources import read_source
+
+    certificates = []
+    for path in paths:
+        found, _ = split_certificates(read_source(path), str(path))
+        try:
+            certificates += [parse_der(der) for _, der in found]
+        except ValueError as error:
+            raise TrustStoreError(f"--did-signer {path}: not a certificate: {error}") from None
+        if not found:
+            raise TrustStoreError(f"--did-signer {path}: holds no certificate")
+    return certificates
+
+
 def _result_json(result: ImportResult) -> dict[str, object]:
     return {
         "source": result.source,
@@ -140,6 +175,7 @@ def _result_json(result: ImportResult) -> dict[str, object]:
         "skipped": [{"entry": s.source, "reason": s.reason} for s in result.skipped],
         "dropped": [{"entry": s.source, "reason": s.reason} for s in result.dropped],
         "tolerated": [{"entry": s.source, "warning": s.reason} for s in result.tolerated],
+        "notes": [{"entry": s.source, "note": s.reason} for s in result.notes],
     }
 
 
@@ -151,6 +187,8 @@ def _print_result(result: ImportResult) -> None:
     parts = [f"{result.added} keys added", f"{len(result.skipped)} skipped"]
     parts += [f"{n} {label}" for n, label in _extras(result) if n]
     console.print(f"[bold]{escape(result.source)}[/]: " + ", ".join(parts), soft_wrap=True)
+    for note in result.notes:
+        console.print(f"  note {escape(note.source)}: {escape(note.reason)}", soft_wrap=True)
     warnings = list(result.skipped) + list(result.dropped)
     for skipped in warnings[:MAX_WARNING_LINES]:
         line = f"  [yellow]skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}"
