@@ -15,6 +15,8 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
@@ -30,7 +32,8 @@ class VerificationContext:
     ``dcc_revocations`` is the EU DCC revocation list (hash form) the verifier consults.
     ``health_code_revocations`` holds the revoked health codes' signature hashes (see
     ``health_code.code.revocation_hash``); ``trip``, when a verifier checks a traveller for
-    one journey, is the transport and date every health code must name.
+    one journey, is the transport and date every health code must name. ``unseal_keys`` are
+    the border keys sealed certificates are opened with (``formats.sealed``).
     """
 
     trust: TrustStore
@@ -39,6 +42,7 @@ class VerificationContext:
     dcc_revocations: DccRevocations | None = None
     health_code_revocations: frozenset[bytes] | None = None
     trip: TripQuery | None = None
+    unseal_keys: tuple[EllipticCurvePrivateKey, ...] = ()
 
 
 # A flight or train number as carriers print it: a carrier code and a number, no blanks.

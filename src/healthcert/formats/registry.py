@@ -17,6 +17,7 @@ EU_DCC = "eu-dcc"
 SHC = "shc"
 ICAO_VDS_NC = "icao-vds-nc"
 HEALTH_CODE = "health-code"
+SEALED = "sealed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,17 @@ FORMATS: tuple[WireFormatInfo, ...] = (
         qr_error_level="Q",
         needs_issuer_url=False,
         title="health code",
+        carries_certificate=False,
+    ),
+    WireFormatInfo(
+        name=SEALED,
+        prefix="HCS1:",
+        module="healthcert.formats.sealed.payload",
+        # Base45 as HC1:, with the envelope's ~100 bytes more: M keeps it in a phone's QR.
+        qr_error_level="M",
+        needs_issuer_url=False,
+        title="sealed certificate",
+        # It wraps a certificate signed in another format (issue --seal-to), not one of its own.
         carries_certificate=False,
     ),
 )
