@@ -330,3 +330,16 @@ def test_sealed_sizes_and_qr_versions(capsys: pytest.CaptureFixture[str]) -> Non
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert date.today() is not None
+
+
+def test_a_batch_gives_the_reports_one_by_one_gives() -> None:
+    from healthcert.verification import verify_payloads
+
+    plain = [_issuer().issue(vaccination(days_before=days)) for days in (10, 20, 30)]
+    texts = [_seal_to(p) for p in plain] + [_seal_to(plain[0], "DE"), "HCS1:!!"]
+    ctx = context(_issuer().trust, CLOCK, unseal_keys=[_border("CN").private_key])
+    batch = verify_payloads([(text, None) for text in texts], ctx)
+    single = [verify_payload(text, ctx) for text in texts]
+    assert [r.to_dict() for r in batch] == [r.to_dict() for r in single]
+    assert [r.valid for r in batch] == [True, True, True, False, False]
+    assert [r.error_codes for r in batch[3:]] == [["SEALED"], ["BASE45_INVALID"]]

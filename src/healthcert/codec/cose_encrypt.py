@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cbor2
@@ -138,7 +139,17 @@ def decode(data: bytes) -> Encrypted:
 
 def decrypt(encrypted: Encrypted, key: ec.EllipticCurvePrivateKey) -> bytes:
     """The plaintext; DecryptError when ``key`` is not the recipient's or a byte was changed."""
-    secret = key.exchange(ec.ECDH(), encrypted.ephemeral_key)
+    return open_with(encrypted, shared_secret(encrypted, key))
+
+
+def shared_secret(encrypted: Encrypted, key: ec.EllipticCurvePrivateKey) -> bytes:
+    """The ECDH secret of ``key`` and the sender's ephemeral key (the costly step, which a
+    batch runs for all its payloads before it decrypts any)."""
+    return key.exchange(ec.ECDH(), encrypted.ephemeral_key)
+
+
+def open_with(encrypted: Encrypted, secret: bytes) -> bytes:
+    """The plaintext, from the ECDH secret; DecryptError as ``decrypt`` says."""
     content_key = _content_key(secret, encrypted.recipient_protected_raw)
     try:
         return AESGCM(content_key).decrypt(
@@ -149,12 +160,21 @@ def decrypt(encrypted: Encrypted, key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def _content_key(secret: bytes, recipient_protected_raw: bytes) -> bytes:
-    party = [None, None, None]
-    context = [ALG_A256GCM, party, party, [KEY_BITS, recipient_protected_raw]]
-    hkdf = HKDF(hashes.SHA256(), KEY_BITS // 8, salt=None, info=cbor2.dumps(context))
+    hkdf = HKDF(
+        hashes.SHA256(), KEY_BITS // 8, salt=None, info=_kdf_context(recipient_protected_raw)
+    )
     return hkdf.derive(secret)
 
 
+# The headers, and so the KDF context and the AAD, are the same few bytes in every payload:
+# each is built (or read) once.
+@lru_cache(maxsize=64)
+def _kdf_context(recipient_protected_raw: bytes) -> bytes:
+    party = [None, None, None]
+    return cbor2.dumps([ALG_A256GCM, party, party, [KEY_BITS, recipient_protected_raw]])
+
+
+@lru_cache(maxsize=64)
 def _enc_structure(protected_raw: bytes) -> bytes:
     return cbor2.dumps(["Encrypt", protected_raw, b""])
 
@@ -200,13 +220,18 @@ def _array(value: Any, length: int, what: str) -> list[Any]:
 def _header(raw: Any, what: str) -> dict[Any, Any]:
     if not isinstance(raw, bytes):
         raise _invalid(f"the {what} is not a byte string")
+    return dict(_read_header(raw, what))
+
+
+@lru_cache(maxsize=64)
+def _read_header(raw: bytes, what: str) -> dict[Any, Any]:
     try:
         header = cbor.loads_with_tags(raw)
     except cbor.CborError as error:
         raise _invalid(f"the {what}: {error}") from None
     if not isinstance(header, _MAP) or not _integers(header):
         raise _invalid(f"the {what} is not a map of integer labels")
-    return dict(header)
+    return dict(header)  # a copy is returned to each caller; this one stays in the cache
 
 
 def _only(header: Any, label: int, what: str) -> Any:

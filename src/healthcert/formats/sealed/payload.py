@@ -17,7 +17,12 @@ the code SEALED, and holds nothing of what the seal hides: no holder, no entry, 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert import report as codes
 from healthcert.codec import base45, cose_encrypt
@@ -27,8 +32,6 @@ from healthcert.formats.base import VerificationContext
 from healthcert.keys.border import border_kid
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     from healthcert.formats.base import WireFormat
     from healthcert.report import Report
 
@@ -64,20 +67,62 @@ def seal(payload: str, recipient: ec.EllipticCurvePublicKey) -> str:
     return PREFIX + base45.encode(sealed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Envelope:
+    """A sealed payload read, its key chosen, not yet opened."""
+
+    encrypted: cose_encrypt.Encrypted
+    inner_prefix: str
+    key: ec.EllipticCurvePrivateKey
+
+
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
+    verify_many([(report, payload)], context)
+
+
+def verify_many(work: Sequence[tuple[Report, str]], context: VerificationContext) -> None:
+    """Open every payload stage by stage (read, key agreement, decryption), then verify the
+    opened ones by inner format, in batches where that format verifies batches (an EU DCC's
+    stages): as for the signatures, OpenSSL's P-256 tables then stay in the CPU caches."""
+    envelopes = [(report, _read(report, payload, context)) for report, payload in work]
+    readable = [(report, envelope) for report, envelope in envelopes if envelope is not None]
+    secrets = [cose_encrypt.shared_secret(env.encrypted, env.key) for _, env in readable]
+    by_format: dict[str, list[tuple[Report, str]]] = {}
+    for (report, envelope), secret in zip(readable, secrets, strict=True):
+        try:
+            plaintext = cose_encrypt.open_with(envelope.encrypted, secret)
+        except cose_encrypt.DecryptError as error:
+            _refuse(report, f"sealed certificate: {error}")
+            continue
+        inner = envelope.inner_prefix + base45.encode(plaintext)
+        by_format.setdefault(envelope.inner_prefix, []).append((report, inner))
+    for inner_prefix, inner_work in by_format.items():
+        _verify_inner(_inner_format(inner_prefix), inner_work, context)
+
+
+def _verify_inner(
+    inner_format: WireFormat, work: list[tuple[Report, str]], context: VerificationContext
+) -> None:
+    inner_many = getattr(inner_format, "verify_many", None)
+    if inner_many is not None and len(work) > 1:
+        inner_many(work, context)
+    else:
+        for report, inner_payload in work:
+            inner_format.verify_into(report, inner_payload, context)
+    for report, _ in work:
+        report.checks["sealed"] = True
+
+
+def _inner_format(inner_prefix: str) -> WireFormat:
+    module: WireFormat = importlib.import_module(
+        registry.info(_INNER_BY_PREFIX[inner_prefix]).module
+    )
+    return module
+
+
+def _read(report: Report, payload: str, context: VerificationContext) -> _Envelope | None:
+    """The envelope and the key that opens it, or None once the report says why there is none."""
     report.format = name
-    opened = _open(report, payload, context)
-    if opened is None:
-        return
-    inner_format, inner_payload = opened
-    inner_format.verify_into(report, inner_payload, context)
-    report.checks["sealed"] = True
-
-
-def _open(
-    report: Report, payload: str, context: VerificationContext
-) -> tuple[WireFormat, str] | None:
-    """The inner payload and its format, or None once the report says why not."""
     try:
         encrypted = cose_encrypt.decode(base45.decode(payload[len(PREFIX) :]))
     except base45.Base45Error as error:
@@ -90,18 +135,17 @@ def _open(
     if not isinstance(inner_prefix, str) or inner_prefix not in _INNER_BY_PREFIX:
         report.fail(codes.COSE_INVALID, "the sealed envelope names no format it can hold", "decode")
         return None
-    keys = [key for key in context.unseal_keys if border_kid(key.public_key()) == encrypted.kid]
+    keys = [key for key in context.unseal_keys if _kid_of(key) == encrypted.kid]
     if not keys:
         _refuse(report, _no_key_message(encrypted.kid, bool(context.unseal_keys)))
         return None
-    try:
-        plaintext = cose_encrypt.decrypt(encrypted, keys[0])
-    except cose_encrypt.DecryptError as error:
-        _refuse(report, f"sealed certificate: {error}")
-        return None
-    module = registry.info(_INNER_BY_PREFIX[inner_prefix]).module
-    inner_format: WireFormat = importlib.import_module(module)
-    return inner_format, inner_prefix + base45.encode(plaintext)
+    return _Envelope(encrypted, inner_prefix, keys[0])
+
+
+@lru_cache(maxsize=64)
+def _kid_of(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """A border key's kid, computed once per key rather than per payload."""
+    return border_kid(key.public_key())
 
 
 def _no_key_message(kid: bytes, any_given: bool) -> str:
