@@ -435,6 +435,15 @@ def test_verify_with_a_did_list_and_trust_add(
     runner = CliRunner()
     signer_pem = tmp_path / "signer.pem"
     signer_pem.write_bytes(pki.pem(world["signer"].certificate))
+    other_pem = tmp_path / "other.pem"
+    other_pem.write_bytes(pki.pem(pki.csca("XB").certificate))
+    checked = ["verify", "--json", "--trust", str(did_path), "--at", "2026-01-02T12:00:00Z"]
+    result = runner.invoke(app, [*checked, "--did-signer", str(signer_pem), hc1])
+    assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is True, result.output
+    result = runner.invoke(app, [*checked, "--did-signer", str(other_pem), hc1])
+    assert result.exit_code == 3 and "refused: the proof's signature does not verify" in " ".join(
+        result.stderr.split()
+    )
     added = runner.invoke(
         app, ["trust", "add", "--json", "--did-signer", str(signer_pem), str(did_path)]
     )
@@ -451,8 +460,6 @@ def test_verify_with_a_did_list_and_trust_add(
     assert "note did.json: proof not checked (a proof, and no list signer given)" in " ".join(
         plain.stdout.split()
     )
-    other_pem = tmp_path / "other.pem"
-    other_pem.write_bytes(pki.pem(pki.csca("XB").certificate))
     refused = runner.invoke(app, ["trust", "add", "--did-signer", str(other_pem), str(did_path)])
     assert refused.exit_code == 3, refused.output
     assert "refused: the proof's signature does not verify" in " ".join(refused.output.split())

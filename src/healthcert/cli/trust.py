@@ -20,7 +20,6 @@ from healthcert.cli.common import EXIT_INVALID, EXIT_USAGE, fail, reported_error
 from healthcert.errors import TrustStoreError
 
 if TYPE_CHECKING:
-    from cryptography import x509
     from rich.console import Console
 
     from healthcert.trust.entry import TrustedKey
@@ -82,8 +81,9 @@ def add_command(
         country = _country_option(country)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
+        from healthcert.trust.sources import read_certificate_files
 
-        signers = _signer_certificates(did_signer or [])
+        signers = read_certificate_files(did_signer or [], "--did-signer")
         results = add_to_local_trust(
             paths, issuer_url=issuer_url, country=country, did_signers=signers
         )
@@ -144,24 +144,6 @@ def remove_command(
     from rich.console import Console
 
     Console().print(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.", highlight=False)
-
-
-def _signer_certificates(paths: list[Path]) -> list[x509.Certificate]:
-    """The certificates in the --did-signer files; TrustStoreError for one that holds none."""
-
-    from healthcert.trust.certificates import parse_der, split_certificates
-    from healthcert.trust.sources import read_source
-
-    certificates = []
-    for path in paths:
-        found, _ = split_certificates(read_source(path), str(path))
-        try:
-            certificates += [parse_der(der) for _, der in found]
-        except ValueError as error:
-            raise TrustStoreError(f"--did-signer {path}: not a certificate: {error}") from None
-        if not found:
-            raise TrustStoreError(f"--did-signer {path}: holds no certificate")
-    return certificates
 
 
 def _result_json(result: ImportResult) -> dict[str, object]:

@@ -72,6 +72,14 @@ def verify(
             "transport departing on that (local) date.",
         ),
     ] = None,
+    did_signer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--did-signer",
+            help="Certificate of the signer of a DID trust list given with --trust: its proof "
+            "must verify with it, or the list is refused (exit 3).",
+        ),
+    ] = None,
     unseal_key: Annotated[
         list[Path] | None,
         typer.Option(
@@ -100,7 +108,7 @@ def verify(
     require_files(inputs or [])
     judge = build_judge(country, origin, lang, policies)
     trip_query = _trip(trip) if trip is not None else None
-    ctx = verification_context(trust, at, trust_country)
+    ctx = verification_context(trust, at, trust_country, did_signer)
     if trip_query is not None:
         ctx = dataclasses.replace(ctx, trip=trip_query)
     if unseal_key:

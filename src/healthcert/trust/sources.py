@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+
+from cryptography import x509
 
 from healthcert.errors import TrustStoreError
 from healthcert.files import read_bounded
 from healthcert.trust.batch import ImportBatch, Skipped
-from healthcert.trust.certificates import import_certificates
+from healthcert.trust.certificates import import_certificates, parse_der, split_certificates
 from healthcert.trust.did import import_did_document, is_did_document
 from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.eulist import import_eu_list, is_eu_list
@@ -84,6 +86,21 @@ def import_document(
     raise TrustStoreError(
         f"{source}: JSON that is neither a JWKS nor an EU trust list nor a DID trust list"
     )
+
+
+def read_certificate_files(paths: Iterable[str | Path], what: str) -> list[x509.Certificate]:
+    """Every certificate in the PEM or DER files (a DID trust list's signer, ``what`` naming
+    the option in errors); TrustStoreError for a file that holds none, or a bad one."""
+    certificates = []
+    for path in paths:
+        found, _ = split_certificates(read_source(Path(path)), str(path))
+        try:
+            certificates += [parse_der(der) for _, der in found]
+        except ValueError as error:
+            raise TrustStoreError(f"{what} {path}: not a certificate: {error}") from None
+        if not found:
+            raise TrustStoreError(f"{what} {path}: holds no certificate")
+    return certificates
 
 
 def _parse_json(data: bytes, source: str) -> object:
