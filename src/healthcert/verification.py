@@ -235,6 +235,6 @@ def _run_format(
 def _unknown_format_message() -> str:
     return (
         "not a health certificate payload this verifier reads: expected an EU DCC (HC1:), "
-        "a SMART Health Card (shc:/ or a JWS), an ICAO VDS-NC seal (JSON) or a health code "
-        "(HCD1:)"
+        "a SMART Health Card (shc:/ or a JWS), an ICAO VDS-NC seal (JSON), a health code "
+        "(HCD1:) or a sealed certificate (HCS1:)"
     )
