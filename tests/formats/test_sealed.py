@@ -343,3 +343,36 @@ def test_a_batch_gives_the_reports_one_by_one_gives() -> None:
     assert [r.to_dict() for r in batch] == [r.to_dict() for r in single]
     assert [r.valid for r in batch] == [True, True, True, False, False]
     assert [r.error_codes for r in batch[3:]] == [["SEALED"], ["BASE45_INVALID"]]
+
+
+def test_the_fast_reader_and_the_general_one_agree() -> None:
+    from healthcert.codec import cose_encrypt
+
+    texts = [_seal_to(p) for p in _kinds().values()]
+    for text in texts:
+        data = base45.decode(text[len(sealed.PREFIX) :])
+        fast, general = cose_encrypt._common_shape(data), cose_encrypt._decode_general(data)
+        assert fast is not None
+        for field in ("protected_raw", "protected", "iv", "ciphertext", "kid"):
+            assert getattr(fast, field) == getattr(general, field)
+        assert fast.recipient_protected_raw == general.recipient_protected_raw
+        numbers = fast.ephemeral_key.public_numbers()
+        assert numbers == general.ephemeral_key.public_numbers()
+        # Any byte changed: the fast reader either reads the same shape (and then the general
+        # one reads it alike) or leaves it to the general one.
+        for position in range(len(data)):
+            changed = bytearray(data)
+            changed[position] ^= 0x01
+            try:
+                expected = cose_encrypt._decode_general(bytes(changed))
+            except cose_encrypt.EncryptError:
+                expected = None
+            got = cose_encrypt._common_shape(bytes(changed))
+            if got is not None:
+                assert expected is not None, position
+                assert (got.iv, got.ciphertext, got.kid, got.protected) == (
+                    expected.iv,
+                    expected.ciphertext,
+                    expected.kid,
+                    expected.protected,
+                )
