@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import cbor2
@@ -288,11 +289,18 @@ def qr_pem(certificate: Any) -> bytes:
     return pem
 
 
-def test_a_border_certificate_is_required_to_seal() -> None:
+def test_a_border_certificate_is_required_to_seal(tmp_path: Path) -> None:
     from healthcert.errors import KeyStoreError
+    from healthcert.keys.border import load_recipient
+    from healthcert.keys.keyfile import write_certificate
 
     with pytest.raises(KeyStoreError, match="not a border key certificate"):
         border_public_key(create_csca("CN", now=KEYS_MADE).certificate)
+    path = tmp_path / "border-CN.pem"
+    write_certificate(path, _border("CN").certificate)
+    assert load_recipient(path, KEYS_MADE + timedelta(days=1)) is not None
+    with pytest.raises(KeyStoreError, match="valid from 2026-01-01 to 2028-01-01, not now"):
+        load_recipient(path, KEYS_MADE + timedelta(days=800))
 
 
 # -- fitting a phone's QR code ------------------------------------------------------------------

@@ -464,3 +464,19 @@ def test_verify_with_a_did_list_and_trust_add(
     assert refused.exit_code == 3, refused.output
     assert "refused: the proof's signature does not verify" in " ".join(refused.output.split())
     assert "Traceback" not in refused.output
+
+
+def test_the_reference_example_is_read_and_its_placeholders_refused() -> None:
+    path = Path(__file__).parents[1] / "data" / "trustlists" / "who-did-reference-shape.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert is_did_document(document)
+    batch = import_did_document(document, "reference.json")
+    assert batch.notes[0].reason == "proof not checked (a proof, and no list signer given)"
+    assert (batch.keys, batch.anchors, batch.ignored) == ([], [], 0)
+    [skipped] = batch.skipped
+    assert skipped.source == "reference.json [0] DSC#<kid>"
+    assert skipped.reason == "x5c holds a certificate that is not base64"
+    with pytest.raises(TrustStoreError, match="proof's signature: not base64url"):
+        import_did_document(document, "reference.json", signers=[pki.csca("XA").certificate])
+    store = load_trust([path])
+    assert len(store) == 0 and [s.reason for s in store.skipped] == [skipped.reason]

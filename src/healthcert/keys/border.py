@@ -116,9 +116,18 @@ def save_border_key(root: Path, border: CertifiedKey, passphrase: bytes) -> tupl
     return cert_path, key_path
 
 
-def load_recipient(path: Path) -> ec.EllipticCurvePublicKey:
-    """The public key of the border certificate at ``path`` (what ``--seal-to`` names)."""
-    return border_public_key(read_certificate(path))
+def load_recipient(path: Path, now: datetime | None = None) -> ec.EllipticCurvePublicKey:
+    """The public key of the border certificate at ``path`` (what ``--seal-to`` names), which
+    must be valid ``now``: a retired key may be gone from the verifiers that would open it."""
+    certificate = read_certificate(path)
+    moment = now or datetime.now(UTC)
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if not start <= moment < end:
+        raise KeyStoreError(
+            f"{path}: the border certificate is valid from {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
+            "not now"
+        )
+    return border_public_key(certificate)
 
 
 def load_unseal_key(path: Path, passphrase: bytes) -> ec.EllipticCurvePrivateKey:
