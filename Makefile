@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_certlogic.py
 	$(BIN)/python bench/bench_service.py
 	$(BIN)/python bench/bench_health_code.py
+	$(BIN)/python bench/bench_sealed.py
 	$(BIN)/python bench/bench_precheck.py
 	$(BIN)/python bench/bench_declarations.py
 	$(BIN)/python bench/bench_gateway.py

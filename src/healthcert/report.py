@@ -60,6 +60,9 @@ class ErrorCode(StrEnum):
     # Health codes: genuine, but for another transport or date than the verifier's --trip (or,
     # with --trip, no health code at all).
     TRIP_MISMATCH = "TRIP_MISMATCH"
+    # A sealed certificate that could not be opened: no border key given, another country's
+    # key, or a changed byte. The report then holds nothing of what the seal hides.
+    SEALED = "SEALED"
     # A defect of healthcert stopped verification of this input (it is logged); never the
     # input's fault, and the other inputs of a batch are unaffected.
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -99,6 +102,7 @@ CLAIMS_INVALID: Final = ErrorCode.CLAIMS_INVALID
 CLAIM_MISSING: Final = ErrorCode.CLAIM_MISSING
 INTERNAL_ERROR: Final = ErrorCode.INTERNAL_ERROR
 TRIP_MISMATCH: Final = ErrorCode.TRIP_MISMATCH
+SEALED: Final = ErrorCode.SEALED
 
 # The checks every report carries, in the order a person reads them.
 CHECK_NAMES: tuple[str, ...] = (

@@ -22,6 +22,8 @@ from healthcert.trust.store import TrustStore
 from healthcert.trust.verifier import VerifierTrust
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.rules.policy import Policies
     from healthcert.trust.revocation import DccRevocations
@@ -62,6 +64,7 @@ def context(
     vdsnc_revocations: frozenset[bytes] | None = None,
     trip: TripQuery | None = None,
     trust_note: Mapping[str, Any] | None = None,
+    unseal_keys: Sequence[EllipticCurvePrivateKey] = (),
 ) -> VerificationContext:
     """A verification context; a clock without a time zone is taken as UTC. With
     ``dcc_revocations``, EU DCC reports carry ``checks.revocation``; ``shc_issuers`` are the
@@ -69,7 +72,9 @@ def context(
     ``health_code_revocations`` (signature hashes, ``formats.health_code.code.revocation_hash``)
     health code reports carry ``checks.revocation``, and with ``vdsnc_revocations`` (signature
     hashes, ``formats.vdsnc.seal.revocation_hash``) VDS-NC reports do; with ``trip``, every
-    report carries ``checks.trip``: only a health code for that transport and date passes it."""
+    report carries ``checks.trip``: only a health code for that transport and date passes it.
+    With ``unseal_keys`` (border keys, ``keys.border``), sealed certificates are opened and
+    their reports carry ``checks.sealed``."""
     if isinstance(trust, VerifierTrust):
         shc_issuers = shc_issuers or trust.shc_issuers
         trust = trust.store
@@ -85,6 +90,7 @@ def context(
         vdsnc_revocations=vdsnc_revocations,
         trip=trip,
         trust_note=trust_note,
+        unseal_keys=tuple(unseal_keys),
     )
 
 
@@ -97,15 +103,17 @@ def verify(
     origin: str | None = None,
     language: str = "en",
     policies: Policies | None = None,
+    unseal_keys: Sequence[EllipticCurvePrivateKey] = (),
 ) -> Report:
     """The report of one payload (``HC1:``, ``shc:/``, a VDS-NC seal, ...), verified against
     ``trust`` at ``at`` (a timezone-aware datetime; default now; a naive one is read as UTC).
 
     With ``country``, the report also carries the entry verdict of that destination for a
     traveller from ``origin``, under ``policies`` (default: the shipped policies and those of
-    ``$HEALTHCERT_HOME``). Nothing a payload holds raises: every failure is a code in the report.
+    ``$HEALTHCERT_HOME``). ``unseal_keys`` open sealed certificates (``HCS1:``) sealed to them.
+    Nothing a payload holds raises: every failure is a code in the report.
     """
-    ctx = context(trust, at)
+    ctx = context(trust, at, unseal_keys=unseal_keys)
     report = verify_payload(payload, ctx)
     if country is not None:
         judge_for_journey(country, origin, language, policies)(report, ctx.clock)
@@ -235,6 +243,6 @@ def _run_format(
 def _unknown_format_message() -> str:
     return (
         "not a health certificate payload this verifier reads: expected an EU DCC (HC1:), "
-        "a SMART Health Card (shc:/ or a JWS), an ICAO VDS-NC seal (JSON) or a health code "
-        "(HCD1:)"
+        "a SMART Health Card (shc:/ or a JWS), an ICAO VDS-NC seal (JSON), a health code "
+        "(HCD1:) or a sealed certificate (HCS1:)"
     )

@@ -24,17 +24,19 @@ SAMPLES = {
     registry.ICAO_VDS_NC: '{"data": {"hdr": {}}, "sig": {}}',
     registry.HEALTH_CODE: "HCD1:6BFOXN%TS3DH0YOJ58S",
     registry.LIGHT: "HCL1:6BFOXN%TS3DH0YOJ58S",
+    registry.SEALED: "HCS1:6BFOXN%TS3DH0YOJ58S",
 }
 
 
 def test_the_registry_names_the_public_formats_in_detection_order() -> None:
-    assert registry.NAMES == ("eu-dcc", "shc", "icao-vds-nc", "health-code", "light")
+    assert registry.NAMES == ("eu-dcc", "shc", "icao-vds-nc", "health-code", "light", "sealed")
     assert [wire_format.prefix for wire_format in registry.FORMATS] == [
         "HC1:",
         "shc:/",
         "{",
         "HCD1:",
         "HCL1:",
+        "HCS1:",
     ]
 
 
@@ -53,7 +55,9 @@ def test_each_formats_qr_error_level_comes_from_the_registry() -> None:
 def test_issuance_signs_every_registered_format_and_no_other() -> None:
     assert tuple(issuance._ENCODERS) == registry.CERTIFICATE_FORMATS
     assert registry.CERTIFICATE_FORMATS == ("eu-dcc", "shc", "icao-vds-nc")
-    with pytest.raises(RequestError, match="one of eu-dcc, shc, icao-vds-nc, health-code, light"):
+    with pytest.raises(
+        RequestError, match="one of eu-dcc, shc, icao-vds-nc, health-code, light, sealed"
+    ):
         registry.info("pdf")
     # A health code is no certificate: issue_health_code signs it, from its own input.
     with pytest.raises(RequestError, match="a health code carries no certificate"):

@@ -108,7 +108,7 @@ def test_list_empty(home: Path) -> None:
 def test_every_command_and_option_has_help() -> None:
     group = typer.main.get_command(app)
     commands = getattr(group, "commands", {})
-    assert set(commands) == {"init", "dsc", "list", "jwks", "party"}
+    assert set(commands) == {"init", "dsc", "border", "list", "jwks", "party"}
     for command in commands.values():
         assert command.help
         for parameter in command.params:

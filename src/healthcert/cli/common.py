@@ -206,8 +206,11 @@ def parse_time(text: str | None) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def load_trust_store(specs: list[str], countries: list[str] | None = None) -> VerifierTrust:
-    """The trust sources named on the command line, or else the local trust store."""
+def load_trust_store(
+    specs: list[str], countries: list[str] | None = None, did_signers: list[Path] | None = None
+) -> VerifierTrust:
+    """The trust sources named on the command line, or else the local trust store; a DID trust
+    list among them must carry a proof by one of ``did_signers`` (certificate files), if given."""
     from healthcert.formats.shc.issuers import is_issuer_binding, parse_issuer_binding
     from healthcert.trust.verifier import load_verifier_trust
 
@@ -216,8 +219,12 @@ def load_trust_store(specs: list[str], countries: list[str] | None = None) -> Ve
         if not path.exists():
             fail(_("--trust {source}: no such file or directory").format(source=spec))
     by_issuer = parse_trust_countries(countries or [])
+    require_files(str(path) for path in did_signers or [])
     with reported_errors():
-        return load_verifier_trust(specs, by_issuer)
+        from healthcert.trust.sources import read_certificate_files
+
+        signers = read_certificate_files(did_signers or [], "--did-signer")
+        return load_verifier_trust(specs, by_issuer, signers)
     raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
@@ -242,13 +249,16 @@ def parse_trust_countries(values: list[str]) -> dict[str, str]:
 
 
 def verification_context(
-    trust: list[str] | None, at: str | None, countries: list[str] | None = None
+    trust: list[str] | None,
+    at: str | None,
+    countries: list[str] | None = None,
+    did_signers: list[Path] | None = None,
 ) -> VerificationContext:
     """The context the verify commands share: the trust named (or the local store), the clock."""
     from healthcert import verification as pipeline
 
     clock = parse_time(at)
-    sources = load_trust_store(trust or [], countries)
+    sources = load_trust_store(trust or [], countries, did_signers)
     if trust:
         return pipeline.context(sources.store, clock, shc_issuers=sources.shc_issuers)
     revocations, note = _synced()

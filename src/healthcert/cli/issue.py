@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import EXIT_INVALID, fail, reported_errors
+from healthcert.cli.common import EXIT_INVALID, fail, reported_errors, require_files
 from healthcert.errors import HealthcertError, RequestError
 from healthcert.formats import registry
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from healthcert.issuance import IssueRequest
     from healthcert.keys.signer import Signer
 
@@ -38,14 +40,25 @@ class Job:
     signer: Signer
     format_name: str
     shc_issuer: str | None
+    # The border key sealed payloads are encrypted to (``--seal-to``), or None.
+    seal_to: ec.EllipticCurvePublicKey | None = None
 
     def issue(self, request_json: str) -> str:
         from healthcert.issuance import issue_payload, parse_request
 
         request = parse_request(json.loads(request_json))
-        return issue_payload(
+        payload = issue_payload(
             request, self.signer, format_name=self.format_name, shc_issuer=self.shc_issuer
         )
+        return self.sealed(payload)
+
+    def sealed(self, payload: str) -> str:
+        """``payload`` sealed to the border key, when one is given."""
+        if self.seal_to is None or not payload:
+            return payload
+        from healthcert.formats.sealed.payload import seal
+
+        return seal(payload, self.seal_to)
 
     def issue_lines(self, lines: list[str]) -> list[Outcome]:
         """(payload, "") or ("", error) for each JSON line, in order. They are signed together
@@ -71,7 +84,9 @@ class Job:
             signed = [RequestError(str(error))] * len(parsed)
         for (index, _), result in zip(parsed, signed, strict=True):
             outcomes[index] = (
-                ("", str(result)) if isinstance(result, RequestError) else (result.payload, "")
+                ("", str(result))
+                if isinstance(result, RequestError)
+                else (self.sealed(result.payload), "")
             )
         return outcomes
 
@@ -144,6 +159,14 @@ def issue(
     url: Annotated[
         str | None, typer.Option("--url", help="With --store: the database URL.")
     ] = None,
+    seal_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--seal-to",
+            help="A destination's border key certificate (border-CC.pem): seal each EU DCC to "
+            "it (HCS1:), readable only with that country's border key.",
+        ),
+    ] = None,
 ) -> None:
     """Issue a signed certificate payload with the current DSC of the key directory.
 
@@ -158,7 +181,11 @@ def issue(
         fail("--ec must be L, M, Q or H")
     if store and format_name != registry.EU_DCC:
         fail("--store issues EU DCC certificates; other formats are issued from the service")
-    job = Job(_load_signer(), format_name, iss)
+    if seal_to is not None and format_name != registry.EU_DCC:
+        fail("--seal-to seals EU DCCs (--format eu-dcc)")
+    if seal_to is not None and store:
+        fail("--seal-to prints sealed payloads; it does not go with --store")
+    job = Job(_load_signer(), format_name, iss, _recipient(seal_to))
     if request_file is not None:
         _issue_one(request_file, job, qr, level)
     elif batch is not None:
@@ -170,6 +197,17 @@ def issue(
             store_batch(batch, job.signer, workers, sender, url)
             return
         _issue_batch(batch, job, workers)
+
+
+def _recipient(path: Path | None) -> ec.EllipticCurvePublicKey | None:
+    if path is None:
+        return None
+    require_files([str(path)])
+    from healthcert.keys.border import load_recipient
+
+    with reported_errors():
+        return load_recipient(path)
+    raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
 def _load_signer() -> Signer:

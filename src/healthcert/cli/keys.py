@@ -119,6 +119,42 @@ def dsc_command(
             _note("validity shortened to end with the CSCA")
 
 
+@app.command("border")
+def border_command(
+    country: CountryOption,
+    days: DaysOption = 730,
+) -> None:
+    """Create this destination's border key: sealed certificates are encrypted to it.
+
+    A P-256 key certified by the CSCA for key agreement only (it signs nothing), written as
+    keys/border-CC.pem (publish it to issuers: `issue --seal-to`) and keys/border-CC.key.pem
+    (encrypted; border verifiers open sealed certificates with it: `verify --unseal-key`).
+    """
+    with reported_errors():
+        from healthcert.errors import KeyStoreError
+        from healthcert.keys.border import create_border_key, save_border_key
+        from healthcert.keys.csca import check_country
+        from healthcert.keys.directory import KeyDirectory
+        from healthcert.keys.keyfile import passphrase_from_env
+        from healthcert.keys.subject import subject_country
+
+        try:
+            code = check_country(country)
+        except KeyStoreError as error:
+            fail(str(error), EXIT_USAGE)
+        if days < 1:
+            fail("--days must be at least 1", EXIT_USAGE)
+        directory = KeyDirectory()
+        csca = directory.load_csca(passphrase_from_env())
+        if subject_country(csca.certificate) != code:
+            held = subject_country(csca.certificate)
+            fail(f"the CSCA here is {held}'s: a border key of {code} needs {code}'s CSCA")
+        border = create_border_key(csca, days=days)
+        cert_path, key_path = save_border_key(directory.root, border, passphrase_from_env())
+        _print_created("border key", border.certificate, cert_path)
+        _note(f"private key (encrypted): {key_path}")
+
+
 @app.command("list")
 def list_command(json_output: JsonOption = False) -> None:
     """List the CSCA and the DSCs in the key directory, marking the one in use."""

@@ -68,16 +68,33 @@ def add_command(
             "Health Card issuer's JWKS): reports show it as the issuer's country.",
         ),
     ] = None,
+    did_signer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--did-signer",
+            help="Certificate (PEM/DER) of the signer of a DID trust list: its proof must "
+            "verify with it, or the list is refused. Without, the proof is not checked.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import trust sources; adding a source again replaces its earlier keys."""
+    """Import trust sources; adding a source again replaces its earlier keys.
+
+    WHO GDHCN DID trust lists (did.json) are read like the other lists; each import says
+    whether the list's proof was checked.
+    """
     require_files((str(path) for path in paths), directories=True)
+    require_files(str(path) for path in did_signer or [])
     if country is not None:
         country = _country_option(country)
     with reported_errors():
         from healthcert.trust.local import add_to_local_trust
+        from healthcert.trust.sources import read_certificate_files
 
-        results = add_to_local_trust(paths, issuer_url=issuer_url, country=country)
+        signers = read_certificate_files(did_signer or [], "--did-signer")
+        results = add_to_local_trust(
+            paths, issuer_url=issuer_url, country=country, did_signers=signers
+        )
     if json_output:
         for result in results:
             typer.echo(json.dumps(_result_json(result)))
@@ -148,6 +165,7 @@ def _result_json(result: ImportResult) -> dict[str, object]:
         "skipped": [{"entry": s.source, "reason": s.reason} for s in result.skipped],
         "dropped": [{"entry": s.source, "reason": s.reason} for s in result.dropped],
         "tolerated": [{"entry": s.source, "warning": s.reason} for s in result.tolerated],
+        "notes": [{"entry": s.source, "note": s.reason} for s in result.notes],
     }
 
 
@@ -159,6 +177,8 @@ def _print_result(result: ImportResult) -> None:
     parts = [f"{result.added} keys added", f"{len(result.skipped)} skipped"]
     parts += [f"{n} {label}" for n, label in _extras(result) if n]
     console.print(f"[bold]{escape(result.source)}[/]: " + ", ".join(parts), soft_wrap=True)
+    for note in result.notes:
+        console.print(f"  note {escape(note.source)}: {escape(note.reason)}", soft_wrap=True)
     warnings = list(result.skipped) + list(result.dropped)
     for skipped in warnings[:MAX_WARNING_LINES]:
         line = f"  [yellow]skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}"

@@ -34,6 +34,8 @@ from healthcert.cli.verdict import (
 )
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from healthcert.batch import ChunkResult, Unit
     from healthcert.formats.base import TripQuery
 
@@ -81,6 +83,22 @@ def verify(
             "transport departing on that (local) date.",
         ),
     ] = None,
+    did_signer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--did-signer",
+            help="Certificate of the signer of a DID trust list given with --trust: its proof "
+            "must verify with it, or the list is refused (exit 3).",
+        ),
+    ] = None,
+    unseal_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--unseal-key",
+            help="A border key (border-CC.key.pem, its passphrase from "
+            "HEALTHCERT_KEY_PASSPHRASE) that opens sealed certificates (HCS1:) sealed to it.",
+        ),
+    ] = None,
 ) -> None:
     """Verify health certificates and report, for each input, whether it is valid and why.
 
@@ -106,9 +124,11 @@ def verify(
 
         judge = minimal_after(judge)
     trip_query = _trip(trip) if trip is not None else None
-    ctx = verification_context(trust, at, trust_country)
+    ctx = verification_context(trust, at, trust_country, did_signer)
     if trip_query is not None:
         ctx = dataclasses.replace(ctx, trip=trip_query)
+    if unseal_key:
+        ctx = dataclasses.replace(ctx, unseal_keys=_unseal_keys(unseal_key))
     batch_stream = _open_batch(batch) if batch is not None else None
     units = _units(inputs or [], batch_stream)
     output = _standard_output_descriptor() if json_output else None
@@ -118,6 +138,18 @@ def verify(
     all_accepted = _print_results(results, json_output, language)
     if not all_accepted:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _unseal_keys(paths: list[Path]) -> tuple[ec.EllipticCurvePrivateKey, ...]:
+    require_files(str(path) for path in paths)
+    from healthcert.cli.common import reported_errors
+    from healthcert.keys.border import load_unseal_key
+    from healthcert.keys.keyfile import passphrase_from_env
+
+    with reported_errors():
+        passphrase = passphrase_from_env()
+        return tuple(load_unseal_key(path, passphrase) for path in paths)
+    raise AssertionError("unreachable")  # reported_errors() exits on every error
 
 
 def _trip(text: str) -> TripQuery:

@@ -15,6 +15,8 @@ from healthcert.model.kinds import EntryKind
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.report import Report
     from healthcert.trust.entry import TrustedKey
@@ -31,7 +33,8 @@ class VerificationContext:
     ``health_code_revocations`` holds the revoked health codes' signature hashes (see
     ``health_code.code.revocation_hash``), ``vdsnc_revocations`` the revoked VDS-NC seals'
     (``vdsnc.seal.revocation_hash``); ``trip``, when a verifier checks a traveller for
-    one journey, is the transport and date every health code must name.
+    one journey, is the transport and date every health code must name. ``unseal_keys`` are
+    the border keys sealed certificates are opened with (``formats.sealed``).
     """
 
     trust: TrustStore
@@ -44,6 +47,7 @@ class VerificationContext:
     # Where the trust data came from and how old it is (a gateway sync): every report
     # carries it as ``trust``, with a warning when it is stale.
     trust_note: Mapping[str, Any] | None = None
+    unseal_keys: tuple[EllipticCurvePrivateKey, ...] = ()
 
 
 # A flight or train number as carriers print it: a carrier code and a number, no blanks.

@@ -18,6 +18,7 @@ SHC = "shc"
 ICAO_VDS_NC = "icao-vds-nc"
 HEALTH_CODE = "health-code"
 LIGHT = "light"
+SEALED = "sealed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,17 @@ FORMATS: tuple[WireFormatInfo, ...] = (
         needs_issuer_url=False,
         title="light certificate",
         # Made from a certificate by ``issuance.issue_light``; it carries no health data.
+        carries_certificate=False,
+    ),
+    WireFormatInfo(
+        name=SEALED,
+        prefix="HCS1:",
+        module="healthcert.formats.sealed.payload",
+        # Base45 as HC1:, with the envelope's ~100 bytes more: M keeps it in a phone's QR.
+        qr_error_level="M",
+        needs_issuer_url=False,
+        title="sealed certificate",
+        # It wraps a certificate signed in another format (issue --seal-to), not one of its own.
         carries_certificate=False,
     ),
 )

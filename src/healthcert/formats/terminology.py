@@ -119,6 +119,17 @@ def alpha3(alpha2: str) -> str | None:
     return _countries()["alpha3"].get(alpha2)  # type: ignore[no-any-return]
 
 
+def iso_alpha3(alpha2: str) -> str | None:
+    """The three-letter code of a country as ISO 3166 writes it (Doc 9303's ``D<<`` is DEU)."""
+    code = alpha3(alpha2)
+    if code is not None and code.isalpha():
+        return code
+    aliases = _countries()["doc9303_aliases"]
+    return next(
+        (three for three, two in aliases.items() if two == alpha2 and len(three) == 3), None
+    )
+
+
 def alpha2(code: str) -> str | None:
     """The ISO 3166 two-letter code of a Doc 9303 three-letter code (or a known variant)."""
     return _tables().alpha2.get(code.upper())

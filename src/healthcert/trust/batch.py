@@ -41,12 +41,16 @@ class ImportBatch:
     skipped: list[Skipped] = field(default_factory=list)
     # Entries that are not about signing at all (upload/authentication certificates, enc keys).
     ignored: int = 0
+    # What a reader wants the person adding the source to know (whether a list's proof was
+    # checked), each against the source or entry it is about.
+    notes: list[Skipped] = field(default_factory=list)
 
     def extend(self, other: ImportBatch) -> None:
         self.keys.extend(other.keys)
         self.anchors.extend(other.anchors)
         self.skipped.extend(other.skipped)
         self.ignored += other.ignored
+        self.notes.extend(other.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class ImportResult:
     replaced: int = 0
     # Keys accepted with a warning (a certificate only the tolerant DER reader reads), and why.
     tolerated: tuple[Skipped, ...] = ()
+    # The batch's notes (ImportBatch.notes).
+    notes: tuple[Skipped, ...] = ()
 
 
 def merge(batches: Iterable[ImportBatch]) -> ImportBatch:

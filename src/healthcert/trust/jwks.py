@@ -88,7 +88,7 @@ def _certified_key(
     except (binascii.Error, ValueError) as error:
         raise UnusableCertificate("x5c[0] is not base64") from error
     facts = read_facts(der)
-    if _spki(facts.public_key) != _spki(public_key):
+    if not same_key(facts.public_key, public_key):
         raise UnusableCertificate("the x5c certificate is for another key")
     return trusted_key(facts, source, issuer_url=issuer_url)
 
@@ -142,6 +142,11 @@ def _b64url(jwk: Mapping[str, object], name: str) -> bytes:
 
 def _int(data: bytes) -> int:
     return int.from_bytes(data, "big")
+
+
+def same_key(first: PublicKey, second: PublicKey) -> bool:
+    """Whether two public keys are the same key (compared as SubjectPublicKeyInfo)."""
+    return _spki(first) == _spki(second)
 
 
 def _spki(key: PublicKey) -> bytes:

@@ -12,7 +12,7 @@ import base64
 import dataclasses
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from healthcert.model.kinds import EntryKind
 from healthcert.trust import certificates
 from healthcert.trust.batch import Anchor, ImportBatch, ImportResult
 from healthcert.trust.der import read_certificate
+from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.entry import TrustedKey
 from healthcert.trust.sources import import_path, source_name
 from healthcert.trust.store import TrustStore
@@ -79,16 +80,17 @@ def add_to_local_trust(
     home: Path | None = None,
     issuer_url: str | None = None,
     country: str | None = None,
+    did_signers: Sequence[ProofSigner] = (),
 ) -> list[ImportResult]:
     """Import sources into the persisted store; a source added again replaces its old keys.
 
     ``country`` is recorded on the keys that name none (a SMART Health Card issuer's JWKS: its
-    cards carry no country either). Every source is read before the store changes, so a bad
-    path leaves the store untouched.
+    cards carry no country either). ``did_signers`` check the proof of DID trust lists. Every
+    source is read before the store changes, so a bad path leaves the store untouched.
     """
     code = _country(country)
     batches = [
-        (source_name(p), _with_country(import_path(p, issuer_url=issuer_url), code)) for p in paths
+        (source_name(p), _with_country(_import(p, issuer_url, did_signers), code)) for p in paths
     ]
     store = load_local_trust(home)
     results = []
@@ -98,6 +100,12 @@ def add_to_local_trust(
         results.append(_with_replaced(result, replaced))
     save_local_trust(store, home)
     return results
+
+
+def _import(
+    path: str | Path, issuer_url: str | None, did_signers: Sequence[ProofSigner]
+) -> ImportBatch:
+    return import_path(path, issuer_url=issuer_url, did_signers=did_signers)
 
 
 def _country(country: str | None) -> str | None:

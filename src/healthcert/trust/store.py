@@ -14,6 +14,7 @@ from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.keys.kid import kid_of_der
 from healthcert.trust.anchors import vouches_for
 from healthcert.trust.batch import Anchor, ImportBatch, ImportResult, Skipped, merge
+from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.entry import TrustedKey
 from healthcert.trust.sources import import_path
 from healthcert.trust.specs import load_issuers, sort_specs
@@ -165,6 +166,7 @@ class TrustStore:
             tuple(skipped),
             tuple(dropped),
             tolerated=tuple(tolerated),
+            notes=tuple(batch.notes),
         )
 
     # -- removal ------------------------------------------------------------------------------
@@ -267,12 +269,20 @@ def _source_and_reason(problem: str) -> tuple[str, str]:
     return (source, reason) if reason else ("SMART Health Cards", problem)
 
 
-def load_trust(paths: Iterable[str | Path], *, issuer_url: str | None = None) -> TrustStore:
-    """A trust store from certificate files, EU lists, JWKS files and directories of them.
+def load_trust(
+    paths: Iterable[str | Path],
+    *,
+    issuer_url: str | None = None,
+    did_signers: Sequence[ProofSigner] = (),
+) -> TrustStore:
+    """A trust store from certificate files, EU lists, DID trust lists, JWKS files and
+    directories of them.
 
     All sources are read before any key is accepted, so a CSCA applies to every listed DSC of
-    its country whatever the order of the paths. TrustStoreError when a named file is unusable.
+    its country whatever the order of the paths. TrustStoreError when a named file is unusable
+    (or a DID trust list's proof does not verify with ``did_signers``, when given).
     """
     store = TrustStore()
-    store.add_batch(merge(import_path(path, issuer_url=issuer_url) for path in paths))
+    batches = (import_path(path, issuer_url=issuer_url, did_signers=did_signers) for path in paths)
+    store.add_batch(merge(batches))
     return store

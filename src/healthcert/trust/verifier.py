@@ -7,11 +7,12 @@ JWKS, directories). With no sources, the local trust store is used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from healthcert.errors import ConfigurationError
 from healthcert.formats.shc.issuers import ShcIssuers
+from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.local import load_local_trust
 from healthcert.trust.specs import load_issuers, sort_specs
 from healthcert.trust.store import TrustStore, load_trust
@@ -24,15 +25,19 @@ class VerifierTrust:
 
 
 def load_verifier_trust(
-    specs: Iterable[str], countries: Mapping[str, str] | None = None
+    specs: Iterable[str],
+    countries: Mapping[str, str] | None = None,
+    did_signers: Sequence[ProofSigner] = (),
 ) -> VerifierTrust:
     """Sort the sources by kind and load each; TrustStoreError names a source that fails.
 
     ``countries`` gives SMART Health Card issuers (by exact URL) the country their cards do
     not carry; each issuer must be among the trusted ones, bound or in the trust store.
+    ``did_signers`` check the proof of DID trust lists among the sources.
     """
     bindings, directories, paths = sort_specs(list(specs))
-    store = load_trust(paths) if paths or bindings or directories else load_local_trust()
+    named = paths or bindings or directories
+    store = load_trust(paths, did_signers=did_signers) if named else load_local_trust()
     issuers = load_issuers(bindings, directories) if bindings or directories else None
     if countries:
         issuers = _set_countries(countries, issuers, store)
