@@ -47,6 +47,7 @@ def error_text(code: str) -> str | None:
         ErrorCode.CLAIMS_INVALID: _("a validity field is not of the type the format defines"),
         ErrorCode.CLAIM_MISSING: _("a validity field the format requires is missing"),
         ErrorCode.TRIP_MISMATCH: _("a health code for another trip, or no health code"),
+        ErrorCode.SEALED: _("sealed for a destination whose border key was not given"),
         ErrorCode.INTERNAL_ERROR: _("a fault of healthcert stopped this verification"),
     }
     return texts.get(code)
