@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from healthcert.gateway.anchor import GatewayAnchor
@@ -229,3 +230,28 @@ def test_the_did_route_signs_what_the_writer_makes(
         anchor.certificate, answer.headers[SIGNATURE_HEADER], answer.content, target=target
     )
     assert client.get("/v2/trustlist/DCC/XXX/-/did.json").status_code == 404
+
+
+def test_the_did_trust_list_is_the_gateways_own_signed_by_its_anchor(
+    settings: GatewaySettings, anchor: GatewayAnchor, de: Country
+) -> None:
+    from healthcert.gateway.did_list import did_writer
+    from healthcert.trust.did import import_did_document
+
+    client = gateway_client(replace(settings, did_writer=did_writer(anchor, "gw.example")))
+    dsc = _upload_dsc(client, de)
+    answer = client.get("/v2/trustlist/DCC/DEU/DSC/did.json")
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["id"] == "did:web:gw.example:v2:trustlist:DCC:DEU:DSC"
+    read = import_did_document(document, "gateway", signers=[anchor.certificate])
+    assert [
+        (key.certificate.public_bytes(Encoding.DER), key.country)
+        for key in read.keys
+        if key.certificate
+    ] == [(dsc, "DE")]
+    assert "proof checked" in read.notes[0].reason
+    # The whole list: every onboarded country's CSCA, UPLOAD and AUTHENTICATION, and the DSC.
+    everyone = client.get("/v2/trustlist/DCC/-/-/did.json").json()
+    assert len(everyone["verificationMethod"]) == len(client.get("/trustList").json())
+    assert client.get("/v2/trustlist/DCC/ZZZ/-/did.json").status_code == 404

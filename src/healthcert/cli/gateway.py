@@ -22,6 +22,7 @@ from healthcert.cli.service_extra import needs_service
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from healthcert.gateway.anchor import GatewayFiles
     from healthcert.gateway.client import Connection
     from healthcert.keys.directory import KeyDirectory
 
@@ -178,16 +179,19 @@ def _serve(
         from healthcert.gateway.anchor import GatewayFiles, gateway_home
         from healthcert.gateway.app import GatewaySettings
         from healthcert.gateway.database import gateway_engine
+        from healthcert.gateway.did_list import did_writer
         from healthcert.gateway.server import Listening, bind, serve, tls_context
         from healthcert.keys.keyfile import passphrase_from_env
 
         files = GatewayFiles(gateway_home())
         passphrase = passphrase_from_env()
+        anchor = files.load_anchor(passphrase)
         settings = GatewaySettings(
-            anchor=files.load_anchor(passphrase),
+            anchor=anchor,
             engine=gateway_engine(database),
             trusted_proxies=frozenset(proxy or ()),
             ttl=timedelta(hours=ttl_hours),
+            did_writer=did_writer(anchor, _public_host(files, host)),
         )
         context = tls_context(files, passphrase, settings) if tls else None
         try:
@@ -199,6 +203,21 @@ def _serve(
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the operator stops it
             asyncio.run(serve(settings, sock, context))
+
+
+def _public_host(files: GatewayFiles, listening: str) -> str:
+    """The name the gateway's DID documents are ids under: its TLS certificate's first DNS
+    name, else the address it listens on."""
+    from healthcert.keys.keyfile import read_certificate
+
+    if files.tls_cert.exists():
+        names = read_certificate(files.tls_cert).extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        )
+        dns = names.value.get_values_for_type(x509.DNSName)
+        if dns:
+            return dns[0]
+    return listening
 
 
 def _publish(
