@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from healthcert.database.tables import Declaration, DeclarationEvidence, Record
 from healthcert.declarations import status
+from healthcert.limits import MAX_ROW_ID
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
 from healthcert.service.holder import actor_of, own_record
@@ -137,7 +138,7 @@ class Trip(_Strict):
 class EvidenceIn(_Strict):
     """One of the holder's records, or a certificate payload (HC1:, shc:/, a VDS-NC seal)."""
 
-    record_id: Annotated[int | None, Field(ge=1)] = None
+    record_id: Annotated[int | None, Field(ge=1, le=MAX_ROW_ID)] = None
     payload: Annotated[str | None, Field(min_length=1, max_length=MAX_PAYLOAD_CHARS)] = None
 
     @model_validator(mode="after")

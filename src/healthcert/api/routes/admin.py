@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.params import RowId
 from healthcert.service import audit
 from healthcert.service.apikeys import create_key, list_keys, revoke_key
 from healthcert.service.audit import Actor
@@ -43,7 +44,7 @@ def list_api_keys(ctx: Service, _actor: Admin) -> list[dict[str, Any]]:
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-def revoke_api_key(key_id: int, ctx: Service, actor: Admin) -> None:
+def revoke_api_key(key_id: RowId, ctx: Service, actor: Admin) -> None:
     if not revoke_key(ctx, key_id, actor):
         raise HTTPException(404, "no such active key")
 

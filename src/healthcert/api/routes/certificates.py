@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.params import RowId
 from healthcert.formats import registry
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json, get_certificate, issue_for_record
@@ -26,7 +27,7 @@ class IssueBody(BaseModel):
 
 @router.post("/records/{record_id}/certificates", status_code=201)
 def issue(
-    record_id: int, body: IssueBody, ctx: Service, actor: Issuer, response: Response
+    record_id: RowId, body: IssueBody, ctx: Service, actor: Issuer, response: Response
 ) -> dict[str, Any]:
     """The record's certificate in the format asked: 201 when signed now, 200 when it existed."""
     issued = issue_for_record(ctx, record_id, body.format, actor)
@@ -36,18 +37,20 @@ def issue(
 
 
 @router.get("/certificates/{certificate_id}")
-def certificate(certificate_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
+def certificate(certificate_id: RowId, ctx: Service, _actor: Reader) -> dict[str, Any]:
     return certificate_json(get_certificate(ctx, certificate_id))
 
 
 @router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
-def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, _actor: Reader) -> Response:
+def qr(
+    certificate_id: RowId, kind: Literal["png", "svg"], ctx: Service, _actor: Reader
+) -> Response:
     """The QR code, rendered on the first request and cached."""
     return qr_response(ctx, certificate_id, kind)
 
 
 @router.get("/certificates/{certificate_id}/pdf", response_class=Response)
-def pdf(certificate_id: int, ctx: Service, _actor: Reader) -> Response:
+def pdf(certificate_id: RowId, ctx: Service, _actor: Reader) -> Response:
     """The paper certificate (A4 PDF)."""
     return pdf_response(ctx, certificate_id)
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from healthcert.api.auth import Service
+from healthcert.api.guards import MULTIPART_SLACK, body_limit
+from healthcert.api.params import RowId
 from healthcert.api.routes.holder import Holder
 from healthcert.declarations import filing, intake
 from healthcert.declarations.intake import (
@@ -44,7 +46,7 @@ def list_declarations(ctx: Service, person: Holder) -> list[dict[str, Any]]:
 
 
 @router.get("/{declaration_id}")
-def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+def read_declaration(declaration_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     """The declaration with its evidence and status history."""
     return intake.read_own(ctx, person, declaration_id)
 
@@ -56,9 +58,11 @@ def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[
     f"MiB, at most {MAX_DOCUMENTS} per declaration; its type is read from its content, not "
     "from its name or header. After a post asked for documents, one puts the declaration "
     "back in its queue. 409 once the declaration is decided.",
+    # Room for the multipart framing around the largest document, which this route refuses.
+    openapi_extra=body_limit(MAX_DOCUMENT_BYTES + MULTIPART_SLACK),
 )
 async def add_document(
-    declaration_id: int, ctx: Service, person: Holder, file: Annotated[UploadFile, File()]
+    declaration_id: RowId, ctx: Service, person: Holder, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     # One byte past the limit is enough to refuse: a larger upload is not read whole.
     data = await file.read(MAX_DOCUMENT_BYTES + 1)
@@ -69,7 +73,7 @@ async def add_document(
 
 
 @router.post("/{declaration_id}/withdraw")
-def withdraw(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+def withdraw(declaration_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     """Withdraw an open declaration; 409 once it is decided."""
     intake.withdraw(ctx, person, declaration_id)
     return intake.read_own(ctx, person, declaration_id)

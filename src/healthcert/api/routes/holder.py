@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, bearer_token
+from healthcert.api.params import RowId
 from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
@@ -74,7 +75,7 @@ def certificates(ctx: Service, person: Holder) -> list[dict[str, Any]]:
 
 @router.post("/records/{record_id}/certificates", status_code=201)
 def issue(
-    record_id: int, body: IssueBody, ctx: Service, person: Holder, response: Response
+    record_id: RowId, body: IssueBody, ctx: Service, person: Holder, response: Response
 ) -> dict[str, Any]:
     """Obtain the certificate of one's own record (the stored one if it exists)."""
     issued = issue_own(ctx, person, record_id, body.format)
@@ -84,15 +85,17 @@ def issue(
 
 
 @router.get("/certificates/{certificate_id}")
-def certificate(certificate_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+def certificate(certificate_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     return certificate_json(own_certificate(ctx, person, certificate_id))
 
 
 @router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
-def qr(certificate_id: int, kind: Literal["png", "svg"], ctx: Service, person: Holder) -> Response:
+def qr(
+    certificate_id: RowId, kind: Literal["png", "svg"], ctx: Service, person: Holder
+) -> Response:
     return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind)
 
 
 @router.get("/certificates/{certificate_id}/pdf", response_class=Response)
-def pdf(certificate_id: int, ctx: Service, person: Holder) -> Response:
+def pdf(certificate_id: RowId, ctx: Service, person: Holder) -> Response:
     return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id)

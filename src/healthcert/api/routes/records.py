@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.params import RowId
 from healthcert.service.audit import Actor
 from healthcert.service.fhir_records import records_from_bundle
 from healthcert.service.records import get_record as find_record
@@ -42,7 +43,7 @@ def post_fhir_bundle(
 
 
 @router.get("/{record_id}")
-def get_record(record_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
+def get_record(record_id: RowId, ctx: Service, _actor: Reader) -> dict[str, Any]:
     return record_json(find_record(ctx, record_id))
 
 
