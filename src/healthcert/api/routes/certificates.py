@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import media, same_as_created
 from healthcert.api.params import RowId
 from healthcert.formats import registry
 from healthcert.service.audit import Actor
@@ -15,6 +16,8 @@ from healthcert.service.issuance import certificate_json, get_certificate, issue
 from healthcert.service.rendering import MEDIA_TYPES, cached_pdf, cached_qr
 
 router = APIRouter(tags=["certificates"])
+QR_MEDIA = media("image/png", "image/svg+xml")
+PDF_MEDIA = media("application/pdf")
 Issuer = Annotated[Actor, Depends(require_role("issuer"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
 
@@ -25,7 +28,11 @@ class IssueBody(BaseModel):
     ] = registry.EU_DCC
 
 
-@router.post("/records/{record_id}/certificates", status_code=201)
+@router.post(
+    "/records/{record_id}/certificates",
+    status_code=201,
+    responses=same_as_created("The certificate existed: the stored one."),
+)
 def issue(
     record_id: RowId, body: IssueBody, ctx: Service, actor: Issuer, response: Response
 ) -> dict[str, Any]:
@@ -41,7 +48,7 @@ def certificate(certificate_id: RowId, ctx: Service, _actor: Reader) -> dict[str
     return certificate_json(get_certificate(ctx, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
+@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=QR_MEDIA)
 def qr(
     certificate_id: RowId, kind: Literal["png", "svg"], ctx: Service, _actor: Reader
 ) -> Response:
@@ -49,7 +56,7 @@ def qr(
     return qr_response(ctx, certificate_id, kind)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response)
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=PDF_MEDIA)
 def pdf(certificate_id: RowId, ctx: Service, _actor: Reader) -> Response:
     """The paper certificate (A4 PDF)."""
     return pdf_response(ctx, certificate_id)

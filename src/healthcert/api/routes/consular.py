@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import answers, media
 from healthcert.api.params import RowId
 from healthcert.declarations import review
 from healthcert.limits import MAX_ROW_ID
@@ -45,7 +46,11 @@ def examine(declaration_id: RowId, ctx: Service, actor: Officer) -> dict[str, An
     return review.examine(ctx, review.post_of(ctx, actor), declaration_id)
 
 
-@router.get("/{declaration_id}/documents/{evidence_id}", response_class=Response)
+@router.get(
+    "/{declaration_id}/documents/{evidence_id}",
+    response_class=Response,
+    responses=media("application/pdf", "image/png", "image/jpeg"),
+)
 def document(declaration_id: RowId, evidence_id: RowId, ctx: Service, actor: Officer) -> Response:
     """An uploaded document as the holder sent it (PDF, PNG or JPEG)."""
     post = review.post_of(ctx, actor)
@@ -55,7 +60,7 @@ def document(declaration_id: RowId, evidence_id: RowId, ctx: Service, actor: Off
     return Response(data, media_type=media_type, headers=headers)
 
 
-@router.post("/{declaration_id}/decision")
+@router.post("/{declaration_id}/decision", responses=answers(409))
 def decide(
     declaration_id: RowId, body: DecisionBody, ctx: Service, actor: Officer
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from healthcert.api.auth import Service
+from healthcert.api.contract import answers, json_body
 from healthcert.api.guards import MULTIPART_SLACK, body_limit
 from healthcert.api.params import RowId
 from healthcert.api.routes.holder import Holder
@@ -30,7 +31,12 @@ _LIMITS = (
 )
 
 
-@router.post("", status_code=201, description=_LIMITS)
+@router.post(
+    "",
+    status_code=201,
+    description=_LIMITS,
+    openapi_extra=json_body(intake.DeclarationIn.model_json_schema(), "A health declaration."),
+)
 def file_declaration(
     ctx: Service, person: Holder, document: Annotated[Any, Body()]
 ) -> dict[str, Any]:
@@ -58,6 +64,7 @@ def read_declaration(declaration_id: RowId, ctx: Service, person: Holder) -> dic
     f"MiB, at most {MAX_DOCUMENTS} per declaration; its type is read from its content, not "
     "from its name or header. After a post asked for documents, one puts the declaration "
     "back in its queue. 409 once the declaration is decided.",
+    responses=answers(409),
     # Room for the multipart framing around the largest document, which this route refuses.
     openapi_extra=body_limit(MAX_DOCUMENT_BYTES + MULTIPART_SLACK),
 )
@@ -72,7 +79,7 @@ async def add_document(
     return await run_in_threadpool(intake.read_own, ctx, person, declaration_id)
 
 
-@router.post("/{declaration_id}/withdraw")
+@router.post("/{declaration_id}/withdraw", responses=answers(409))
 def withdraw(declaration_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     """Withdraw an open declaration; 409 once it is decided."""
     intake.withdraw(ctx, person, declaration_id)

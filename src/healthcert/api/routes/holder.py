@@ -8,8 +8,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, bearer_token
+from healthcert.api.contract import answers, same_as_created
 from healthcert.api.params import RowId
-from healthcert.api.routes.certificates import IssueBody, pdf_response, qr_response
+from healthcert.api.routes.certificates import (
+    PDF_MEDIA,
+    QR_MEDIA,
+    IssueBody,
+    pdf_response,
+    qr_response,
+)
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.issuance import certificate_json
 from healthcert.service.records import record_json, records_of
@@ -39,7 +46,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/sign-in", status_code=202)
+@router.post("/sign-in", status_code=202, responses=answers(429))
 def request_code(body: Identity, ctx: Service, request: Request) -> dict[str, str]:
     """Send a one-time code to the contact on the person's records. The answer is the same
     whether or not such a person exists."""
@@ -47,7 +54,7 @@ def request_code(body: Identity, ctx: Service, request: Request) -> dict[str, st
     return {"status": "if records exist for this person, a code was sent to their contact"}
 
 
-@router.post("/session", status_code=201)
+@router.post("/session", status_code=201, responses=answers(401, 429))
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
     person = Person.of(body.document_number, body.date_of_birth)
@@ -73,7 +80,11 @@ def certificates(ctx: Service, person: Holder) -> list[dict[str, Any]]:
     return [certificate_json(c) for c in certificates_of(ctx, person)]
 
 
-@router.post("/records/{record_id}/certificates", status_code=201)
+@router.post(
+    "/records/{record_id}/certificates",
+    status_code=201,
+    responses=same_as_created("The certificate existed: the stored one."),
+)
 def issue(
     record_id: RowId, body: IssueBody, ctx: Service, person: Holder, response: Response
 ) -> dict[str, Any]:
@@ -89,13 +100,13 @@ def certificate(certificate_id: RowId, ctx: Service, person: Holder) -> dict[str
     return certificate_json(own_certificate(ctx, person, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response)
+@router.get("/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=QR_MEDIA)
 def qr(
     certificate_id: RowId, kind: Literal["png", "svg"], ctx: Service, person: Holder
 ) -> Response:
     return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response)
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=PDF_MEDIA)
 def pdf(certificate_id: RowId, ctx: Service, person: Holder) -> Response:
     return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id)

@@ -7,18 +7,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import answers, json_body, same_as_created
+from healthcert.api.fhir_schema import BUNDLE_SCHEMA
 from healthcert.api.params import RowId
 from healthcert.service.audit import Actor
 from healthcert.service.fhir_records import records_from_bundle
+from healthcert.service.records import (
+    RecordIn,
+    parse_record,
+    record_json,
+    records_of,
+    store_record,
+)
 from healthcert.service.records import get_record as find_record
-from healthcert.service.records import parse_record, record_json, records_of, store_record
 
 router = APIRouter(prefix="/records", tags=["records"])
 Recorder = Annotated[Actor, Depends(require_role("recorder"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
+CONFLICT = answers(409)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={**same_as_created("A retry: the record stored under this record_id."), **CONFLICT},
+    openapi_extra=json_body(RecordIn.model_json_schema(), "A record in the native form."),
+)
 def post_record(
     ctx: Service, actor: Recorder, response: Response, document: Annotated[Any, Body()]
 ) -> dict[str, Any]:
@@ -30,7 +44,12 @@ def post_record(
     return record_json(stored.record)
 
 
-@router.post("/fhir", status_code=201)
+@router.post(
+    "/fhir",
+    status_code=201,
+    responses={**same_as_created("A retry: every record was stored before."), **CONFLICT},
+    openapi_extra=json_body(BUNDLE_SCHEMA, "A FHIR R4 Bundle."),
+)
 def post_fhir_bundle(
     ctx: Service, actor: Recorder, response: Response, bundle: Annotated[Any, Body()]
 ) -> dict[str, Any]:
