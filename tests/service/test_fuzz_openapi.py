@@ -152,8 +152,9 @@ def failures(ctx: ServiceContext) -> tuple[list[str], int]:
             requests += len(event.recorder.interactions)
             for case_id, checks in event.recorder.checks.items():
                 case = event.recorder.cases[case_id].value
+                status = _status(event, case_id)
                 found += [
-                    f"{check.name}: {case.method} {case.formatted_path} -> {_status(event, case_id)}"
+                    f"{check.name}: {case.method} {case.formatted_path} -> {status}"
                     f" {check.failure_info.failure.title if check.failure_info else ''}"
                     for check in checks
                     if check.status == Status.FAILURE
