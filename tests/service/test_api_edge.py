@@ -401,3 +401,30 @@ def test_the_document_describes_every_answer(client: TestClient) -> None:
         )
     assert "429" in paths["/api/v1/holder/sign-in"]["post"]["responses"]
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_an_uploaded_files_name_is_stored_without_nul(
+    client: TestClient, ctx: ServiceContext, keys: Keys
+) -> None:
+    from tests.service.declaration_steps import PDF, body
+
+    person = traveller(client, ctx, keys["recorder"])
+    filed = client.post("/api/v1/holder/declarations", json=body(), headers=person.auth)
+    assert filed.status_code == 201, filed.text
+    boundary = "edge-boundary"
+    raw = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="sc\x00an.pdf"'
+            f"\r\nContent-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    answer = client.post(
+        f"/api/v1/holder/declarations/{filed.json()['id']}/documents",
+        content=raw,
+        headers={**person.auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert answer.status_code == 201, answer.text
+    [document] = [e for e in answer.json()["evidence"] if e.get("filename")]
+    assert document["filename"] == "scan.pdf"

@@ -116,9 +116,16 @@ def role_of(path: str) -> str:
 
 def settings(headers: dict[str, dict[str, str]]) -> dict[str, Any]:
     checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in CHECKS}}
-    generation = {"mode": "all", "max-examples": MAX_EXAMPLES, "allow-x00": True}
+    generation = {
+        "mode": "all",
+        "max-examples": MAX_EXAMPLES,
+        "allow-x00": True,
+        # No example database, no cache: the seed alone decides what is sent.
+        "database": "none",
+    }
     return {
         "seed": SEED,
+        "cache": {"enabled": False},
         "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
         "generation": generation,
         "checks": checks,

@@ -287,6 +287,13 @@ class Attached(NamedTuple):
     requeued: bool
 
 
+def _storable_name(filename: str | None) -> str:
+    """The uploaded file's name as a database stores it: no control characters (PostgreSQL
+    refuses NUL), no unpaired surrogates, 200 characters at most."""
+    kept = "".join(c for c in filename or "" if c.isprintable() and not "\ud800" <= c <= "\udfff")
+    return kept[:200] or "document"
+
+
 def store_document(
     ctx: ServiceContext,
     person: Person,
@@ -311,7 +318,7 @@ def store_document(
                 declaration_id=row.id,
                 kind="document",
                 media_type=media_type,
-                filename=(filename or "document")[:200],
+                filename=_storable_name(filename),
                 data=data,
                 created_at=now,
             )
