@@ -428,3 +428,11 @@ def test_an_uploaded_files_name_is_stored_without_nul(
     assert answer.status_code == 201, answer.text
     [document] = [e for e in answer.json()["evidence"] if e.get("filename")]
     assert document["filename"] == "scan.pdf"
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_the_audit_logs_since_at_the_calendars_edges_is_422(
+    client: TestClient, keys: Keys, since: str
+) -> None:
+    answer = client.get("/api/v1/admin/audit", params={"since": since}, headers=keys["admin"])
+    assert fields_of(answer) == ["query.since"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
-from healthcert.api.params import RowId
+from healthcert.api.params import Instant, RowId
 from healthcert.service import audit
 from healthcert.service.apikeys import create_key, list_keys, revoke_key
 from healthcert.service.audit import Actor
@@ -54,7 +53,7 @@ def audit_log(
     ctx: Service,
     _actor: Admin,
     action: str | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The latest audit events, newest first."""
