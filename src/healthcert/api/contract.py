@@ -56,10 +56,15 @@ def media(*types: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "The document.", "content": content}}
 
 
-def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def json_body(
+    schema: dict[str, Any], description: str, example: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A route's ``openapi_extra`` publishing the schema of a body the route validates itself
     (to name every wrong field at once, in its own words)."""
-    content = {"application/json": {"schema": _inline(schema)}}
+    media_type: dict[str, Any] = {"schema": _inline(schema)}
+    if example is not None:
+        media_type["example"] = example
+    content = {"application/json": media_type}
     return {"requestBody": {"content": content, "required": True, "description": description}}
 
 

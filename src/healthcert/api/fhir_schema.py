@@ -80,3 +80,33 @@ BUNDLE_SCHEMA: dict[str, Any] = {
     "title": "FhirBundle",
     "description": "One Patient and its Immunization and Observation resources.",
 }
+
+BUNDLE_EXAMPLE: dict[str, Any] = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "Patient",
+                "identifier": [{"type": {"coding": [{"code": "PPN"}]}, "value": "C01X00T47"}],
+                "name": [{"family": "Müller", "given": ["Anna", "Lena"]}],
+                "birthDate": "1990-02-03",
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Immunization",
+                "identifier": [{"value": "imm-0001"}],
+                "vaccineCode": {
+                    "coding": [
+                        {"system": "http://snomed.info/sct", "code": "J07BX03"},
+                        {"system": "https://ec.europa.eu/health", "code": "EU/1/20/1528"},
+                    ]
+                },
+                "manufacturer": {"identifier": {"value": "ORG-100030215"}},
+                "occurrenceDateTime": "2026-10-01",
+                "protocolApplied": [{"doseNumberPositiveInt": 1, "seriesDosesPositiveInt": 2}],
+            }
+        },
+    ],
+}

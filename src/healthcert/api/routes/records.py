@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from healthcert.api.auth import Service, require_role
 from healthcert.api.contract import answers, json_body, same_as_created
-from healthcert.api.fhir_schema import BUNDLE_SCHEMA
+from healthcert.api.fhir_schema import BUNDLE_EXAMPLE, BUNDLE_SCHEMA
 from healthcert.api.params import RowId
 from healthcert.service.audit import Actor
 from healthcert.service.fhir_records import records_from_bundle
@@ -25,13 +25,36 @@ router = APIRouter(prefix="/records", tags=["records"])
 Recorder = Annotated[Actor, Depends(require_role("recorder"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
 CONFLICT = answers(409)
+RECORD_EXAMPLE = {
+    "record_id": "site-0001",
+    "holder": {
+        "document_type": "passport",
+        "document_number": "E12345678",
+        "family_name": "王",
+        "given_name": "小明",
+        "family_name_latin": "WANG",
+        "given_name_latin": "XIAOMING",
+        "date_of_birth": "1985-07-21",
+    },
+    "entry": {
+        "kind": "vaccination",
+        "vaccine": "J07BX03",
+        "product": "EU/1/20/1528",
+        "manufacturer": "ORG-100030215",
+        "dose_number": 2,
+        "total_doses": 2,
+        "date": "2026-09-14",
+    },
+}
 
 
 @router.post(
     "",
     status_code=201,
     responses={**same_as_created("A retry: the record stored under this record_id."), **CONFLICT},
-    openapi_extra=json_body(RecordIn.model_json_schema(), "A record in the native form."),
+    openapi_extra=json_body(
+        RecordIn.model_json_schema(), "A record in the native form.", RECORD_EXAMPLE
+    ),
 )
 def post_record(
     ctx: Service, actor: Recorder, response: Response, document: Annotated[Any, Body()]
@@ -48,7 +71,7 @@ def post_record(
     "/fhir",
     status_code=201,
     responses={**same_as_created("A retry: every record was stored before."), **CONFLICT},
-    openapi_extra=json_body(BUNDLE_SCHEMA, "A FHIR R4 Bundle."),
+    openapi_extra=json_body(BUNDLE_SCHEMA, "A FHIR R4 Bundle.", BUNDLE_EXAMPLE),
 )
 def post_fhir_bundle(
     ctx: Service, actor: Recorder, response: Response, bundle: Annotated[Any, Body()]
