@@ -12,7 +12,8 @@ import re
 import traceback
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
@@ -45,6 +46,12 @@ def body_limit(max_bytes: int) -> dict[str, Any]:
     return {BODY_LIMIT_KEY: max_bytes}
 
 
+class Refusal(NamedTuple):
+    status: int
+    detail: str
+    problems: tuple[dict[str, str], ...] = ()
+
+
 class Guard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,8 +75,8 @@ class Guard:
         try:
             refusal, receive = await self._admit(scope, receive)
             if refusal is not None:
-                status, problems, detail = refusal
-                await _answer(sending, status, error_body(detail, problems, request_id))
+                body = error_body(refusal.detail, refusal.problems, request_id)
+                await _answer(sending, refusal.status, body)
                 return
             await self.app(scope, receive, sending)
         except Exception as error:
@@ -80,27 +87,25 @@ class Guard:
             body = error_body(detail, [], request_id)
             await _answer(sending, 500, body)
 
-    async def _admit(
-        self, scope: Scope, receive: Receive
-    ) -> tuple[tuple[int, list[dict[str, str]], str] | None, Receive]:
-        """A refusal (status, problems, detail) or None, and the receive the app reads."""
-        problems = list(_url_problems(scope))
+    async def _admit(self, scope: Scope, receive: Receive) -> tuple[Refusal | None, Receive]:
+        """A refusal or None, and the receive the app reads the (already read) body from."""
+        problems = tuple(_url_problems(scope))
         if problems:
-            return (422, problems, "invalid request"), receive
+            return Refusal(422, "invalid request", problems), receive
         headers = Headers(scope=scope)
         if "content-length" not in headers and "transfer-encoding" not in headers:
             return None, receive
         limit = self._limit(scope)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return (413, [], _too_large(limit)), receive
+            return Refusal(413, _too_large(limit)), receive
         body = await _read(receive, limit)
         if body is None:
-            return (413, [], _too_large(limit)), receive
+            return Refusal(413, _too_large(limit)), receive
         if _is_json(headers.get("content-type")):
-            problems = _json_problems(body)
-            if problems:
-                return (422, problems, "invalid request"), receive
+            found = _json_problems(body)
+            if found:
+                return Refusal(422, "invalid request", tuple(found)), receive
         return None, _replay(body, receive)
 
     def _limit(self, scope: Scope) -> int:
@@ -140,8 +145,6 @@ def _url_problems(scope: Scope) -> Iterator[dict[str, str]]:
     query: bytes = scope.get("query_string", b"")
     # Decoded as the app will (percent escapes, UTF-8 with replacement): only NUL survives.
     if b"%00" in query or b"\x00" in query:
-        from urllib.parse import parse_qsl
-
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
             if _BAD_TEXT.search(name) or _BAD_TEXT.search(value):
                 yield {"field": f"query.{_printable(name)}", "message": UNSTORABLE}
