@@ -14,3 +14,6 @@ MAX_NESTING_DEPTH = 16
 MAX_QR_CHUNKS = 518
 # A batch line or an image file to read a payload from.
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
+# A database row id: PostgreSQL's integer ends at 2^31 - 1 (SQLite's at 2^63 - 1); an id past
+# it names no row, and is refused before a query would fail on it.
+MAX_ROW_ID = 2**31 - 1

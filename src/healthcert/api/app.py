@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthcert.api import errors
+from healthcert.api import contract, errors, guards
 from healthcert.api.routes import (
     admin,
     certificates,
@@ -63,6 +63,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(health_code.router, prefix=API_PREFIX)
     app.include_router(trust.router, prefix=API_PREFIX)
     web.install(app, f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
+    contract.install(app)
+    guards.install(app)
     app.add_middleware(AccessLog)
     return app
 
@@ -95,6 +97,7 @@ class AccessLog:
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status[0],
+                "request_id": scope.get("state", {}).get("request_id"),
                 "ms": round((time.perf_counter() - start) * 1000, 2),
             },
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from healthcert.service.apikeys import authenticate, cached_actor
@@ -21,6 +22,13 @@ async def service(request: Request) -> ServiceContext:
 
 
 Service = Annotated[ServiceContext, Depends(service)]
+# Security schemes rather than plain headers, so the OpenAPI document says how to sign in.
+_api_key = APIKeyHeader(
+    name="X-API-Key", scheme_name="ApiKey", auto_error=False, description="An API key's secret."
+)
+_bearer = HTTPBearer(
+    scheme_name="Bearer", auto_error=False, description="A holder's session token."
+)
 
 
 def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
@@ -28,9 +36,7 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     valid key, 403 with a key of another role; the route body never runs then."""
     allowed = frozenset(roles) | {"admin"}
 
-    async def check(
-        ctx: Service, x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-    ) -> Actor:
+    async def check(ctx: Service, x_api_key: Annotated[str | None, Security(_api_key)]) -> Actor:
         try:
             # A key seen lately is answered on the event loop; only a lookup goes to a thread,
             # as it may wait on the database.
@@ -46,7 +52,7 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     return check
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
-    if authorization is None or not authorization.lower().startswith("bearer "):
-        return None
-    return authorization[7:].strip() or None
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> str | None:
+    return credentials.credentials.strip() or None if credentials is not None else None

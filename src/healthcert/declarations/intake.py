@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from healthcert.database.tables import Declaration, DeclarationEvidence, Record
 from healthcert.declarations import status
+from healthcert.limits import MAX_ROW_ID
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid, NotFound
 from healthcert.service.holder import actor_of, own_record
@@ -138,7 +139,7 @@ class Trip(_Strict):
 class EvidenceIn(_Strict):
     """One of the holder's records, or a certificate payload (HC1:, shc:/, a VDS-NC seal)."""
 
-    record_id: Annotated[int | None, Field(ge=1)] = None
+    record_id: Annotated[int | None, Field(ge=1, le=MAX_ROW_ID)] = None
     payload: Annotated[str | None, Field(min_length=1, max_length=MAX_PAYLOAD_CHARS)] = None
 
     @model_validator(mode="after")
@@ -304,6 +305,13 @@ class Attached(NamedTuple):
     requeued: bool
 
 
+def _storable_name(filename: str | None) -> str:
+    """The uploaded file's name as a database stores it: no control characters (PostgreSQL
+    refuses NUL), no unpaired surrogates, 200 characters at most."""
+    kept = "".join(c for c in filename or "" if c.isprintable() and not "\ud800" <= c <= "\udfff")
+    return kept[:200] or "document"
+
+
 def store_document(
     ctx: ServiceContext,
     person: Person,
@@ -328,7 +336,7 @@ def store_document(
                 declaration_id=row.id,
                 kind="document",
                 media_type=media_type,
-                filename=(filename or "document")[:200],
+                filename=_storable_name(filename),
                 data=data,
                 created_at=now,
             )

@@ -64,6 +64,10 @@ class ServiceContext:
         default_factory=lambda: os.environ.get("HEALTHCERT_SHC_ISSUER", DEFAULT_SHC_ISSUER)
     )
     clock: Callable[[], datetime] = utc_now
+    # The largest request body a route takes unless it documents more (an upload): 413 past it.
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("HEALTHCERT_MAX_BODY_BYTES", 1024 * 1024))
+    )
     signer_loader: Callable[[], Signer] | None = None
     health_code_signer_loader: Callable[[], Signer] | None = None
     # Where the service's key directory lives (None: HEALTHCERT_HOME): its signers load from

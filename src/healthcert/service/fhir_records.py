@@ -21,15 +21,19 @@ def records_from_bundle(bundle: Any) -> list[dict[str, Any]]:
     """Native record documents from a FHIR Bundle; Invalid names what is missing."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise Invalid([{"field": "resourceType", "message": "a FHIR R4 Bundle is expected"}])
-    resources: list[dict[str, Any]] = [
-        e["resource"]
-        for e in bundle.get("entry") or []
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise Invalid([{"field": "entry", "message": "a list of Bundle entries is expected"}])
+    found = [
+        (index, e["resource"])
+        for index, e in enumerate(entries)
         if isinstance(e, dict) and isinstance(e.get("resource"), dict)
     ]
-    patients = [r for r in resources if r.get("resourceType") == "Patient"]
+    resources = [resource for _, resource in found]
+    patients = [(i, r) for i, r in found if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
         raise Invalid([{"field": "entry", "message": "the Bundle needs exactly one Patient"}])
-    holder = _holder(patients[0])
+    holder = _holder(patients[0][1], f"entry.{patients[0][0]}.resource")
     records = []
     for index, resource in enumerate(resources):
         entry = _entry(resource)
@@ -61,9 +65,8 @@ def _record_id(resource: dict[str, Any], index: int) -> str:
     )
 
 
-def _holder(patient: dict[str, Any]) -> dict[str, Any]:
-    names = patient.get("name") or [{}]
-    name = names[0] if isinstance(names[0], dict) else {}
+def _holder(patient: dict[str, Any], where: str) -> dict[str, Any]:
+    family, given = _name(patient.get("name"), f"{where}.name")
     identifier = _first(patient.get("identifier"))
     coding = _first(_first(identifier.get("type"), key="coding"))
     holder: dict[str, Any] = {
@@ -71,14 +74,43 @@ def _holder(patient: dict[str, Any]) -> dict[str, Any]:
         "document_number": identifier.get("value"),
         # The document's issuer: the identifier's assigner, by its ISO 3166-1 code.
         "issuing_country": _first(identifier.get("assigner"), key="identifier").get("value"),
-        "family_name": name.get("family"),
-        "given_name": " ".join(name.get("given") or []) or None,
+        "family_name": family,
+        "given_name": given,
         "date_of_birth": patient.get("birthDate"),
     }
     telecom = _first(patient.get("telecom"))
     if telecom.get("value"):
         holder["contact"] = telecom["value"]
     return {key: value for key, value in holder.items() if value is not None}
+
+
+def _name(names: Any, where: str) -> tuple[Any, str | None]:
+    """The first HumanName's family and given names, exactly as written; a name of another
+    shape is refused with its path, never reshaped (a string is not a list of given names)."""
+    if names is None or names == []:
+        return None, None
+    if not isinstance(names, list):
+        raise Invalid([{"field": where, "message": "a list of HumanName objects is expected"}])
+    name = names[0]
+    if not isinstance(name, dict):
+        raise Invalid([{"field": f"{where}.0", "message": "a HumanName object is expected"}])
+    problems = []
+    family = name.get("family")
+    if family is not None and not isinstance(family, str):
+        problems.append({"field": f"{where}.0.family", "message": "a string is expected"})
+    given = name.get("given")
+    if given is not None and not isinstance(given, list):
+        message = 'a list of given names is expected, e.g. ["Jane", "Ann"]'
+        problems.append({"field": f"{where}.0.given", "message": message})
+        given = None
+    problems += [
+        {"field": f"{where}.0.given.{index}", "message": "a string is expected"}
+        for index, part in enumerate(given or [])
+        if not isinstance(part, str)
+    ]
+    if problems:
+        raise Invalid(problems)
+    return family, " ".join(given or []) or None
 
 
 def _vaccination(resource: dict[str, Any]) -> dict[str, Any]:

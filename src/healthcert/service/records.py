@@ -38,6 +38,15 @@ _PLACEHOLDERS = {"country": "ZZ", "issuer": "-", "certificate_id": "-"}
 _FAMILY_MAX = fields.max_length(fields.HOLDER, "family_name")
 _GIVEN_MAX = fields.max_length(fields.HOLDER, "given_name")
 
+# The holder's fields a certificate carries (the document and contact stay in the record).
+_CANONICAL_HOLDER = {
+    "family_name",
+    "given_name",
+    "family_name_latin",
+    "given_name_latin",
+    "date_of_birth",
+}
+
 Short = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
@@ -82,31 +91,49 @@ def parse_record(document: Any) -> RecordIn:
     try:
         record = RecordIn.model_validate(document)
     except ValidationError as error:
-        raise Invalid(field_problems(error)) from None
+        problems = field_problems(error)
+        # The certificate's own rules still name the fields the record's shape let through.
+        raise Invalid(problems + _certificate_problems(document, problems)) from None
     check_certificate_fields(record)
     return record
 
 
 def check_certificate_fields(record: RecordIn) -> None:
     """The holder and entry must make a valid canonical certificate (codes, dates, names)."""
-    entry = {**_PLACEHOLDERS, **record.entry}
+    problems = _certificate_problems(
+        {"holder": canonical_holder(record.holder), "entry": record.entry}, []
+    )
+    if problems:
+        raise Invalid(problems)
+
+
+def _certificate_problems(document: Any, known: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What the certificate model refuses in ``document``'s holder and entry, but for fields
+    (or their parents) already in ``known``."""
+    if not isinstance(document, dict):
+        return []
+    holder, entry = (_part(document, name) for name in ("holder", "entry"))
+    named = {key: value for key, value in holder.items() if key in _CANONICAL_HOLDER}
     try:
-        Certificate.model_validate({"holder": canonical_holder(record.holder), "entry": entry})
+        Certificate.model_validate({"holder": named, "entry": {**_PLACEHOLDERS, **entry}})
     except ValidationError as error:
-        raise Invalid(field_problems(error)) from None
+        fields = {problem["field"] for problem in known}
+        return [p for p in field_problems(error) if not _within(p["field"], fields)]
+    return []
+
+
+def _part(document: dict[Any, Any], name: str) -> dict[Any, Any]:
+    part = document.get(name)
+    return part if isinstance(part, dict) else {}
+
+
+def _within(field: str, fields: set[str]) -> bool:
+    parts = field.split(".")
+    return any(".".join(parts[:end]) in fields for end in range(1, len(parts) + 1))
 
 
 def canonical_holder(holder: HolderIn) -> dict[str, Any]:
-    return holder.model_dump(
-        include={
-            "family_name",
-            "given_name",
-            "family_name_latin",
-            "given_name_latin",
-            "date_of_birth",
-        },
-        exclude_none=True,
-    )
+    return holder.model_dump(include=_CANONICAL_HOLDER, exclude_none=True)
 
 
 def field_problems(error: ValidationError) -> list[dict[str, str]]:

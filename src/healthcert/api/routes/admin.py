@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.params import Instant, RowId
 from healthcert.service import audit
 from healthcert.service.apikeys import create_key, list_keys, revoke_key
 from healthcert.service.audit import Actor
@@ -48,7 +48,7 @@ def list_api_keys(ctx: Service, _actor: Admin) -> list[dict[str, Any]]:
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-def revoke_api_key(key_id: int, ctx: Service, actor: Admin) -> None:
+def revoke_api_key(key_id: RowId, ctx: Service, actor: Admin) -> None:
     if not revoke_key(ctx, key_id, actor):
         raise HTTPException(404, "no such active key")
 
@@ -58,7 +58,7 @@ def audit_log(
     ctx: Service,
     _actor: Admin,
     action: str | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The latest audit events, newest first."""

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import media, same_as_created
+from healthcert.api.errors import ErrorBody
+from healthcert.api.params import RowId
 from healthcert.formats import registry
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json, get_certificate, issue_for_record
@@ -15,14 +18,15 @@ from healthcert.service.paper import QrSize
 from healthcert.service.rendering import MEDIA_TYPES, cached_pdf, cached_qr, servable
 
 router = APIRouter(tags=["certificates"])
+QR_MEDIA = media("image/png", "image/svg+xml")
+PDF_MEDIA = media("application/pdf")
 Issuer = Annotated[Actor, Depends(require_role("issuer"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
 
 
-class RevokedBody(BaseModel):
+class RevokedBody(ErrorBody):
     """Why a revoked certificate's QR code or paper form is not served."""
 
-    detail: str
     revoked_at: str
     reason: str
 
@@ -32,6 +36,8 @@ Size = Annotated[QrSize, Query(description="small, medium (default) or large")]
 RENDERINGS: dict[int | str, dict[str, Any]] = {
     410: {"model": RevokedBody, "description": "The certificate was revoked."}
 }
+QR_RENDERINGS = QR_MEDIA | RENDERINGS
+PDF_RENDERINGS = PDF_MEDIA | RENDERINGS
 
 
 class IssueBody(BaseModel):
@@ -40,9 +46,13 @@ class IssueBody(BaseModel):
     ] = registry.EU_DCC
 
 
-@router.post("/records/{record_id}/certificates", status_code=201)
+@router.post(
+    "/records/{record_id}/certificates",
+    status_code=201,
+    responses=same_as_created("The certificate existed: the stored one."),
+)
 def issue(
-    record_id: int, body: IssueBody, ctx: Service, actor: Issuer, response: Response
+    record_id: RowId, body: IssueBody, ctx: Service, actor: Issuer, response: Response
 ) -> dict[str, Any]:
     """The record's certificate in the format asked: 201 when signed now, 200 when it existed."""
     issued = issue_for_record(ctx, record_id, body.format, actor)
@@ -52,15 +62,15 @@ def issue(
 
 
 @router.get("/certificates/{certificate_id}")
-def certificate(certificate_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
+def certificate(certificate_id: RowId, ctx: Service, _actor: Reader) -> dict[str, Any]:
     return certificate_json(get_certificate(ctx, certificate_id))
 
 
 @router.get(
-    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=RENDERINGS
+    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=QR_RENDERINGS
 )
 def qr(
-    certificate_id: int,
+    certificate_id: RowId,
     kind: Literal["png", "svg"],
     ctx: Service,
     _actor: Reader,
@@ -70,8 +80,8 @@ def qr(
     return qr_response(ctx, certificate_id, kind, size)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=RENDERINGS)
-def pdf(certificate_id: int, ctx: Service, _actor: Reader, size: Size = "medium") -> Response:
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=PDF_RENDERINGS)
+def pdf(certificate_id: RowId, ctx: Service, _actor: Reader, size: Size = "medium") -> Response:
     """The paper certificate (A4 PDF), its QR code ``size``; 410 once revoked."""
     return pdf_response(ctx, certificate_id, size)
 

@@ -9,7 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import answers, media
+from healthcert.api.params import RowId
 from healthcert.declarations import review
+from healthcert.limits import MAX_ROW_ID
 from healthcert.service.audit import Actor
 
 router = APIRouter(prefix="/consular/declarations", tags=["consular"])
@@ -22,7 +25,7 @@ class DecisionBody(BaseModel):
     decision: Literal["approve", "reject", "request_documents"]
     reason: Annotated[str | None, Field(max_length=review.MAX_REASON)] = None
     # The version read: a decision on a declaration changed since is 409.
-    version: Annotated[int | None, Field(ge=1)] = None
+    version: Annotated[int | None, Field(ge=1, le=MAX_ROW_ID)] = None
 
 
 @router.get("")
@@ -31,20 +34,24 @@ def declaration_queue(
     actor: Officer,
     status: str = "submitted",
     limit: Annotated[int, Query(ge=1, le=review.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> list[dict[str, Any]]:
     """The post's declarations in ``status``, oldest first."""
     return review.queue(ctx, review.post_of(ctx, actor), status, limit, offset)
 
 
 @router.get("/{declaration_id}")
-def examine(declaration_id: int, ctx: Service, actor: Officer) -> dict[str, Any]:
+def examine(declaration_id: RowId, ctx: Service, actor: Officer) -> dict[str, Any]:
     """The declaration, each certificate verified for its destination, and the pre-check."""
     return review.examine(ctx, review.post_of(ctx, actor), declaration_id)
 
 
-@router.get("/{declaration_id}/documents/{evidence_id}", response_class=Response)
-def document(declaration_id: int, evidence_id: int, ctx: Service, actor: Officer) -> Response:
+@router.get(
+    "/{declaration_id}/documents/{evidence_id}",
+    response_class=Response,
+    responses=media("application/pdf", "image/png", "image/jpeg"),
+)
+def document(declaration_id: RowId, evidence_id: RowId, ctx: Service, actor: Officer) -> Response:
     """An uploaded document as the holder sent it (PDF, PNG or JPEG)."""
     post = review.post_of(ctx, actor)
     media_type, data = review.document(ctx, post, declaration_id, evidence_id)
@@ -53,8 +60,10 @@ def document(declaration_id: int, evidence_id: int, ctx: Service, actor: Officer
     return Response(data, media_type=media_type, headers=headers)
 
 
-@router.post("/{declaration_id}/decision")
-def decide(declaration_id: int, body: DecisionBody, ctx: Service, actor: Officer) -> dict[str, Any]:
+@router.post("/{declaration_id}/decision", responses=answers(409))
+def decide(
+    declaration_id: RowId, body: DecisionBody, ctx: Service, actor: Officer
+) -> dict[str, Any]:
     """Approve, reject or ask for documents (reject and request_documents need a reason).
     409 when another decision landed first."""
     post = review.post_of(ctx, actor)

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Body, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from healthcert.api.auth import Service
+from healthcert.api.contract import answers, json_body
+from healthcert.api.guards import MULTIPART_SLACK, body_limit
+from healthcert.api.params import RowId
 from healthcert.api.routes.holder import Holder
 from healthcert.declarations import filing, intake
 from healthcert.declarations.intake import (
@@ -28,7 +31,12 @@ _LIMITS = (
 )
 
 
-@router.post("", status_code=201, description=_LIMITS)
+@router.post(
+    "",
+    status_code=201,
+    description=_LIMITS,
+    openapi_extra=json_body(intake.DeclarationIn.model_json_schema(), "A health declaration."),
+)
 def file_declaration(
     ctx: Service, person: Holder, document: Annotated[Any, Body()]
 ) -> dict[str, Any]:
@@ -44,7 +52,7 @@ def list_declarations(ctx: Service, person: Holder) -> list[dict[str, Any]]:
 
 
 @router.get("/{declaration_id}")
-def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+def read_declaration(declaration_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     """The declaration with its evidence and status history."""
     return intake.read_own(ctx, person, declaration_id)
 
@@ -56,9 +64,12 @@ def read_declaration(declaration_id: int, ctx: Service, person: Holder) -> dict[
     f"MiB, at most {MAX_DOCUMENTS} per declaration; its type is read from its content, not "
     "from its name or header. After a post asked for documents, one puts the declaration "
     "back in its queue. 409 once the declaration is decided.",
+    responses=answers(409),
+    # Room for the multipart framing around the largest document, which this route refuses.
+    openapi_extra=body_limit(MAX_DOCUMENT_BYTES + MULTIPART_SLACK),
 )
 async def add_document(
-    declaration_id: int, ctx: Service, person: Holder, file: Annotated[UploadFile, File()]
+    declaration_id: RowId, ctx: Service, person: Holder, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     # One byte past the limit is enough to refuse: a larger upload is not read whole.
     data = await file.read(MAX_DOCUMENT_BYTES + 1)
@@ -68,8 +79,8 @@ async def add_document(
     return await run_in_threadpool(intake.read_own, ctx, person, declaration_id)
 
 
-@router.post("/{declaration_id}/withdraw")
-def withdraw(declaration_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+@router.post("/{declaration_id}/withdraw", responses=answers(409))
+def withdraw(declaration_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     """Withdraw an open declaration; 409 once it is decided."""
     intake.withdraw(ctx, person, declaration_id)
     return intake.read_own(ctx, person, declaration_id)

@@ -19,7 +19,11 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@router.get(
+    "/ready",
+    response_model=None,
+    responses={503: {"description": "Not ready: the database is unreachable or behind."}},
+)
 def ready(ctx: Service) -> dict[str, Any] | JSONResponse:
     """The database answers and its schema is current."""
     try:

@@ -9,8 +9,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import Field
 
 from healthcert.api.auth import Service, bearer_token
+from healthcert.api.contract import answers, same_as_created
+from healthcert.api.params import RowId
 from healthcert.api.routes.certificates import (
-    RENDERINGS,
+    PDF_RENDERINGS,
+    QR_RENDERINGS,
     IssueBody,
     Size,
     pdf_response,
@@ -43,7 +46,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/sign-in", status_code=202)
+@router.post("/sign-in", status_code=202, responses=answers(429))
 def request_code(body: IdentityIn, ctx: Service, request: Request) -> dict[str, str]:
     """Send a one-time code to the contact an identity source (the document's issuer or a
     consulate) gave for this person. The answer is the same whether or not there is one."""
@@ -51,7 +54,7 @@ def request_code(body: IdentityIn, ctx: Service, request: Request) -> dict[str, 
     return {"status": "if a contact is known for this person, a code was sent to it"}
 
 
-@router.post("/session", status_code=201)
+@router.post("/session", status_code=201, responses=answers(401, 429))
 def open_session(body: CodeBody, ctx: Service, request: Request) -> dict[str, str]:
     """Exchange the code for a session token (send it as ``Authorization: Bearer``)."""
     opened = sign_in(ctx, body.person(), body.code, _address(request))
@@ -105,9 +108,13 @@ def certificates(ctx: Service, person: Holder) -> list[dict[str, Any]]:
     return [certificate_json(c) for c in certificates_of(ctx, person)]
 
 
-@router.post("/records/{record_id}/certificates", status_code=201)
+@router.post(
+    "/records/{record_id}/certificates",
+    status_code=201,
+    responses=same_as_created("The certificate existed: the stored one."),
+)
 def issue(
-    record_id: int, body: IssueBody, ctx: Service, person: Holder, response: Response
+    record_id: RowId, body: IssueBody, ctx: Service, person: Holder, response: Response
 ) -> dict[str, Any]:
     """Obtain the certificate of one's own record (the stored one if it exists)."""
     issued = issue_own(ctx, person, record_id, body.format)
@@ -117,15 +124,15 @@ def issue(
 
 
 @router.get("/certificates/{certificate_id}")
-def certificate(certificate_id: int, ctx: Service, person: Holder) -> dict[str, Any]:
+def certificate(certificate_id: RowId, ctx: Service, person: Holder) -> dict[str, Any]:
     return certificate_json(own_certificate(ctx, person, certificate_id))
 
 
 @router.get(
-    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=RENDERINGS
+    "/certificates/{certificate_id}/qr.{kind}", response_class=Response, responses=QR_RENDERINGS
 )
 def qr(
-    certificate_id: int,
+    certificate_id: RowId,
     kind: Literal["png", "svg"],
     ctx: Service,
     person: Holder,
@@ -135,7 +142,7 @@ def qr(
     return qr_response(ctx, own_certificate(ctx, person, certificate_id).id, kind, size)
 
 
-@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=RENDERINGS)
-def pdf(certificate_id: int, ctx: Service, person: Holder, size: Size = "medium") -> Response:
+@router.get("/certificates/{certificate_id}/pdf", response_class=Response, responses=PDF_RENDERINGS)
+def pdf(certificate_id: RowId, ctx: Service, person: Holder, size: Size = "medium") -> Response:
     """One's paper certificate (A4 PDF); 410 once revoked."""
     return pdf_response(ctx, own_certificate(ctx, person, certificate_id).id, size)

@@ -7,18 +7,57 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.contract import answers, json_body, same_as_created
+from healthcert.api.fhir_schema import BUNDLE_EXAMPLE, BUNDLE_SCHEMA
+from healthcert.api.params import RowId
 from healthcert.service.audit import Actor
 from healthcert.service.fhir_records import records_from_bundle
 from healthcert.service.person import IdentityIn
+from healthcert.service.records import (
+    RecordIn,
+    parse_record,
+    record_json,
+    records_of,
+    store_record,
+)
 from healthcert.service.records import get_record as find_record
-from healthcert.service.records import parse_record, record_json, records_of, store_record
 
 router = APIRouter(prefix="/records", tags=["records"])
 Recorder = Annotated[Actor, Depends(require_role("recorder"))]
 Reader = Annotated[Actor, Depends(require_role("issuer", "officer"))]
+CONFLICT = answers(409)
+RECORD_EXAMPLE = {
+    "record_id": "site-0001",
+    "holder": {
+        "document_type": "passport",
+        "issuing_country": "CN",
+        "document_number": "E12345678",
+        "family_name": "王",
+        "given_name": "小明",
+        "family_name_latin": "WANG",
+        "given_name_latin": "XIAOMING",
+        "date_of_birth": "1985-07-21",
+    },
+    "entry": {
+        "kind": "vaccination",
+        "vaccine": "J07BX03",
+        "product": "EU/1/20/1528",
+        "manufacturer": "ORG-100030215",
+        "dose_number": 2,
+        "total_doses": 2,
+        "date": "2026-09-14",
+    },
+}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={**same_as_created("A retry: the record stored under this record_id."), **CONFLICT},
+    openapi_extra=json_body(
+        RecordIn.model_json_schema(), "A record in the native form.", RECORD_EXAMPLE
+    ),
+)
 def post_record(
     ctx: Service, actor: Recorder, response: Response, document: Annotated[Any, Body()]
 ) -> dict[str, Any]:
@@ -30,7 +69,12 @@ def post_record(
     return record_json(stored.record)
 
 
-@router.post("/fhir", status_code=201)
+@router.post(
+    "/fhir",
+    status_code=201,
+    responses={**same_as_created("A retry: every record was stored before."), **CONFLICT},
+    openapi_extra=json_body(BUNDLE_SCHEMA, "A FHIR R4 Bundle.", BUNDLE_EXAMPLE),
+)
 def post_fhir_bundle(
     ctx: Service, actor: Recorder, response: Response, bundle: Annotated[Any, Body()]
 ) -> dict[str, Any]:
@@ -43,7 +87,7 @@ def post_fhir_bundle(
 
 
 @router.get("/{record_id}")
-def get_record(record_id: int, ctx: Service, _actor: Reader) -> dict[str, Any]:
+def get_record(record_id: RowId, ctx: Service, _actor: Reader) -> dict[str, Any]:
     return record_json(find_record(ctx, record_id))
 
 

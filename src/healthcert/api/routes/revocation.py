@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.params import RowId
 from healthcert.service.audit import Actor
 from healthcert.service.issuance import certificate_json
 from healthcert.service.revocation import (
@@ -29,7 +30,7 @@ class RevokeBody(BaseModel):
 
 
 @router.post("/certificates/{certificate_id}/revoke")
-def revoke(certificate_id: int, body: RevokeBody, ctx: Service, actor: Issuer) -> dict[str, Any]:
+def revoke(certificate_id: RowId, body: RevokeBody, ctx: Service, actor: Issuer) -> dict[str, Any]:
     """Revoke a certificate with a reason; revoking again changes nothing."""
     row = revoke_certificate(ctx, certificate_id, body.reason, actor)
     return {**certificate_json(row), "revocation_reason": row.revocation_reason}

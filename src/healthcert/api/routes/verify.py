@@ -3,13 +3,14 @@ Nothing about the person is stored or logged."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from pydantic import BaseModel, Field
 
 from healthcert.api.auth import Service, require_role
+from healthcert.api.guards import MULTIPART_SLACK, body_limit
+from healthcert.api.params import Instant
 from healthcert.api.responses import JsonBytes
 from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
 from healthcert.service.audit import Actor
@@ -26,7 +27,7 @@ class VerifyBody(BaseModel):
     country: Country = None
     origin: Country = None
     language: str = "en"
-    at: datetime | None = None
+    at: Instant | None = None
 
 
 @router.post("", response_class=JsonBytes)
@@ -40,7 +41,7 @@ async def verify_payload(body: VerifyBody, ctx: Service, _actor: Verifier) -> Js
     return JsonBytes(verify_text(ctx, body.payload, ask))
 
 
-@router.post("/image")
+@router.post("/image", openapi_extra=body_limit(MAX_IMAGE_BYTES + MULTIPART_SLACK))
 def verify_image(
     ctx: Service,
     _actor: Verifier,
