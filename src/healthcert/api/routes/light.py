@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from healthcert.api.auth import Service
+from healthcert.api.contract import answers
+from healthcert.api.params import RowId
 from healthcert.api.routes.holder import Holder
 from healthcert.formats.light.certificate import MAX_HOURS
 from healthcert.service.light import light_for
@@ -14,9 +16,9 @@ from healthcert.service.light import light_for
 router = APIRouter(prefix="/holder", tags=["holder"])
 
 
-@router.post("/certificates/{certificate_id}/light", status_code=201)
+@router.post("/certificates/{certificate_id}/light", status_code=201, responses=answers(409))
 def make_light(
-    certificate_id: int,
+    certificate_id: RowId,
     ctx: Service,
     person: Holder,
     hours: Annotated[int, Query(ge=1, le=MAX_HOURS)] = MAX_HOURS,
