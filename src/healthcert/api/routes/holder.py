@@ -67,14 +67,16 @@ def _provider(ctx: Service) -> oidc.OidcProvider:
     return ctx.oidc
 
 
-@router.get("/oidc/start", status_code=302, response_class=RedirectResponse)
+@router.get(
+    "/oidc/start", status_code=302, response_class=RedirectResponse, responses=answers(404)
+)
 def oidc_start(ctx: Service) -> RedirectResponse:
     """Sign in through the identity provider (e.g. the national eID): the answer sends the
     browser there; it comes back to ``/holder/oidc/callback``."""
     return RedirectResponse(oidc.begin(ctx, _provider(ctx)), status_code=302)
 
 
-@router.get("/oidc/callback", status_code=201)
+@router.get("/oidc/callback", status_code=201, responses=answers(401, 404))
 def oidc_callback(
     ctx: Service,
     state: Annotated[str, Query(min_length=1, max_length=200)],
