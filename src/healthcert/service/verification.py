@@ -9,22 +9,37 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from healthcert.batch import verify_many
+from healthcert.disclosure import reduce_to_minimal
 from healthcert.inputs import Item, from_image
 from healthcert.rules.policy import Policies, load_policies
+from healthcert.service import audit
+from healthcert.service.audit import Actor
+from healthcert.service.context import utc_now
+from healthcert.service.errors import Invalid
 from healthcert.service.revocation import current_revocations
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
 
 
+MINIMAL = "minimal"
+FULL = "full"
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
-    """What the verifier asks beyond the report: the entry verdict for a destination."""
+    """What the verifier asks beyond the report: the entry verdict for a destination, and how
+    much of the report to see. ``minimal`` (``disclosure.reduce_to_minimal``) is the default;
+    ``full`` shows the holder's health data and needs a ``reason``, which the audit log keeps
+    with who asked (``full_view``)."""
 
     country: str | None = None
     origin: str | None = None
     language: str = "en"
     at: datetime | None = None
+    view: str = MINIMAL
+    reason: str | None = None
+    who: Actor | None = None
 
 
 @cache
@@ -43,6 +58,8 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
+    if ask.view == FULL:
+        _record_full_view(ctx, ask, len(items))
     revoked = current_revocations(ctx)
     reports = verify_many(
         items,
@@ -57,7 +74,30 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
         language=ask.language,
         policies=service_policies(),
     )
-    return [report.to_dict() for report in reports]
+    if ask.view == FULL:
+        return [report.to_dict() for report in reports]
+    answers = []
+    for report in reports:
+        reduce_to_minimal(report)
+        answers.append(report.to_dict())
+    return answers
+
+
+def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
+    """Who asked to see health data, when and why; never whose, nor what it said."""
+    if not ask.reason or ask.who is None:
+        raise Invalid([{"field": "reason", "message": "the full view needs a reason"}])
+    with ctx.transaction() as session:
+        audit.append(
+            session,
+            ask.who,
+            "verification.full_view",
+            "verification",
+            None,
+            utc_now(),
+            reason=ask.reason,
+            reports=count,
+        )
 
 
 def destinations() -> list[str]:

@@ -67,9 +67,7 @@ def _provider(ctx: Service) -> oidc.OidcProvider:
     return ctx.oidc
 
 
-@router.get(
-    "/oidc/start", status_code=302, response_class=RedirectResponse, responses=answers(404)
-)
+@router.get("/oidc/start", status_code=302, response_class=RedirectResponse, responses=answers(404))
 def oidc_start(ctx: Service) -> RedirectResponse:
     """Sign in through the identity provider (e.g. the national eID): the answer sends the
     browser there; it comes back to ``/holder/oidc/callback``."""
