@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 MINIMAL = "minimal"
 FULL = "full"
+# The shortest reason for the full view: a word, not a keystroke.
+MIN_REASON = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
 
 def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
     """Who asked to see health data, when and why; never whose, nor what it said."""
-    if not ask.reason or ask.who is None:
+    if not ask.reason or len(ask.reason.strip()) < MIN_REASON or ask.who is None:
         raise Invalid([{"field": "reason", "message": "the full view needs a reason"}])
     with ctx.transaction() as session:
         audit.append(

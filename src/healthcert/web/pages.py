@@ -16,7 +16,15 @@ from healthcert.api.auth import Service
 from healthcert.limits import MAX_IMAGE_BYTES, MAX_INPUT_BYTES
 from healthcert.service.apikeys import authenticate
 from healthcert.service.errors import Unauthorised
-from healthcert.service.verification import Ask, destinations, verify_image, verify_text
+from healthcert.service.verification import (
+    FULL,
+    MIN_REASON,
+    MINIMAL,
+    Ask,
+    destinations,
+    verify_image,
+    verify_text,
+)
 from healthcert.web import consular_pages, holder_pages, i18n
 from healthcert.web.templates import render
 from healthcert.web.view import outcome
@@ -90,11 +98,14 @@ def check(
     payload: Annotated[str, Form(max_length=4 * MAX_INPUT_BYTES)] = "",
     image: Annotated[UploadFile | None, File()] = None,
     lang: Lang = None,
+    full: Annotated[str, Form(max_length=1)] = "",
+    reason: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """Verify the uploaded QR image (or the payload the camera read) for the chosen
-    destination and clock, and show the answer; nothing of it is kept."""
+    destination and clock, and show the answer; nothing of it is kept. The holder's health
+    details are shown only when asked for with a reason, which the audit log keeps."""
     language = _language(request, lang)
-    asked = {"key": key, "country": country.upper(), "at": at}
+    asked = {"key": key, "country": country.upper(), "at": at, "full": full, "reason": reason}
     problem, status, reports = _verify(ctx, asked, payload, image, language)
     page = render(
         "check.html",
@@ -123,7 +134,10 @@ def _verify(
     at = _clock(asked["at"])
     if asked["at"] and at is None:
         return "clock", 400, []
-    ask = Ask(asked["country"] or None, None, language, at)
+    view, reason = (FULL, asked["reason"].strip()) if asked["full"] else (MINIMAL, None)
+    if view == FULL and len(reason or "") < MIN_REASON:
+        return "reason", 400, []
+    ask = Ask(asked["country"] or None, None, language, at, view, reason, actor)
     if payload.strip():
         return None, 200, [verify_text(ctx, payload.strip(), ask)]
     data = image.file.read(MAX_IMAGE_BYTES + 1) if image is not None else b""

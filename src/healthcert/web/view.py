@@ -30,6 +30,8 @@ class Outcome:
     reasons: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     entry: list[EntryField] = field(default_factory=list)
+    # The minimal view (``disclosure``): no health details, reasons by code only.
+    minimal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
         reasons=[reason for reason in report.get("verdict_reasons") or [] if _own(reason)],
         errors=list(report.get("errors") or []),
         entry=entry_fields(certificate.get("entry"), language),
+        minimal=report.get("view") == "minimal",
     )
 
 
