@@ -5,6 +5,7 @@ run script, decisions with a reason and the anti-forgery token, and every bad in
 from __future__ import annotations
 
 import re
+import secrets
 from typing import TYPE_CHECKING
 
 import pytest
@@ -347,7 +348,9 @@ def test_a_revoked_key_ends_its_sessions(browser_like: TestClient, web_ctx: Serv
     from healthcert.service.audit import Actor
 
     operator = Actor("admin", "web tests")
-    created = create_key(web_ctx, "officer", "Officer Leaving", operator, ["US"])
+    created = create_key(
+        web_ctx, "officer", f"Officer Leaving {secrets.token_hex(4)}", operator, ["US"]
+    )
     _signed_in(browser_like, created.secret)
     assert browser_like.get("/consular/queue").status_code == 200
     revoke_key(web_ctx, created.id, operator)
