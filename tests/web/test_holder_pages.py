@@ -553,3 +553,15 @@ def test_each_holder_page_is_light_labelled_and_from_this_host(
         )
         for control in controls:
             assert f'<label for="{control}">' in page, (path, control)
+
+
+def test_the_declaration_form_starts_with_the_signed_in_document(
+    browser: TestClient, web_ctx: ServiceContext, holder: Holder
+) -> None:
+    _signed_in(browser, web_ctx, holder)
+    form = browser.get("/holder/declarations/new?lang=en").text
+    country = re.search(r'<select id="identity-issuing_country".*?</select>', form, re.S)
+    kind = re.search(r'<select id="identity-document_type".*?</select>', form, re.S)
+    assert country and kind, form
+    assert re.findall(r'<option value="(\w+)" selected>', country.group(0)) == ["CN"]
+    assert re.findall(r'<option value="([\w-]+)" selected>', kind.group(0)) == ["passport"]
