@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from healthcert.service.context import ServiceContext
+    from tests.web.consular_steps import Officers
 
 # The clock the check page is set to: the sample certificates are valid then.
 CLOCK_FIELD = "2026-11-20T08:00"
@@ -83,6 +84,14 @@ def samples(
         genuine_png=folder / "genuine.png",
         forged_png=folder / "forged.png",
     )
+
+
+@pytest.fixture(scope="session")
+def officers(web_ctx: ServiceContext, samples: Samples) -> Officers:
+    """The US and GB posts' officers, one pair for every module of the session."""
+    from tests.web.consular_steps import make_officers
+
+    return make_officers(web_ctx, samples)
 
 
 @pytest.fixture(scope="session")

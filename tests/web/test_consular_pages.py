@@ -18,7 +18,6 @@ from tests.web.consular_steps import (
     Officers,
     answer_with_document,
     file_declaration,
-    officers,
 )
 from tests.web.test_pages import ELSEWHERE, PAGE_BUDGET, REFERENCE
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from tests.rules.certs import Issuer
 
-__all__ = ["officers"]  # the fixture, for pytest
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
