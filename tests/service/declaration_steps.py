@@ -16,6 +16,7 @@ from tests.service.helpers import give_contact
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+    from healthcert.service.apikeys import CreatedKey
     from healthcert.service.context import ServiceContext
 
 DOB = "1985-07-21"
@@ -79,19 +80,24 @@ def traveller(
     return Traveller(number, {"Authorization": f"Bearer {opened.token}"}, records)
 
 
-_OFFICES: dict[int, dict[str, str]] = {}
+_OFFICES: dict[int, CreatedKey] = {}
 
 
-def identity_office(ctx: ServiceContext) -> dict[str, str]:
-    """The headers of an identity source's key, made once per context."""
+def identity_source(ctx: ServiceContext) -> CreatedKey:
+    """An identity source's key (a passport office), made once per context."""
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
 
     if id(ctx) not in _OFFICES:
         label = f"declarations office {secrets.token_hex(4)}"
         office = create_key(ctx, "recorder", label, Actor("admin", "tests"), identity_source=True)
-        _OFFICES[id(ctx)] = {"X-API-Key": office.secret}
+        _OFFICES[id(ctx)] = office
     return _OFFICES[id(ctx)]
+
+
+def identity_office(ctx: ServiceContext) -> dict[str, str]:
+    """The headers of the context's identity source."""
+    return {"X-API-Key": identity_source(ctx).secret}
 
 
 def body(

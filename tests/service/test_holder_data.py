@@ -36,7 +36,18 @@ def test_a_holder_downloads_everything_held_about_them(
     answer = client.get("/api/v1/holder/data", headers=person.auth)
     assert answer.status_code == 200
     data = answer.json()
-    assert data["person"]["document_number"] == person.document_number
+    assert data["person"] == {
+        "document_type": "passport",
+        "issuing_country": "CN",
+        "document_number": person.document_number,
+        "date_of_birth": "1985-07-21",
+    }
+    # Where codes go, as the passport office set it; the record's own contact is the sender's.
+    assert {k: data["contact"][k] for k in ("channel", "address")} == {
+        "channel": "sms",
+        "address": "+8613800000000",
+    }
+    assert data["contact"]["updated_at"]
     assert [record["id"] for record in data["records"]] == person.records
     assert data["records"][0]["contact"] == "+86 10 5555 0100"
     assert [c["uvci"] for c in data["certificates"]] == [issued["uvci"]]
@@ -68,6 +79,7 @@ def test_erasure_deletes_all_but_records_whose_certificates_are_in_force(
         "records": 1,
         "certificates": 0,
         "signin_codes": 1,
+        "contact": 1,
     }
     assert result["kept"] == [
         {
@@ -80,6 +92,7 @@ def test_erasure_deletes_all_but_records_whose_certificates_are_in_force(
     left = client.get("/api/v1/holder/data", headers=person.auth).json()
     assert [record["id"] for record in left["records"]] == [kept_record]
     assert left["declarations"] == []
+    assert left["contact"] is None  # no code reaches them until an identity source sets one
     assert client.get(f"{DECLARATIONS}/{filed['id']}", headers=person.auth).status_code == 404
     assert erased_record not in [r["id"] for r in left["records"]]
     events = client.get(

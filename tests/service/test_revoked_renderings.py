@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.service import samples
+from tests.service.helpers import give_contact
 from tests.service.test_api_holder import _sign_in
 
 if TYPE_CHECKING:
@@ -20,8 +21,10 @@ RENDERINGS = ("qr.png", "qr.svg", "pdf", "pdf?size=large", "qr.png?size=small")
 
 
 def _issued(client: TestClient, keys: dict[str, dict[str, str]]) -> tuple[dict[str, str], int]:
+    """A new holder's certificate; a passport office gave the holder's contact."""
     record = samples.record()
     stored = client.post("/api/v1/records", json=record, headers=keys["recorder"]).json()
+    give_contact(client, keys, record["holder"])  # where the holder's sign-in code goes
     issued = client.post(
         f"/api/v1/records/{stored['id']}/certificates", json={}, headers=keys["issuer"]
     )

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from healthcert.service.audit import Actor
+from healthcert.service.person import Person
 from tests.rules.certs import Issuer, make_issuer, vaccination
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from healthcert.service.context import ServiceContext
+    from tests.web.consular_steps import Officers
 
 # The clock the check page is set to: the sample certificates are valid then.
 CLOCK_FIELD = "2026-11-20T08:00"
@@ -84,6 +87,14 @@ def samples(
 
 
 @pytest.fixture(scope="session")
+def officers(web_ctx: ServiceContext, samples: Samples) -> Officers:
+    """The US and GB posts' officers, one pair for every module of the session."""
+    from tests.web.consular_steps import make_officers
+
+    return make_officers(web_ctx, samples)
+
+
+@pytest.fixture(scope="session")
 def web_app(web_ctx: ServiceContext) -> FastAPI:
     from healthcert.api.app import create_app
 
@@ -129,35 +140,61 @@ def live_url(web_app: FastAPI) -> Iterator[str]:
 @dataclass(frozen=True)
 class Holder:
     """A traveller with a vaccination and a test recorded, the vaccination's certificate, and a
-    revoked certificate of the test."""
+    revoked certificate of the test; a passport office gave their contact."""
 
     document_number: str
     date_of_birth: str
     records: tuple[int, int]
     certificate: int
     revoked: int
+    document_type: str = "passport"
+    issuing_country: str = "CN"
+
+    @property
+    def person(self) -> Person:
+        return Person.of(
+            self.document_type, self.issuing_country, self.document_number, self.date_of_birth
+        )
+
+
+_RECORDERS: dict[int, Actor] = {}
+
+
+def _recorder(ctx: ServiceContext) -> Actor:
+    """The actor of a recorder's key (records are sent with a key), made once per context."""
+    from healthcert.service.apikeys import create_key
+
+    if id(ctx) not in _RECORDERS:
+        label = f"web tests recorder {secrets.token_hex(4)}"
+        key = create_key(ctx, "recorder", label, Actor("admin", "web tests"))
+        _RECORDERS[id(ctx)] = Actor("recorder", key.label, key.id)
+    return _RECORDERS[id(ctx)]
 
 
 def make_holder(ctx: ServiceContext) -> Holder:
-    """A new traveller (their own document number), recorded and issued through the service."""
-    from healthcert.service.audit import Actor
+    """A new traveller (their own document number), recorded and issued through the service,
+    with a contact from the context's identity source."""
+    from healthcert.service.contacts import Contact, set_contact
     from healthcert.service.issuance import issue_for_record
     from healthcert.service.records import parse_record, store_record
     from healthcert.service.revocation import revoke
     from tests.service import samples
-    from tests.service.declaration_steps import pcr_test
+    from tests.service.declaration_steps import identity_source, pcr_test
 
     number = f"E{secrets.token_hex(4).upper()}"
-    operator = Actor("recorder", "web tests")
     ids = []
     for entry in (samples.vaccination(), pcr_test()):
         record = parse_record(samples.record(entry, document_number=number))
-        ids.append(store_record(ctx, record, operator).record.id)
+        ids.append(store_record(ctx, record, _recorder(ctx)).record.id)
     issuer = Actor("issuer", "web tests")
     certificate = issue_for_record(ctx, ids[0], "eu-dcc", issuer).certificate.id
     revoked = issue_for_record(ctx, ids[1], "eu-dcc", issuer).certificate.id
     revoke(ctx, revoked, "issued in error", issuer)
-    return Holder(number, "1985-07-21", (ids[0], ids[1]), certificate, revoked)
+    holder = Holder(number, "1985-07-21", (ids[0], ids[1]), certificate, revoked)
+    office = identity_source(ctx)
+    office_actor = Actor(office.role, office.label, office.id)
+    set_contact(ctx, holder.person, Contact.parse("+8613800000000"), office_actor)
+    return holder
 
 
 @pytest.fixture
@@ -168,13 +205,12 @@ def holder(web_ctx: ServiceContext) -> Holder:
 def open_session(ctx: ServiceContext, holder: Holder) -> str:
     """A session token for ``holder``, opened through the use case from an address of its own
     (the page sign-in is tested on its own; the per-address limits stay for it)."""
-    from healthcert.service.signin import Person, request_code, sign_in
+    from healthcert.service.signin import request_code, sign_in
     from tests.service.declaration_steps import last_code
 
-    person = Person.of(holder.document_number, holder.date_of_birth)
     address = f"web-{holder.document_number}"
-    request_code(ctx, person, address)
-    return sign_in(ctx, person, last_code(ctx), address).token
+    request_code(ctx, holder.person, address)
+    return sign_in(ctx, holder.person, last_code(ctx), address).token
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from tests.rules.certs import CLOCK, Issuer, vaccination
 from tests.service.declaration_steps import Traveller, body, traveller
 from tests.web.conftest import Samples
@@ -39,8 +37,9 @@ class Filed:
     person: Traveller
 
 
-@pytest.fixture(scope="session")
-def officers(web_ctx: ServiceContext, samples: Samples) -> Officers:
+def make_officers(web_ctx: ServiceContext, samples: Samples) -> Officers:
+    """The two posts' officers: made once per context (``conftest.officers``), as labels are
+    unique."""
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
 

@@ -17,7 +17,6 @@ from tests.web.consular_steps import (
     Officers,
     answer_with_document,
     file_declaration,
-    officers,
 )
 from tests.web.test_browser import ARGS, CHROMIUM, SCREENSHOTS, _violations, axe_script, browser
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from tests.rules.certs import Issuer
 
-__all__ = ["ARGS", "axe_script", "browser", "officers"]  # fixtures, for pytest
+__all__ = ["ARGS", "axe_script", "browser"]  # fixtures, for pytest
 DESKTOP = {"width": 1280, "height": 800}
 # What the pages say in each language, where the test reads them.
 WORDS = {

@@ -5,6 +5,7 @@ run script, decisions with a reason and the anti-forgery token, and every bad in
 from __future__ import annotations
 
 import re
+import secrets
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,7 +18,6 @@ from tests.web.consular_steps import (
     Officers,
     answer_with_document,
     file_declaration,
-    officers,
 )
 from tests.web.test_pages import ELSEWHERE, PAGE_BUDGET, REFERENCE
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
     from tests.rules.certs import Issuer
 
-__all__ = ["officers"]  # the fixture, for pytest
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -347,7 +346,9 @@ def test_a_revoked_key_ends_its_sessions(browser_like: TestClient, web_ctx: Serv
     from healthcert.service.audit import Actor
 
     operator = Actor("admin", "web tests")
-    created = create_key(web_ctx, "officer", "Officer Leaving", operator, ["US"])
+    created = create_key(
+        web_ctx, "officer", f"Officer Leaving {secrets.token_hex(4)}", operator, ["US"]
+    )
     _signed_in(browser_like, created.secret)
     assert browser_like.get("/consular/queue").status_code == 200
     revoke_key(web_ctx, created.id, operator)

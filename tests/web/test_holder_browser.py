@@ -6,6 +6,7 @@ the service worker; axe-core on every page; screenshots at phone and desktop siz
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,8 @@ def _decide(
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
 
-    key = create_key(ctx, "officer", "US post", Actor("admin", "web tests"), ["US"]).secret
+    label = f"US post {secrets.token_hex(4)}"  # labels are unique; each decision has its own
+    key = create_key(ctx, "officer", label, Actor("admin", "web tests"), ["US"]).secret
     answer = page.request.post(
         f"{live_url}/api/v1/consular/declarations/{declaration}/decision",
         data={"decision": decision, **({"reason": reason} if reason else {})},
@@ -101,6 +103,8 @@ def _sign_in(page: Page, live_url: str, ctx: ServiceContext, holder: Holder, lan
     words = WORDS[lang]
     page.goto(f"{live_url}/holder?lang={lang}")
     assert page.url.startswith(f"{live_url}/holder/sign-in?lang={lang}")
+    page.locator("#document_type").select_option(holder.document_type)
+    page.locator("#issuing_country").select_option(holder.issuing_country)
     page.locator("#document_number").fill(holder.document_number)
     page.locator("#date_of_birth").fill(holder.date_of_birth)
     _shot(page, f"holder-sign-in-{lang}")
@@ -280,10 +284,8 @@ def _asked_for_documents(ctx: ServiceContext, holder: Holder) -> int:
     """A declaration of ``holder``'s, for which the consulate asked a document."""
     from healthcert.declarations import filing, review
     from healthcert.service.audit import Actor
-    from healthcert.service.signin import Person
 
-    person = Person.of(holder.document_number, holder.date_of_birth)
-    filed = filing.file_declaration(ctx, person, body("US"))
+    filed = filing.file_declaration(ctx, holder.person, body("US"))
     post = review.Post(Actor("admin", "web tests"), None)
     review.decide(ctx, post, filed.id, "request_documents", "Send a letter from your employer.")
     return filed.id

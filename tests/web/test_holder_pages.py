@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,13 @@ def _token(client: TestClient, path: str = "/holder/sign-in") -> str:
 
 
 def _identity(holder: Holder) -> dict[str, str]:
-    return {"document_number": holder.document_number.lower(), "date_of_birth": "1985-07-21"}
+    """The sign-in fields as a traveller may type them (the number in lower case)."""
+    return {
+        "document_type": holder.document_type,
+        "issuing_country": holder.issuing_country.lower(),
+        "document_number": holder.document_number.lower(),
+        "date_of_birth": holder.date_of_birth,
+    }
 
 
 def test_a_traveller_signs_in_with_the_code_the_notifier_sent(
@@ -122,17 +129,29 @@ def test_the_session_cookie_is_secure_over_https(web_app: FastAPI, web_ctx: Serv
     assert "Secure" in opened.headers["set-cookie"]
 
 
+GOOD_IDENTITY = {
+    "document_type": "passport",
+    "issuing_country": "CN",
+    "document_number": "E1",
+    "date_of_birth": "1985-07-21",
+}
+
+
 @pytest.mark.parametrize(
     ("fields", "status", "message"),
     [
-        ({"document_number": " ", "date_of_birth": "1985-07-21"}, 400, "Enter your passport"),
-        ({"document_number": "E1", "date_of_birth": "21.07.1985"}, 400, "Enter your date of"),
+        ({"document_type": "visa"}, 400, "Choose your travel document."),
+        ({"issuing_country": ""}, 400, "Choose the country that issued"),
+        ({"issuing_country": "ZZ"}, 400, "Choose the country that issued"),
+        ({"document_number": " "}, 400, "Enter your passport"),
+        ({"date_of_birth": "21.07.1985"}, 400, "Enter your date of"),
     ],
 )
 def test_a_bad_identity_is_named_on_the_form(
     browser: TestClient, fields: dict[str, str], status: int, message: str
 ) -> None:
-    answer = browser.post("/holder/sign-in", data={"form_token": _token(browser), **fields})
+    data = {"form_token": _token(browser), **GOOD_IDENTITY, **fields}
+    answer = browser.post("/holder/sign-in", data=data)
     assert answer.status_code == status
     assert message in answer.text
 
@@ -341,8 +360,6 @@ def _file(
 def test_a_declaration_is_filed_with_a_foreign_qr_image_a_record_and_a_document(
     browser: TestClient, web_ctx: ServiceContext, holder: Holder, foreign_png: Path
 ) -> None:
-    from healthcert.service.signin import Person
-
     _signed_in(browser, web_ctx, holder)
     files = {
         "evidence.images": ("dcc.png", foreign_png.read_bytes(), "image/png"),
@@ -351,7 +368,7 @@ def test_a_declaration_is_filed_with_a_foreign_qr_image_a_record_and_a_document(
     filed = _file(browser, files, {"evidence.record": str(holder.records[1])})
     from healthcert.declarations import intake
 
-    stored = intake.read_own(web_ctx, Person.of(holder.document_number, "1985-07-21"), filed)
+    stored = intake.read_own(web_ctx, holder.person, filed)
     assert [item["kind"] for item in stored["evidence"]] == ["record", "payload", "document"]
     assert stored["evidence"][1]["payload"].startswith("HC1:")
     assert stored["trip"]["transport"] == "CA982"
@@ -410,7 +427,9 @@ def _officer(ctx: ServiceContext) -> dict[str, str]:
     from healthcert.service.apikeys import create_key
     from healthcert.service.audit import Actor
 
-    created = create_key(ctx, "officer", "US post", Actor("admin", "web tests"), ["US"])
+    created = create_key(
+        ctx, "officer", f"US post {secrets.token_hex(4)}", Actor("admin", "web tests"), ["US"]
+    )
     return {"X-API-Key": created.secret}
 
 
@@ -534,3 +553,15 @@ def test_each_holder_page_is_light_labelled_and_from_this_host(
         )
         for control in controls:
             assert f'<label for="{control}">' in page, (path, control)
+
+
+def test_the_declaration_form_starts_with_the_signed_in_document(
+    browser: TestClient, web_ctx: ServiceContext, holder: Holder
+) -> None:
+    _signed_in(browser, web_ctx, holder)
+    form = browser.get("/holder/declarations/new?lang=en").text
+    country = re.search(r'<select id="identity-issuing_country".*?</select>', form, re.S)
+    kind = re.search(r'<select id="identity-document_type".*?</select>', form, re.S)
+    assert country and kind, form
+    assert re.findall(r'<option value="(\w+)" selected>', country.group(0)) == ["CN"]
+    assert re.findall(r'<option value="([\w-]+)" selected>', kind.group(0)) == ["passport"]

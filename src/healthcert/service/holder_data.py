@@ -31,17 +31,15 @@ KEPT_IN_FORCE = (
 
 
 def export(ctx: ServiceContext, person: Person) -> dict[str, Any]:
-    """Everything held about ``person``: records, certificates, declarations with their
-    history, evidence and uploaded documents (base64), health codes."""
+    """Everything held about ``person``: the contact codes go to, records, certificates,
+    declarations with their history, evidence and uploaded documents (base64), health codes."""
     declarations = declarations_of(ctx, person)
     with ctx.sessions() as session:
         for declaration in declarations:
             _add_documents_and_codes(session, declaration)
     exported = {
-        "person": {
-            "document_number": person.document_number,
-            "date_of_birth": person.date_of_birth,
-        },
+        "person": person.columns(),
+        "contact": _contact(ctx, person),
         "records": [record_json(row) | {"contact": row.contact} for row in records_of(ctx, person)],
         "certificates": [certificate_json(row) for row in certificates_of(ctx, person)],
         "declarations": declarations,
@@ -88,8 +86,9 @@ def _add_documents_and_codes(session: Session, declaration: dict[str, Any]) -> N
 
 def erase(ctx: ServiceContext, person: Person) -> dict[str, Any]:
     """Delete ``person``'s declarations (with their history, documents and health codes),
-    their sign-in codes, and their records but those with a certificate in force, which are
-    kept until it ends (``kept`` says which and why). The session in use stays open."""
+    their sign-in codes and contact, and their records but those with a certificate in force,
+    which are kept until it ends (``kept`` says which and why). The session in use stays
+    open."""
     now = utc_now()
     records = records_of(ctx, person)
     declaration_ids = [item["id"] for item in declarations_of(ctx, person)]

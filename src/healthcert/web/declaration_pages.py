@@ -66,7 +66,12 @@ def declarations(request: Request, ctx: Service, person: Traveller) -> HTMLRespo
 @router.get("/new", response_class=HTMLResponse)
 def new_declaration(request: Request, ctx: Service, person: Traveller) -> HTMLResponse:
     lang = language(request)
-    values = _form_values(lang, records=_records(ctx, person, lang), asked={}, problems=[])
+    # The declaration's document must be the one the traveller signed in with: filled in.
+    signed_in = {
+        "identity.document_type": person.document_type,
+        "identity.issuing_country": person.issuing_country,
+    }
+    values = _form_values(lang, records=_records(ctx, person, lang), asked=signed_in, problems=[])
     return page(request, "holder/declaration_form.html", lang, **values)
 
 
