@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml setup.py src/healthcert/codec/_base45.c src/healthcert/
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pybabel compile --use-fuzzy -d $(LOCALE) -D messages
-	$(BIN)/pybabel compile --use-fuzzy -d $(CLI_LOCALE) -D cli
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages
+	$(BIN)/pybabel compile -d $(CLI_LOCALE) -D cli
 	touch $(STAMP)
 
 $(SWAGGER)/swagger-ui-bundle.js:

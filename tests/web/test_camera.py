@@ -121,6 +121,8 @@ def test_the_camera_reads_a_genuine_certificate(
     camera_page.locator("#country").select_option("CN")
     camera_page.locator("#at").fill(CLOCK_FIELD)
     camera_page.locator("#key").fill(samples.verifier_key)
+    camera_page.locator("#full").check()
+    camera_page.locator("#reason").fill("secondary inspection")
     camera_page.get_by_role("button", name="Scan with the camera").click()
     camera_page.wait_for_selector(".outcome", timeout=30_000)
     outcome = camera_page.locator(".outcome")

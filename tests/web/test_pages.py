@@ -7,12 +7,16 @@ import re
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
+from healthcert.database.tables import AuditEvent
 from tests.rules.certs import Issuer, lab_test
 from tests.web.conftest import CLOCK_FIELD, Samples
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+
+    from healthcert.service.context import ServiceContext
 
 PAGES = ("/", "/check", "/api/v1/docs")
 # What a page may weigh, its static assets included, before any QR image.
@@ -51,6 +55,10 @@ def test_english_when_nothing_is_asked(web_client: TestClient) -> None:
     assert '<html lang="en">' in web_client.get("/", headers={"Accept-Language": "fr"}).text
 
 
+# The health details, asked for with a reason as an officer would.
+FULL_VIEW = {"full": "1", "reason": "secondary inspection"}
+
+
 def _check(web_client: TestClient, png: bytes, key: str, **fields: str) -> tuple[int, str]:
     answer = web_client.post(
         "/check",
@@ -74,14 +82,36 @@ def test_a_genuine_certificate_is_green_without_javascript(
     assert "1985-07-21" in page
     assert "2026-11-20 07:00 UTC – 2026-12-20 07:00 UTC" in page
     assert "Not verified" not in page
-    assert "VR-CN-0003" in page
+    # The minimal view: who and whether, no rule and nothing of the holder's health.
+    assert "VR-CN-0003" not in page and "Comirnaty" not in page
+    assert "未显示健康详情" in page
+
+
+def test_the_health_details_need_a_reason_that_the_audit_log_keeps(
+    web_client: TestClient, samples: Samples, web_ctx: ServiceContext
+) -> None:
+    png = samples.genuine_png.read_bytes()
+    status, page = _check(web_client, png, samples.verifier_key, country="CN", full="1")
+    assert status == 400
+    assert "Give a reason to see the health details." in page
+    reason = "secondary inspection at gate 7"
+    status, page = _check(
+        web_client, png, samples.verifier_key, country="CN", full="1", reason=reason
+    )
+    assert status == 200
+    assert "VR-CN-0003" in page and "Comirnaty" in page
+    with web_ctx.sessions() as session:
+        details = session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "verification.full_view")
+        ).all()
+    assert {"reason": reason, "reports": 1} in details
 
 
 def test_the_check_page_names_the_codes_in_its_language(
     web_client: TestClient, samples: Samples
 ) -> None:
     png = samples.genuine_png.read_bytes()
-    _, page = _check(web_client, png, samples.verifier_key, lang="zh")
+    _, page = _check(web_client, png, samples.verifier_key, lang="zh", **FULL_VIEW)
     assert '<dt>疾病</dt><dd>新冠肺炎 <small class="code">840539006</small></dd>' in page
     assert (
         '<dt>疫苗类型</dt><dd>新冠病毒mRNA疫苗 <small class="code">1119349007</small></dd>' in page
@@ -89,7 +119,7 @@ def test_the_check_page_names_the_codes_in_its_language(
     assert '<dt>疫苗产品</dt><dd>Comirnaty <small class="code">EU/1/20/1528</small></dd>' in page
     assert "<dt>生产商</dt><dd>Biontech Manufacturing GmbH <small" in page
     assert '<dt>国家或地区</dt><dd>德国 <small class="code">DE</small></dd>' in page
-    _, page = _check(web_client, png, samples.verifier_key, lang="en")
+    _, page = _check(web_client, png, samples.verifier_key, lang="en", **FULL_VIEW)
     assert '<dt>Disease</dt><dd>COVID-19 <small class="code">840539006</small></dd>' in page
     assert '<dt>Country</dt><dd>Germany <small class="code">DE</small></dd>' in page
 
@@ -100,7 +130,13 @@ def test_a_test_result_reads_by_name(
     payload = issuer.issue(lab_test())
     answer = web_client.post(
         "/check",
-        data={"key": samples.verifier_key, "payload": payload, "at": CLOCK_FIELD, "lang": "zh"},
+        data={
+            "key": samples.verifier_key,
+            "payload": payload,
+            "at": CLOCK_FIELD,
+            "lang": "zh",
+            **FULL_VIEW,
+        },
     )
     assert answer.status_code == 200
     assert '<dt>检测结果</dt><dd>未检出 <small class="code">260415000</small></dd>' in answer.text

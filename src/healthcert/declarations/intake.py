@@ -28,7 +28,7 @@ from healthcert.service.errors import Conflict, Invalid, NotFound
 from healthcert.service.holder import actor_of, own_record
 from healthcert.service.person import is_person, person_of
 from healthcert.service.records import field_problems, record_json
-from healthcert.service.verification import Ask, verify_text
+from healthcert.service.verification import FULL, Ask, verify_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -276,7 +276,8 @@ def verify_payload(
 ) -> dict[str, Any]:
     """The payload's report with the service's trust store, and its verdict for ``destination``
     (rule descriptions and messages in ``language``)."""
-    return verify_text(ctx, payload, Ask(country=destination, language=language))
+    # The post reviews the evidence in full: its access to the declaration is audited already.
+    return verify_text(ctx, payload, Ask(country=destination, language=language, view=FULL))
 
 
 def _add_evidence(session: Session, declaration_id: int, item: EvidenceIn, now: datetime) -> None:

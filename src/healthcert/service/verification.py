@@ -32,8 +32,9 @@ MIN_REASON = 3
 class Ask:
     """What the verifier asks beyond the report: the entry verdict for a destination, and how
     much of the report to see. ``minimal`` (``disclosure.reduce_to_minimal``) is the default;
-    ``full`` shows the holder's health data and needs a ``reason``, which the audit log keeps
-    with who asked (``full_view``)."""
+    ``full`` shows the holder's health data; asked for by a verifier (``who``), it needs a
+    ``reason``, which the audit log keeps with who asked (``full_view``). The service's own
+    use cases (a post reviewing a declaration's evidence) ask without a ``who``."""
 
     country: str | None = None
     origin: str | None = None
@@ -60,7 +61,7 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
-    if ask.view == FULL:
+    if ask.view == FULL and ask.who is not None:
         _record_full_view(ctx, ask, len(items))
     revoked = current_revocations(ctx)
     reports = verify_many(
@@ -87,7 +88,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
 
 def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
     """Who asked to see health data, when and why; never whose, nor what it said."""
-    if not ask.reason or len(ask.reason.strip()) < MIN_REASON or ask.who is None:
+    if ask.who is None or not ask.reason or len(ask.reason.strip()) < MIN_REASON:
         raise Invalid([{"field": "reason", "message": "the full view needs a reason"}])
     with ctx.transaction() as session:
         audit.append(
