@@ -29,12 +29,34 @@ def serve(
             help="Demo set-up: keys, a recorder key and a demo holder, printed in the terminal.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes sharing the port (about one per CPU core).",
+        ),
+    ] = 1,
+    graceful: Annotated[
+        int,
+        typer.Option(
+            "--graceful-timeout",
+            min=0,
+            max=3600,
+            help="Seconds a stopping server (SIGTERM) gives the requests in flight.",
+        ),
+    ] = 30,
 ) -> None:
-    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1."""
-    import uvicorn
+    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1
+    (and Prometheus metrics at /metrics) until SIGTERM, which finishes the requests in flight."""
+    if workers > 1:
+        from healthcert.api.multiprocess import share_metrics
 
+        share_metrics()  # before the metrics are defined: each worker writes its own file
     from healthcert.api import logs
     from healthcert.api.app import create_app
+    from healthcert.api.server import Listen, run
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
 
@@ -57,4 +79,4 @@ def serve(
 
         set_up(ctx, host, port)
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
-    uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+    run(create_app(ctx), ctx, Listen(host, port, workers, graceful))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from healthcert.batch import verify_many
 from healthcert.inputs import Item, from_image
 from healthcert.rules.policy import Policies, load_policies
+from healthcert.service import metrics
 from healthcert.service.revocation import current_revocations
 
 if TYPE_CHECKING:
@@ -37,6 +38,15 @@ def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:
     return _answer(ctx, [Item("payload", payload=payload)], ask)[0]
 
 
+def verify_texts(
+    ctx: ServiceContext, payloads: list[str], ask: Ask, start: int = 0
+) -> list[dict[str, Any]]:
+    """The reports of ``payloads``, in their order; each names its place in the batch
+    (``payloads[N]``, counted from ``start``)."""
+    items = [Item(f"payloads[{start + n}]", payload=text) for n, text in enumerate(payloads)]
+    return _answer(ctx, items, ask)
+
+
 def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, Any]]:
     """One report per QR code found in the image (an unreadable image gets one report)."""
     return _answer(ctx, from_image("image", data), ask)
@@ -44,18 +54,21 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
     revoked = current_revocations(ctx)
-    reports = verify_many(
-        items,
-        trust=ctx.trust(),
-        at=ask.at,
-        dcc_revocations=revoked.dcc,
-        shc_issuers=revoked.shc_issuers,
-        health_code_revocations=revoked.health_codes,
-        country=ask.country or None,
-        origin=ask.origin,
-        language=ask.language,
-        policies=service_policies(),
+    reports = list(
+        verify_many(
+            items,
+            trust=ctx.trust(),
+            at=ask.at,
+            dcc_revocations=revoked.dcc,
+            shc_issuers=revoked.shc_issuers,
+            health_code_revocations=revoked.health_codes,
+            country=ask.country or None,
+            origin=ask.origin,
+            language=ask.language,
+            policies=service_policies(),
+        )
     )
+    metrics.verified(reports)
     return [report.to_dict() for report in reports]
 
 

@@ -1,0 +1,161 @@
+"""Running the service: one process, or a supervisor and N forked worker processes sharing one
+listening socket; graceful shutdown either way.
+
+The socket is bound here, before any fork, with a long listen backlog. Everything the service
+loads at start-up (modules, trust store, rules, keys) is loaded once in the first process and
+then frozen for the cycle collector (``batch.collector_spares_the_loaded_program``): a full
+collection no longer walks it (it took tens of milliseconds with every request waiting behind
+it), and the forked workers share it copy-on-write. Each worker opens its own database
+connections: the engine's pool is dropped in the child without closing the parent's sockets.
+
+On SIGTERM or SIGINT a worker stops accepting, finishes the requests in flight (for at most
+``graceful`` seconds), and exits; the supervisor passes the signal on to its workers and waits
+for them. A worker that dies otherwise (a crash, the kernel's OOM killer) is replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from healthcert.batch import collector_spares_the_loaded_program
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from healthcert.service.context import ServiceContext
+
+log = logging.getLogger("healthcert.server")
+# Connections the kernel queues before the server accepts them: a burst of new connections
+# (a load balancer opening its pool, clients reconnecting after a restart) waits there
+# instead of being refused or retried after a second's SYN timeout.
+BACKLOG = 4096
+GRACEFUL_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+    workers: int = 1
+    graceful: int = GRACEFUL_SECONDS
+
+
+def bind(listen: Listen) -> socket.socket:
+    """The listening socket, bound once for every worker."""
+    family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
+    sock = socket.create_server((listen.host, listen.port), family=family, backlog=BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(app: FastAPI, ctx: ServiceContext, listen: Listen) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT; with several workers, in forked processes."""
+    sock = bind(listen)
+    with collector_spares_the_loaded_program():
+        if listen.workers <= 1:
+            _serve(app, sock, listen)
+            return
+        # The parent's connections must not be shared with the children: dropped before fork.
+        ctx.engine.dispose()
+        Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers).run()
+    sock.close()
+
+
+def _config(app: FastAPI, listen: Listen) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=listen.graceful,
+    )
+
+
+def _serve(app: FastAPI, sock: socket.socket, listen: Listen) -> None:
+    uvicorn.Server(_config(app, listen)).run(sockets=[sock])
+
+
+def _child(app: FastAPI, ctx: ServiceContext, sock: socket.socket, listen: Listen) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    ctx.engine.dispose(close=False)  # the pool's connections, if any, are the parent's
+    WorkerServer(_config(app, listen), os.getppid()).run(sockets=[sock])
+
+
+class WorkerServer(uvicorn.Server):
+    """A worker that also stops, gracefully, when its supervisor is gone (killed with
+    SIGKILL, it could not pass a signal on): no orphan keeps serving on the socket."""
+
+    def __init__(self, config: uvicorn.Config, parent: int) -> None:
+        super().__init__(config)
+        self.parent = parent
+
+    async def on_tick(self, counter: int) -> bool:
+        if os.getppid() != self.parent:
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+
+class Supervisor:
+    """Forks ``count`` workers running ``work``, replaces a worker that dies, and stops them
+    all on SIGTERM or SIGINT."""
+
+    def __init__(self, work: Callable[[], None], count: int) -> None:
+        self.work = work
+        self.count = count
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        for _ in range(self.count):
+            self._spawn()
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            self.children.discard(pid)
+            _forget_metrics_of(pid)
+            if not self.stopping:
+                log.warning("worker exited", extra={"pid": pid, "status": status})
+                time.sleep(0.5)  # a worker that dies at start must not fork in a tight loop
+                self._spawn()
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                self.work()
+            except BaseException:
+                code = 1
+                log.exception("worker failed")
+            finally:
+                os._exit(code)
+        self.children.add(pid)
+
+    def _stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in self.children:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+
+def _forget_metrics_of(pid: int) -> None:
+    """A dead worker's live gauges leave the shared metrics (its counters stay counted)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
