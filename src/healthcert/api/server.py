@@ -20,8 +20,8 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,26 +82,34 @@ def _config(app: FastAPI, listen: Listen) -> uvicorn.Config:
 
 
 def _serve(app: FastAPI, sock: socket.socket, listen: Listen) -> None:
-    uvicorn.Server(_config(app, listen)).run(sockets=[sock])
+    StoppingServer(_config(app, listen)).run(sockets=[sock])
 
 
 def _child(app: FastAPI, ctx: ServiceContext, sock: socket.socket, listen: Listen) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
     ctx.engine.dispose(close=False)  # the pool's connections, if any, are the parent's
-    WorkerServer(_config(app, listen), os.getppid()).run(sockets=[sock])
+    StoppingServer(_config(app, listen), os.getppid()).run(sockets=[sock])
 
 
-class WorkerServer(uvicorn.Server):
-    """A worker that also stops, gracefully, when its supervisor is gone (killed with
-    SIGKILL, it could not pass a signal on): no orphan keeps serving on the socket."""
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, stopped gracefully by SIGTERM or SIGINT and then exiting with status
+    0 (uvicorn would raise the signal again once done, and die of it). A worker also stops
+    when its supervisor is gone (killed with SIGKILL, it could not pass a signal on): no
+    orphan keeps serving on the socket."""
 
-    def __init__(self, config: uvicorn.Config, parent: int) -> None:
+    def __init__(self, config: uvicorn.Config, parent: int | None = None) -> None:
         super().__init__(config)
         self.parent = parent
 
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.handle_exit)
+        yield
+
     async def on_tick(self, counter: int) -> bool:
-        if os.getppid() != self.parent:
+        if self.parent is not None and os.getppid() != self.parent:
             self.should_exit = True
         return await super().on_tick(counter)
 
