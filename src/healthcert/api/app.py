@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthcert.api import errors
+from healthcert.api import errors, unavailable
 from healthcert.api.routes import (
     admin,
     certificates,
@@ -46,6 +46,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     app.state.service = ctx
     errors.install(app)
+    unavailable.install(app)
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
     app.include_router(admin.router, prefix=API_PREFIX)

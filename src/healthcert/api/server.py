@@ -67,7 +67,7 @@ def run(app: FastAPI, ctx: ServiceContext, listen: Listen) -> None:
             return
         # The parent's connections must not be shared with the children: dropped before fork.
         ctx.engine.dispose()
-        Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers).run()
+        Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers, sock).run()
     sock.close()
 
 
@@ -116,11 +116,13 @@ class StoppingServer(uvicorn.Server):
 
 class Supervisor:
     """Forks ``count`` workers running ``work``, replaces a worker that dies, and stops them
-    all on SIGTERM or SIGINT."""
+    all on SIGTERM or SIGINT. Its own copy of the listening socket is closed then too: open,
+    the kernel would go on queueing connections that no worker will accept."""
 
-    def __init__(self, work: Callable[[], None], count: int) -> None:
+    def __init__(self, work: Callable[[], None], count: int, sock: socket.socket) -> None:
         self.work = work
         self.count = count
+        self.sock = sock
         self.children: set[int] = set()
         self.stopping = False
 
@@ -156,6 +158,7 @@ class Supervisor:
 
     def _stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
+        self.sock.close()
         for pid in self.children:
             with suppress(ProcessLookupError):
                 os.kill(pid, signum)
