@@ -59,6 +59,7 @@ def serve(
     from healthcert.api.server import Listen, run
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
+    from healthcert.service.warmup import warm_up
 
     logs.configure()
     if demo:
@@ -78,5 +79,6 @@ def serve(
         from healthcert.service.demo import set_up
 
         set_up(ctx, host, port)
+    warm_up(ctx)  # what the first requests would load: none of them waits for it
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
     run(create_app(ctx), ctx, Listen(host, port, workers, graceful))
