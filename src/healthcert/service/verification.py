@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthcert.batch import verify_many
 from healthcert.inputs import Item, from_image
+from healthcert.report import Report
 from healthcert.rules.policy import Policies, load_policies
 from healthcert.service import metrics
 from healthcert.service.revocation import current_revocations
@@ -53,6 +54,13 @@ def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, A
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
+    reports = reports_of(ctx, items, ask)
+    metrics.verified(reports)
+    return [report.to_dict() for report in reports]
+
+
+def reports_of(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[Report]:
+    """The reports of ``items`` (``inputs.Item``s), not counted in the metrics."""
     revoked = current_revocations(ctx)
     reports = list(
         verify_many(
@@ -68,8 +76,7 @@ def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, A
             policies=service_policies(),
         )
     )
-    metrics.verified(reports)
-    return [report.to_dict() for report in reports]
+    return reports
 
 
 def destinations() -> list[str]:
