@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.ops.conftest import api_key
 from tests.ops.instances import Instance, cli
@@ -66,3 +67,21 @@ def test_two_workers_share_the_port_the_metrics_and_replace_a_dead_one(
         assert _verifications(server.origin) == 40.0  # the dead worker's counts stay counted
     finally:
         assert server.stop() == 0
+
+
+def test_workers_stop_when_their_supervisor_is_killed(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'orphans.db'}"
+    cli(service_env, "db", "upgrade", "--url", url)
+    server = Instance(service_env, url, tmp_path / "server.log", "--workers", "2")
+    workers = _workers(server.process.pid)
+    assert len(workers) == 2
+    server.kill()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "orphaned workers kept serving"
+        time.sleep(0.1)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.base}/health", timeout=2)
+    server.stop()
