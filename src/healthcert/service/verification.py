@@ -39,13 +39,14 @@ def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:
     return _answer(ctx, [Item("payload", payload=payload)], ask)[0]
 
 
-def verify_texts(
-    ctx: ServiceContext, payloads: list[str], ask: Ask, start: int = 0
-) -> list[dict[str, Any]]:
-    """The reports of ``payloads``, in their order; each names its place in the batch
-    (``payloads[N]``, counted from ``start``)."""
+def verify_texts(ctx: ServiceContext, payloads: list[str], ask: Ask, start: int = 0) -> list[bytes]:
+    """The reports of ``payloads``, in their order, each as its JSON document (UTF-8, as
+    ``healthcert verify --json`` writes it: encoded once, not built as a dict and encoded
+    again); each names its place in the batch (``payloads[N]``, counted from ``start``)."""
     items = [Item(f"payloads[{start + n}]", payload=text) for n, text in enumerate(payloads)]
-    return _answer(ctx, items, ask)
+    reports = reports_of(ctx, items, ask)
+    metrics.verified(reports)
+    return [report.json_bytes().rstrip(b"\n") for report in reports]
 
 
 def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, Any]]:
