@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests.ops.conftest import api_key
-from tests.ops.instances import Instance, cli
+from tests.ops.instances import HEALTHCERT, Instance, cli
 
 VERIFICATIONS = 'healthcert_verifications_total{outcome="BASE45_INVALID"}'
 
@@ -85,3 +86,19 @@ def test_workers_stop_when_their_supervisor_is_killed(
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.base}/health", timeout=2)
     server.stop()
+
+
+def test_a_port_in_use_is_an_error_of_the_command_line(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        done = subprocess.run(
+            [*HEALTHCERT, "serve", "--port", port, "--url", f"sqlite:///{tmp_path / 'p.db'}"],
+            env=service_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr

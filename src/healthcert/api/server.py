@@ -24,7 +24,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,18 +64,17 @@ def bind(listen: Listen) -> socket.socket:
     return sock
 
 
-def run(app: FastAPI, ctx: ServiceContext, listen: Listen) -> None:
-    """Serve ``app`` until SIGTERM or SIGINT; with several workers, in forked processes."""
-    sock = bind(listen)
+def run(app: FastAPI, ctx: ServiceContext, listen: Listen, sock: socket.socket) -> None:
+    """Serve ``app`` on ``sock`` (see ``bind``) until SIGTERM or SIGINT; with several
+    workers, in forked processes."""
     asyncio.run(_match_every_route(app))
-    with collector_spares_the_loaded_program():
+    with closing(sock), collector_spares_the_loaded_program():
         if listen.workers <= 1:
             _serve(app, sock, listen)
-            return
-        # The parent's connections must not be shared with the children: dropped before fork.
-        ctx.engine.dispose()
-        Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers, sock).run()
-    sock.close()
+        else:
+            # The parent's connections must not be shared with the children: dropped now.
+            ctx.engine.dispose()
+            Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers, sock).run()
 
 
 async def _match_every_route(app: FastAPI) -> None:

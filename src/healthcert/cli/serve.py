@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from healthcert.cli.common import exit_code_of, fail
+from healthcert.cli.common import EXIT_USAGE, exit_code_of, fail
 from healthcert.cli.db import UrlOption
 from healthcert.errors import HealthcertError
 
@@ -56,7 +56,7 @@ def serve(
         share_metrics()  # before the metrics are defined: each worker writes its own file
     from healthcert.api import logs
     from healthcert.api.app import create_app
-    from healthcert.api.server import Listen, run
+    from healthcert.api.server import Listen, bind, run
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
     from healthcert.service.warmup import warm_up
@@ -79,6 +79,11 @@ def serve(
         from healthcert.service.demo import set_up
 
         set_up(ctx, host, port)
+    listen = Listen(host, port, workers, graceful)
+    try:
+        sock = bind(listen)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_USAGE)
     warm_up(ctx)  # what the first requests would load: none of them waits for it
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
-    run(create_app(ctx), ctx, Listen(host, port, workers, graceful))
+    run(create_app(ctx), ctx, listen, sock)
