@@ -134,6 +134,9 @@ def test_every_success_is_stored_once_through_a_killed_instance_and_a_database_c
         cluster.stop("immediate")  # a crash: no checkpoint, recovery from the WAL at start
         down = httpx.get(f"{survivor.base}/ready", timeout=10)
         assert down.status_code == 503 and down.json()["status"] == "unavailable"
+        scraped = httpx.get(f"{survivor.origin}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        assert "\nhealthcert_database_up 0.0\n" in scraped.text
         _wait(RESTART_AT, load)
         cluster.start()
         _wait(LOAD_SECONDS, load)

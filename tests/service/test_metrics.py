@@ -55,3 +55,4 @@ def test_metrics_count_what_the_service_did(
     with ctx.sessions() as session:
         waiting = session.scalar(select(func.count()).select_from(OutboxMessage))
     assert _value(after, "healthcert_outbox_messages") == waiting
+    assert _value(after, "healthcert_database_up") == 1
