@@ -4,11 +4,11 @@ listening socket; graceful shutdown either way.
 The socket is bound here, before any fork, with a long listen backlog. Before it is served,
 a request that matches no route makes FastAPI build every route's dependencies and validators
 (it builds them on a route's first match), as ``service.warmup`` loads what verification
-needs: the first requests no longer wait some 0.3-1 s behind a start-up, which was the p99
-"stall" at 64 connections. What is loaded by then is frozen for the cycle collector
-(``batch.collector_spares_the_loaded_program``): collections no longer walk it, and forked
-workers share it copy-on-write. Each worker opens its own database connections: the engine's
-pool is dropped in the child without closing the parent's sockets.
+needs: the first requests no longer wait some 0.3-1 s behind a start-up. The p99 "stall" at
+64 connections was uvloop's (see ``_config``). What is loaded by then is frozen for the cycle
+collector (``batch.collector_spares_the_loaded_program``): collections no longer walk it, and
+forked workers share it copy-on-write. Each worker opens its own database connections: the
+engine's pool is dropped in the child without closing the parent's sockets.
 
 On SIGTERM or SIGINT a worker stops accepting, finishes the requests in flight (for at most
 ``graceful`` seconds), and exits; the supervisor passes the signal on to its workers and waits
@@ -112,6 +112,10 @@ async def _match_every_route(app: FastAPI) -> None:
 def _config(app: FastAPI, listen: Listen) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        # asyncio's own loop, not uvloop: measured with wrk at 64 connections, uvloop left
+        # some connections unread for up to 1.3 s while the loop was never busy for more than
+        # ~0.1 s (p99 0.9 s; asyncio: p99 0.17 s, max 0.21 s), for ~14% more requests/s.
+        loop="asyncio",
         log_config=None,
         access_log=False,
         backlog=BACKLOG,
