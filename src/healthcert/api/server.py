@@ -60,6 +60,10 @@ def bind(listen: Listen) -> socket.socket:
     """The listening socket, bound once for every worker."""
     family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
     sock = socket.create_server((listen.host, listen.port), family=family, backlog=BACKLOG)
+    # Inherited by every accepted connection: an answer goes out at once, never held back by
+    # Nagle's algorithm until the client's delayed ACK (40 ms a request). asyncio sets it only
+    # on sockets it creates itself.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 
@@ -114,7 +118,8 @@ def _config(app: FastAPI, listen: Listen) -> uvicorn.Config:
         app,
         # asyncio's own loop, not uvloop: measured with wrk at 64 connections, uvloop left
         # some connections unread for up to 1.3 s while the loop was never busy for more than
-        # ~0.1 s (p99 0.9 s; asyncio: p99 0.17 s, max 0.21 s), for ~14% more requests/s.
+        # ~0.1 s (p99 0.9 s); asyncio, with TCP_NODELAY (``bind``): p99 71 ms, max 83 ms, at
+        # the same requests/s.
         loop="asyncio",
         log_config=None,
         access_log=False,
