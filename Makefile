@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_check_page.py
 	$(BIN)/python bench/bench_certlogic.py
 	$(BIN)/python bench/bench_service.py
+	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_health_code.py
 	$(BIN)/python bench/bench_sealed.py
 	$(BIN)/python bench/bench_precheck.py

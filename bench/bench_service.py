@@ -179,13 +179,14 @@ def _load_process(arguments: list[str]) -> None:
 
 
 @contextmanager
-def running_service(work: Path, env: dict[str, str], url: str) -> Iterator[str]:
-    """`healthcert serve` on a free loopback port over the database at ``url``, ready for
-    requests while the block runs (its origin, http://127.0.0.1:PORT), stopped after it."""
+def running_service(work: Path, env: dict[str, str], url: str, *options: str) -> Iterator[str]:
+    """`healthcert serve` on a free loopback port over the database at ``url`` (with
+    ``options``, e.g. --workers 2), ready for requests while the block runs (its origin,
+    http://127.0.0.1:PORT), stopped after it."""
     port = _free_port()
     origin = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [*HEALTHCERT, "serve", "--port", str(port), "--url", url],
+        [*HEALTHCERT, "serve", "--port", str(port), "--url", url, *options],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(work / "server.log").open("w"),

@@ -8,7 +8,7 @@ import time
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthcert.api import contract, errors, guards
+from healthcert.api import contract, errors, guards, unavailable
 from healthcert.api.routes import (
     admin,
     certificates,
@@ -20,6 +20,7 @@ from healthcert.api.routes import (
     holder_data,
     identity,
     light,
+    metrics,
     records,
     revocation,
     shc,
@@ -27,6 +28,7 @@ from healthcert.api.routes import (
     verify,
 )
 from healthcert.service.context import ServiceContext
+from healthcert.service.metrics import request_answered
 from healthcert.web import pages as web
 
 API_PREFIX = "/api/v1"
@@ -47,7 +49,9 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     app.state.service = ctx
     errors.install(app)
+    unavailable.install(app)
     app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)
     app.include_router(admin.router, prefix=API_PREFIX)
     app.include_router(records.router, prefix=API_PREFIX)
     app.include_router(certificates.router, prefix=API_PREFIX)
@@ -70,7 +74,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
 
 
 class AccessLog:
-    """One structured line per request; no body, no query: they may name a person.
+    """One structured line per request, and its metrics; no body, no query: they may name a
+    person.
 
     Plain ASGI rather than an ``http`` middleware, which costs a task and a stream per request.
     """
@@ -91,6 +96,8 @@ class AccessLog:
             await send(message)
 
         await self.app(scope, receive, sending)
+        seconds = time.perf_counter() - start
+        request_answered(_template(scope), scope["method"], status[0], seconds)
         log.info(
             "request",
             extra={
@@ -98,6 +105,17 @@ class AccessLog:
                 "path": scope["path"],
                 "status": status[0],
                 "request_id": scope.get("state", {}).get("request_id"),
-                "ms": round((time.perf_counter() - start) * 1000, 2),
+                "ms": round(seconds * 1000, 2),
             },
         )
+
+
+def _template(scope: Scope) -> str:
+    """The matched route's path template (a bounded metrics label; a path is not): routers
+    keep their paths without the prefix they are included under."""
+    template = getattr(scope.get("route"), "path_format", None)
+    if not template:
+        return "unmatched"
+    if scope["path"].startswith(f"{API_PREFIX}/") and not template.startswith(API_PREFIX):
+        return f"{API_PREFIX}{template}"
+    return str(template)

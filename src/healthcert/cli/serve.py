@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcert.cli.common import exit_code_of, fail
+from healthcert.cli.common import EXIT_USAGE, exit_code_of, fail
 from healthcert.cli.db import UrlOption
 from healthcert.errors import HealthcertError
 
@@ -32,20 +32,43 @@ def serve(
             help="Demo set-up: keys, a recorder key and a demo holder, printed in the terminal.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes sharing the port (about one per CPU core).",
+        ),
+    ] = 1,
+    graceful: Annotated[
+        int,
+        typer.Option(
+            "--graceful-timeout",
+            min=0,
+            max=3600,
+            help="Seconds a stopping server (SIGTERM) gives the requests in flight.",
+        ),
+    ] = 30,
 ) -> None:
-    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1.
+    """Run the service: upgrade the schema, create keys on first start, then serve /api/v1
+    (and Prometheus metrics at /metrics) until SIGTERM, which finishes the requests in flight.
 
     Messages to holders are delivered by a worker in this process: e-mail with
     HEALTHCERT_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM, SMS with HEALTHCERT_SMS_URL and
     _TOKEN. Holders may sign in through an OpenID Connect provider with HEALTHCERT_OIDC_*."""
-    import uvicorn
+    if workers > 1:
+        from healthcert.api.multiprocess import share_metrics
 
+        share_metrics()  # before the metrics are defined: each worker writes its own file
     from healthcert.api import logs
     from healthcert.api.app import create_app
+    from healthcert.api.server import Listen, bind, run
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
     from healthcert.service.oidc import OidcProvider, OidcSettings
     from healthcert.service.outbox import OutboxWorker, senders_from_environment
+    from healthcert.service.warmup import warm_up
 
     logs.configure()
     if demo:
@@ -78,13 +101,20 @@ def serve(
         from healthcert.keys.home import healthcert_home
 
         typer.echo(f"Key home: {healthcert_home().resolve()} (HEALTHCERT_HOME)")
-    _schedule_purge(ctx)
-    typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
-    worker = OutboxWorker(ctx, senders).start()
+    listen = Listen(host, port, workers, graceful)
     try:
-        uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+        sock = bind(listen)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_USAGE)
+    warm_up(ctx)  # what the first requests would load: none of them waits for it
+    # The outbox and retention run once per machine, in this (the supervising) process.
+    _schedule_purge(ctx)
+    outbox = OutboxWorker(ctx, senders).start()
+    typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
+    try:
+        run(create_app(ctx), ctx, listen, sock)
     finally:
-        worker.stop()
+        outbox.stop()
 
 
 def _schedule_purge(ctx: ServiceContext) -> None:

@@ -76,13 +76,17 @@ class ServiceContext:
     trust_loader: Callable[[], TrustStore] | None = None
     # The identity provider holders may sign in through (None: sign-in by code only).
     oidc: OidcProvider | None = None
-    revocations_ttl: float = 10.0
+    # Another instance's revocation is seen here within this (plus one rebuild): the promise
+    # is 10 s. The rebuild runs beside the requests, which keep the previous set meanwhile.
+    revocations_ttl: float = 5.0
     # API keys resolved in this process, by hash: a verifier's every request would otherwise
     # read the database. A revoked key stops working here at once, elsewhere within the TTL.
     api_key_ttl: float = 10.0
     api_keys: dict[str, tuple[float, Actor]] = field(default_factory=dict, repr=False)
     # (when built, by time.monotonic(); what) of ``revocation.current_revocations``.
     revocations_cache: tuple[float, Revocations] | None = field(default=None, repr=False)
+    # Held while a background rebuild runs: one at a time.
+    revocations_refresh: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
     _health_code_signer: Signer | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)

@@ -20,7 +20,7 @@ from healthcert.database.tables import IssuedCertificate, Record
 from healthcert.errors import RequestError
 from healthcert.formats import registry
 from healthcert.issuance import IssueRequest, Signed, issue_many, issuer_country, parse_request
-from healthcert.service import audit
+from healthcert.service import audit, metrics
 from healthcert.service.errors import Invalid, NotFound
 from healthcert.service.uvci import new_uvci
 
@@ -64,6 +64,8 @@ def issue_for_record(ctx: ServiceContext, record_id: int, fmt: str, actor: audit
             raise signed
         issued = _store(ctx, record, fmt, signed, actor)
         if issued is not None:
+            if issued.created:
+                metrics.certificate_issued(fmt)
             return issued
     raise RuntimeError("could not draw an unused UVCI")  # 110 random bits: never in practice
 

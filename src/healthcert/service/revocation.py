@@ -5,6 +5,8 @@ VDS-NC seals, as signature hashes."""
 from __future__ import annotations
 
 import base64
+import logging
+import threading
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -70,18 +72,40 @@ def _hcert_hashes(row: IssuedCertificate) -> dict[str, bytes]:
     return hashes_of(row.uvci, row.country, signature)
 
 
+log = logging.getLogger("healthcert.revocation")
+
+
 def current_revocations(ctx: ServiceContext) -> Revocations:
-    """What verification consults, rebuilt when this process revoked or after
-    ``revocations_ttl`` seconds (another worker may have revoked): never per request."""
-    now = time.monotonic()
+    """What verification consults: rebuilt at once when this process revoked (or on first
+    use), and beside the requests once ``revocations_ttl`` seconds old (another worker or
+    instance may have revoked). A request never waits for the database when a set exists."""
     cached = ctx.revocations_cache
-    if cached is None or now - cached[0] > ctx.revocations_ttl:
-        health_codes = frozenset(superseded_health_codes(ctx))
-        seals = frozenset(revoked_seals(ctx))
-        revocations = Revocations(dcc_revocations(ctx), own_shc_issuers(ctx), health_codes, seals)
-        cached = (now, revocations)
+    if cached is None:
+        cached = (time.monotonic(), build_revocations(ctx))
         ctx.revocations_cache = cached
+    elif time.monotonic() - cached[0] > ctx.revocations_ttl and ctx.revocations_refresh.acquire(
+        blocking=False
+    ):
+        threading.Thread(target=_refresh, args=(ctx, cached), daemon=True).start()
     return cached[1]
+
+
+def build_revocations(ctx: ServiceContext) -> Revocations:
+    health_codes = frozenset(superseded_health_codes(ctx))
+    seals = frozenset(revoked_seals(ctx))
+    return Revocations(dcc_revocations(ctx), own_shc_issuers(ctx), health_codes, seals)
+
+
+def _refresh(ctx: ServiceContext, stale: tuple[float, Revocations]) -> None:
+    try:
+        fresh = (time.monotonic(), build_revocations(ctx))
+        # A revocation made here meanwhile dropped the set: the next request rebuilds it.
+        if ctx.revocations_cache is stale:
+            ctx.revocations_cache = fresh
+    except Exception:  # the database may be away: keep the set, retry at the next request
+        log.warning("revocation lists not refreshed", exc_info=True)
+    finally:
+        ctx.revocations_refresh.release()
 
 
 def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from healthcert.batch import verify_many
 from healthcert.disclosure import reduce_to_minimal
 from healthcert.inputs import Item, from_image
+from healthcert.report import Report
 from healthcert.rules.policy import Policies, load_policies
-from healthcert.service import audit
+from healthcert.service import audit, metrics
 from healthcert.service.audit import Actor
 from healthcert.service.context import utc_now
 from healthcert.service.errors import Invalid
@@ -55,35 +56,34 @@ def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:
     return _answer(ctx, [Item("payload", payload=payload)], ask)[0]
 
 
+def verify_texts(ctx: ServiceContext, payloads: list[str], ask: Ask, start: int = 0) -> list[bytes]:
+    """The reports of ``payloads``, in their order, each as its JSON document (UTF-8, as
+    ``healthcert verify --json`` writes it: encoded once, not built as a dict and encoded
+    again); each names its place in the batch (``payloads[N]``, counted from ``start``)."""
+    items = [Item(f"payloads[{start + n}]", payload=text) for n, text in enumerate(payloads)]
+    return [report.json_bytes().rstrip(b"\n") for report in _viewed(ctx, items, ask)]
+
+
 def verify_image(ctx: ServiceContext, data: bytes, ask: Ask) -> list[dict[str, Any]]:
     """One report per QR code found in the image (an unreadable image gets one report)."""
     return _answer(ctx, from_image("image", data), ask)
 
 
 def _answer(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[dict[str, Any]]:
+    return [report.to_dict() for report in _viewed(ctx, items, ask)]
+
+
+def _viewed(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[Report]:
+    """The reports of ``items``, counted in the metrics, as ``ask.view`` shows them (cut down
+    in place unless the full view, whose asking is audited first)."""
     if ask.view == FULL and ask.who is not None:
         _record_full_view(ctx, ask, len(items))
-    revoked = current_revocations(ctx)
-    reports = verify_many(
-        items,
-        trust=ctx.trust(),
-        at=ask.at,
-        dcc_revocations=revoked.dcc,
-        shc_issuers=revoked.shc_issuers,
-        health_code_revocations=revoked.health_codes,
-        vdsnc_revocations=revoked.vdsnc,
-        country=ask.country or None,
-        origin=ask.origin,
-        language=ask.language,
-        policies=service_policies(),
-    )
-    if ask.view == FULL:
-        return [report.to_dict() for report in reports]
-    answers = []
-    for report in reports:
-        reduce_to_minimal(report)
-        answers.append(report.to_dict())
-    return answers
+    reports = reports_of(ctx, items, ask)
+    metrics.verified(reports)
+    if ask.view != FULL:
+        for report in reports:
+            reduce_to_minimal(report)
+    return reports
 
 
 def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
@@ -101,6 +101,27 @@ def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
             reason=ask.reason,
             reports=count,
         )
+
+
+def reports_of(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[Report]:
+    """The reports of ``items`` (``inputs.Item``s), not counted in the metrics."""
+    revoked = current_revocations(ctx)
+    reports = list(
+        verify_many(
+            items,
+            trust=ctx.trust(),
+            at=ask.at,
+            dcc_revocations=revoked.dcc,
+            shc_issuers=revoked.shc_issuers,
+            health_code_revocations=revoked.health_codes,
+            vdsnc_revocations=revoked.vdsnc,
+            country=ask.country or None,
+            origin=ask.origin,
+            language=ask.language,
+            policies=service_policies(),
+        )
+    )
+    return reports
 
 
 def destinations() -> list[str]:
