@@ -43,9 +43,9 @@ def database(cluster: private.Cluster, service_env: dict[str, str]) -> str:
     return url
 
 
-def api_key(env: dict[str, str], url: str, role: str) -> dict[str, str]:
+def api_key(env: dict[str, str], url: str, role: str, *options: str) -> dict[str, str]:
     label = f"ops {role} {secrets.token_hex(3)}"
-    secret = cli(env, "apikey", "create", "--role", role, "--label", label, "--url", url)
+    secret = cli(env, "apikey", "create", "--role", role, "--label", label, "--url", url, *options)
     return {"X-API-Key": secret}
 
 

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -18,6 +19,7 @@ from tests.ops.cluster import Cluster
 from tests.ops.conftest import api_key
 from tests.ops.instances import Instance
 from tests.service import samples
+from tests.service.helpers import identity_of
 
 REVOCATION_SEEN_WITHIN = 10.0
 
@@ -35,14 +37,23 @@ def pair(
         assert second.stop() == 0
 
 
-def _issue(base: str, keys: dict[str, dict[str, str]], contact: str) -> dict[str, str]:
-    record = samples.record(contact=contact)
+def _issue(base: str, keys: dict[str, dict[str, str]], contact: str) -> dict[str, Any]:
+    """A certificate of a new holder, whose contact the passport office (``identity``) set."""
+    record = samples.record()
     stored = httpx.post(f"{base}/records", json=record, headers=keys["recorder"], timeout=30)
     assert stored.status_code == 201, stored.text
+    person = identity_of(record["holder"])
+    given = httpx.put(
+        f"{base}/identity/contact",
+        json={**person, "contact": contact},
+        headers=keys["identity"],
+        timeout=30,
+    )
+    assert given.status_code == 200, given.text
     url = f"{base}/records/{stored.json()['id']}/certificates"
     issued = httpx.post(url, json={"format": "eu-dcc"}, headers=keys["issuer"], timeout=30)
     assert issued.status_code == 201, issued.text
-    return {**issued.json(), "document_number": record["holder"]["document_number"]}
+    return {**issued.json(), "person": person}
 
 
 def _verify(base: str, key: dict[str, str], payload: str) -> dict[str, object]:
@@ -54,7 +65,9 @@ def _verify(base: str, key: dict[str, str], payload: str) -> dict[str, object]:
 
 def _keys(service_env: dict[str, str], database: str) -> dict[str, dict[str, str]]:
     roles = ("admin", "recorder", "issuer", "verifier")
-    return {role: api_key(service_env, database, role) for role in roles}
+    keys = {role: api_key(service_env, database, role) for role in roles}
+    keys["identity"] = api_key(service_env, database, "recorder", "--identity-source")
+    return keys
 
 
 def test_a_revocation_on_one_instance_is_seen_by_the_other_within_10_s(
@@ -62,7 +75,7 @@ def test_a_revocation_on_one_instance_is_seen_by_the_other_within_10_s(
 ) -> None:
     first, second = pair
     keys = _keys(service_env, database)
-    issued = _issue(first.base, keys, "+86 10 5555 0101")
+    issued = _issue(first.base, keys, "+861055550101")
     # Issued on the first, already stored once for both: the second re-issue finds it.
     again = httpx.post(
         f"{second.base}/records/{issued['record']}/certificates",
@@ -122,9 +135,9 @@ def test_a_session_opened_on_one_instance_holds_on_the_other_and_ends_on_both(
     pair: tuple[Instance, Instance], cluster: Cluster, database: str, service_env: dict[str, str]
 ) -> None:
     first, second = pair
-    contact = "+86 10 5555 0102"
+    contact = "+861055550102"
     issued = _issue(first.base, _keys(service_env, database), contact)
-    person = {"document_number": issued["document_number"], "date_of_birth": "1985-07-21"}
+    person = issued["person"]
     assert httpx.post(f"{first.base}/holder/sign-in", json=person).status_code == 202
     code = _code(cluster, database, contact)
     opened = httpx.post(f"{second.base}/holder/session", json={**person, "code": code})
@@ -141,7 +154,12 @@ def test_rate_limits_count_the_attempts_made_on_every_instance(
     pair: tuple[Instance, Instance],
 ) -> None:
     first, second = pair
-    person = {"document_number": "E0RATE01", "date_of_birth": "1990-01-01"}
+    person = {
+        "document_type": "passport",
+        "issuing_country": "CN",
+        "document_number": "E0RATE01",
+        "date_of_birth": "1990-01-01",
+    }
     # Five code requests per person in 15 minutes, wherever they arrive.
     answers = [
         httpx.post(f"{instance.base}/holder/sign-in", json=person).status_code

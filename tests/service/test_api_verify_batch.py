@@ -18,16 +18,27 @@ def test_reports_come_back_in_the_order_of_the_payloads(client: TestClient, keys
     second = issued_certificate(client, keys)["payload"]
     # More than one slice of the endpoint, so that the order across slices is checked too.
     payloads = [first, "HC1:garbage", second, "not a certificate"] * 10
+    # The full view, which carries the payloads, asked for with a reason.
+    full = {"view": "full", "reason": "batch order check"}
     answer = client.post(
-        "/api/v1/verify/batch", json={"payloads": payloads}, headers=keys["verifier"]
+        "/api/v1/verify/batch", json={"payloads": payloads, **full}, headers=keys["verifier"]
     )
     assert answer.status_code == 200, answer.text
     reports = answer.json()["reports"]
     assert [report["input"] for report in reports] == [f"payloads[{n}]" for n in range(40)]
     assert [report["valid"] for report in reports] == [True, False, True, False] * 10
     assert reports[0]["payload"] == first and reports[2]["payload"] == second
-    single = client.post("/api/v1/verify", json={"payload": first}, headers=keys["verifier"])
+    single = client.post(
+        "/api/v1/verify", json={"payload": first, **full}, headers=keys["verifier"]
+    )
     assert {**reports[0], "input": "payload"} == single.json()
+    # By default, the minimal view: in order, without the payloads.
+    minimal = client.post(
+        "/api/v1/verify/batch", json={"payloads": payloads}, headers=keys["verifier"]
+    ).json()["reports"]
+    assert [report["view"] for report in minimal] == ["minimal"] * 40
+    assert [report["valid"] for report in minimal] == [True, False, True, False] * 10
+    assert all(report["payload"] is None for report in minimal)
 
 
 def test_a_destination_adds_each_payload_s_verdict(client: TestClient, keys: Keys) -> None:

@@ -208,6 +208,8 @@ def _serve(
 def _public_host(files: GatewayFiles, listening: str) -> str:
     """The name the gateway's DID documents are ids under: its TLS certificate's first DNS
     name, else the address it listens on."""
+    from cryptography import x509
+
     from healthcert.keys.keyfile import read_certificate
 
     if files.tls_cert.exists():
