@@ -6,36 +6,14 @@ sessions and messages cleared; and the schema is then exactly what the tables de
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 
 from healthcert.database.db import make_engine
 from healthcert.database.migrate import upgrade
-from tests.service.conftest import PG_SERVER, _postgres_admin
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(
-    request: pytest.FixtureRequest, tmp_path: object, postgres_skip_reason: str | None
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrate.db"
-        return
-    if postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    name = f"healthcert_migrate_{secrets.token_hex(6)}"
-    with _postgres_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.format(name=name)
-    finally:
-        with _postgres_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _key(connection: sa.Connection, label: str) -> int:
@@ -87,8 +65,8 @@ def _seed_0003(connection: sa.Connection) -> dict[str, int]:
     return {"first": first, "second": second}
 
 
-def test_0004_migrates_the_rows_of_0003(fresh_url: str) -> None:
-    engine = make_engine(fresh_url)
+def test_0004_migrates_the_rows_of_0003(own_database: str) -> None:
+    engine = make_engine(own_database)
     try:
         upgrade(engine, "0003")
         with engine.begin() as connection:
@@ -121,13 +99,13 @@ def test_0004_migrates_the_rows_of_0003(fresh_url: str) -> None:
         engine.dispose()
 
 
-def test_the_migrated_schema_is_what_the_tables_declare(fresh_url: str) -> None:
+def test_the_migrated_schema_is_what_the_tables_declare(own_database: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from healthcert.database.tables import Base
 
-    engine = make_engine(fresh_url)
+    engine = make_engine(own_database)
     try:
         upgrade(engine)
         with engine.connect() as connection:
@@ -138,12 +116,12 @@ def test_the_migrated_schema_is_what_the_tables_declare(fresh_url: str) -> None:
         engine.dispose()
 
 
-def test_0004_goes_down_to_0003_and_up_again(fresh_url: str) -> None:
+def test_0004_goes_down_to_0003_and_up_again(own_database: str) -> None:
     from alembic import command
 
     from healthcert.database.migrate import _config, current_revision
 
-    engine = make_engine(fresh_url)
+    engine = make_engine(own_database)
     try:
         upgrade(engine)
         with engine.begin() as connection:

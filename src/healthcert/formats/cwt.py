@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,25 @@ def open_envelope(
         raise PayloadError(codes.BASE45_INVALID, str(error)) from None
     sign1 = decode_sign1(inflate(compressed))
     return sign1, decode_claims(sign1.payload, typed_claims)
+
+
+def opened(
+    report: Report, payload: str, decode: Callable[[str], tuple[cose.Sign1, dict[Any, Any]]]
+) -> tuple[cose.Sign1, dict[Any, Any], Any] | None:
+    """``payload`` decoded for ``report``: the decode check passes, the issuer's kid and (when
+    the iss claim is a text) country are recorded; the COSE_Sign1, the claims and the iss claim
+    as written. None, and the decode check failed with its code, when it cannot be read."""
+    try:
+        sign1, claims = decode(payload)
+    except PayloadError as error:
+        report.fail(error.code, error.message, check="decode")
+        return None
+    report.checks["decode"] = True
+    report.issuer["kid"] = kid_text(sign1.kid)
+    iss = claims.get(CLAIM_ISS)
+    if iss.__class__ is str:
+        report.issuer["country"] = iss
+    return sign1, claims, iss
 
 
 def inflate(compressed: bytes) -> bytes:

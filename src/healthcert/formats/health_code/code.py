@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from healthcert import report as codes
 from healthcert.codec import cose
-from healthcert.errors import PayloadError
 from healthcert.formats import cwt, registry
 from healthcert.formats.base import (
     VerificationContext,
@@ -87,16 +86,10 @@ def decode(payload: str) -> tuple[cose.Sign1, dict[Any, Any]]:
 
 def verify_into(report: Report, payload: str, context: VerificationContext) -> None:
     report.format = name
-    try:
-        sign1, claims = decode(payload)
-    except PayloadError as error:
-        report.fail(error.code, error.message, check="decode")
+    found = cwt.opened(report, payload, decode)
+    if found is None:
         return
-    report.checks["decode"] = True
-    report.issuer["kid"] = cwt.kid_text(sign1.kid)
-    iss = claims.get(cwt.CLAIM_ISS)
-    if iss.__class__ is str:
-        report.issuer["country"] = iss
+    sign1, claims, iss = found
     content = _read_content(report, claims, iss)
     key = cwt.check_signature(report, sign1, context)
     _check_claims(report, claims, key, context)
