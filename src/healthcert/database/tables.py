@@ -186,6 +186,19 @@ class OidcLogin(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class PageSession(Base):
+    """An officer's page session: the hash of its cookie's token and of the API key it was
+    opened with (never the key). Kept here, not in a process, so that every instance behind
+    the same name knows it."""
+
+    __tablename__ = "page_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class SignInAttempt(Base):
     """One sign-in step, counted per person and per client address for rate limits."""
 

@@ -1,20 +1,22 @@
 """Page sessions: an officer signs in on a page once with their API key, and the browser then
 holds only a random session token. The key is never kept: the session names the key by its
 stored hash, and every request checks that the key still stands (a revoked key ends its
-sessions). Sessions live in the serving process: a restart signs everyone out."""
+sessions). Sessions live in the database, so every instance knows them and a restart keeps
+them; retention deletes the ended ones."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete
+
+from healthcert.database.tables import PageSession as Row
 from healthcert.service.apikeys import actor_of_hash, authenticate, hash_key
+from healthcert.service.context import utc_now
 from healthcert.service.errors import Unauthorised
 
 if TYPE_CHECKING:
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 # An officer's session ends after this long without a request, and after a working day.
 IDLE_SECONDS = 30 * 60
 LONGEST_SECONDS = 10 * 60 * 60
-# The oldest sessions give way beyond this many (each is a few hundred bytes).
-MAX_SESSIONS = 10_000
 
 
 class Forbidden(Exception):
@@ -40,21 +40,11 @@ class PageSession:
     csrf: str
 
 
-@dataclass(slots=True)
-class _Held:
-    key_hash: str
-    csrf: str
-    started: float
-    seen: float
-
-
 class PageSessions:
-    """The sessions of one set of pages, by the SHA-256 of their token."""
+    """The sessions of one set of pages, in the database by the SHA-256 of their token."""
 
     def __init__(self, roles: frozenset[str]) -> None:
         self.roles = roles
-        self._held: OrderedDict[str, _Held] = OrderedDict()
-        self._lock = threading.Lock()
 
     def open(self, ctx: ServiceContext, secret: str) -> tuple[str, PageSession]:
         """(the token for the cookie, the session) for an API key of one of ``roles``.
@@ -62,41 +52,46 @@ class PageSessions:
         actor = authenticate(ctx, secret.strip() or None)
         if actor.role not in self.roles:
             raise Forbidden(actor.role)
-        token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.monotonic()
-        with self._lock:
-            self._held[_digest(token)] = _Held(hash_key(secret.strip()), csrf, now, now)
-            while len(self._held) > MAX_SESSIONS:
-                self._held.popitem(last=False)
-        return token, PageSession(actor, csrf)
+        token, now = secrets.token_urlsafe(32), utc_now()
+        row = Row(
+            token_hash=_digest(token),
+            key_hash=hash_key(secret.strip()),
+            started_at=now,
+            seen_at=now,
+        )
+        with ctx.transaction() as session:
+            session.add(row)
+        return token, PageSession(actor, _form_token(token))
 
     def resolve(self, ctx: ServiceContext, token: str | None) -> PageSession | None:
         """The session of ``token`` while it is fresh and its key still stands, else None."""
         if not token:
             return None
-        digest, now = _digest(token), time.monotonic()
-        with self._lock:
-            held = self._held.get(digest)
-            if (
-                held is None
-                or now - held.seen > IDLE_SECONDS
-                or now - held.started > LONGEST_SECONDS
-            ):
-                self._held.pop(digest, None)
+        now = utc_now()
+        with ctx.transaction() as session:
+            row = session.get(Row, _digest(token))
+            if row is None:
                 return None
-            held.seen = now
+            if (now - row.seen_at).total_seconds() > IDLE_SECONDS or (
+                now - row.started_at
+            ).total_seconds() > LONGEST_SECONDS:
+                session.delete(row)
+                return None
+            row.seen_at = now
+            key_hash = row.key_hash
         try:
-            actor = actor_of_hash(ctx, held.key_hash)
+            actor = actor_of_hash(ctx, key_hash)
         except Unauthorised:
-            self.close(token)
+            self.close(ctx, token)
             return None
         if actor.role not in self.roles:
             return None
-        return PageSession(actor, held.csrf)
+        return PageSession(actor, _form_token(token))
 
-    def close(self, token: str | None) -> None:
+    def close(self, ctx: ServiceContext, token: str | None) -> None:
         if token:
-            with self._lock:
-                self._held.pop(_digest(token), None)
+            with ctx.transaction() as session:
+                session.execute(delete(Row).where(Row.token_hash == _digest(token)))
 
 
 def same_token(sent: str | None, expected: str) -> bool:
@@ -106,3 +101,9 @@ def same_token(sent: str | None, expected: str) -> bool:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _form_token(token: str) -> str:
+    """The anti-forgery token of a session: derived from its cookie's token, which a page
+    never shows, so it needs no storing and no other page can know it."""
+    return hashlib.sha256(b"form:" + token.encode("utf-8")).hexdigest()

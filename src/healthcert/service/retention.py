@@ -33,6 +33,7 @@ from healthcert.database.tables import (
     HolderSession,
     IssuedCertificate,
     OutboxMessage,
+    PageSession,
     Record,
     SignInAttempt,
     SignInCode,
@@ -41,6 +42,7 @@ from healthcert.declarations.status import APPROVED, AUTO_APPROVED, REJECTED, WI
 from healthcert.service import audit
 from healthcert.service.context import utc_now
 from healthcert.service.deletion import delete_declarations, delete_records, deleted_rows
+from healthcert.service.page_sessions import IDLE_SECONDS, LONGEST_SECONDS
 from healthcert.service.signin import WINDOW
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ class Purged:
     declarations: int = 0
     documents: int = 0
     sessions: int = 0
+    page_sessions: int = 0
     signin_codes: int = 0
     signin_attempts: int = 0
     outbox: int = 0
@@ -171,6 +174,15 @@ def _purge_sign_in(session: Session, now: datetime) -> dict[str, int]:
     return {
         "sessions": deleted_rows(
             session, delete(HolderSession).where(HolderSession.expires_at <= now)
+        ),
+        "page_sessions": deleted_rows(
+            session,
+            delete(PageSession).where(
+                or_(
+                    PageSession.seen_at < now - timedelta(seconds=IDLE_SECONDS),
+                    PageSession.started_at < now - timedelta(seconds=LONGEST_SECONDS),
+                )
+            ),
         ),
         "signin_codes": deleted_rows(
             session,

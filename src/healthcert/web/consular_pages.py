@@ -145,7 +145,7 @@ def sign_out(request: Request, ctx: Service, csrf: Token = "", lang: Lang = None
     found = _session(request, ctx)
     if found is not None and not same_token(csrf, found.csrf):
         return _problem(language, "/consular", "csrf", 403, found)
-    _sessions(request).close(request.cookies.get(SESSION_COOKIE))
+    _sessions(request).close(ctx, request.cookies.get(SESSION_COOKIE))
     answer = _see(_url("/consular", language))
     _forget(answer, SESSION_COOKIE)
     return answer
