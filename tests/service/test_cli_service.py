@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from healthcert.cli import app
+from healthcert.database.migrate import head_revision
 
 
 def test_db_upgrade_then_apikey_create_and_list(tmp_path: Path) -> None:
@@ -16,7 +17,8 @@ def test_db_upgrade_then_apikey_create_and_list(tmp_path: Path) -> None:
     runner = CliRunner()
     upgraded = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "schema at revision 0004" in upgraded.output
+    assert f"schema at revision {head_revision()}" in upgraded.output
+    assert head_revision() == "0005"
     create = ["apikey", "create", "--role", "recorder", "--label", "Lab Berlin", "--url", url]
     created = runner.invoke(app, create)
     assert created.exit_code == 0, created.output
