@@ -328,20 +328,13 @@ def _rule(
     except (ValueError, RuleError) as error:
         result.skipped.append(f"rule {identifier}: {error}")
         return
-    session.add(
-        Rule(
-            identifier=rule.identifier,
-            country=country,
-            version=rule.version,
-            rule_type=rule.type.value,
-            valid_from=rule.valid_from,
-            valid_to=rule.valid_to,
-            raw_json=content.decode("utf-8"),
-            signature=str(version.get("cms")),
-            created_at=now,
-            change=repository.next_change(session),
-            deleted=False,
-            origin=_origin(version, theirs),
-        )
+    repository.add_rule(
+        session,
+        rule,
+        country=country,
+        content=content,
+        signature=str(version.get("cms")),
+        now=now,
+        origin=_origin(version, theirs),
     )
     result.count("rule")

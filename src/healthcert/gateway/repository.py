@@ -4,11 +4,13 @@ downloads and authentication share."""
 from __future__ import annotations
 
 from collections.abc import Sequence as Seq
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from healthcert.gateway.tables import Sequence, SignerCertificate, TrustedParty
+from healthcert.gateway.tables import Rule, Sequence, SignerCertificate, TrustedParty
+from healthcert.rules.rule import Rule as ParsedRule
 
 
 def next_change(session: Session) -> int:
@@ -45,3 +47,35 @@ def party_by_thumbprint(session: Session, print_hex: str) -> Seq[TrustedParty]:
 
 def signer_by_kid(session: Session, kid: str) -> SignerCertificate | None:
     return session.scalars(select(SignerCertificate).where(SignerCertificate.kid == kid)).first()
+
+
+def add_rule(
+    session: Session,
+    rule: ParsedRule,
+    *,
+    country: str,
+    content: bytes,
+    signature: str,
+    now: datetime,
+    origin: str | None = None,
+) -> int:
+    """Store one version of a country's rule (as uploaded, or imported from a followed
+    gateway with its ``origin``) under the next change; that change."""
+    change = next_change(session)
+    session.add(
+        Rule(
+            identifier=rule.identifier,
+            country=country,
+            version=rule.version,
+            rule_type=rule.type.value,
+            valid_from=rule.valid_from,
+            valid_to=rule.valid_to,
+            raw_json=content.decode("utf-8"),
+            signature=signature,
+            created_at=now,
+            change=change,
+            deleted=False,
+            origin=origin,
+        )
+    )
+    return change

@@ -165,21 +165,13 @@ def upload_rule(session: Session, country: str, cms: bytes, now: datetime) -> Ac
         raise UploadRefused(
             400, f"rule {rule.identifier}: ValidFrom {rule.valid_from.isoformat()} is before {lead}"
         )
-    change = repository.next_change(session)
-    session.add(
-        Rule(
-            identifier=rule.identifier,
-            country=country,
-            version=rule.version,
-            rule_type=rule.type.value,
-            valid_from=rule.valid_from,
-            valid_to=rule.valid_to,
-            raw_json=content.decode("utf-8"),
-            signature=base64.b64encode(cms).decode("ascii"),
-            created_at=now,
-            change=change,
-            deleted=False,
-        )
+    change = repository.add_rule(
+        session,
+        rule,
+        country=country,
+        content=content,
+        signature=base64.b64encode(cms).decode("ascii"),
+        now=now,
     )
     return Accepted("rule", f"{rule.identifier} {rule.version}", change)
 
