@@ -9,6 +9,8 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,18 +18,20 @@ from sqlalchemy import select
 
 from healthcert.database.tables import Declaration, IssuedCertificate
 from healthcert.database.tables import HealthCode as IssuedHealthCode
-from healthcert.errors import HealthcertError
+from healthcert.errors import HealthcertError, TrustStoreError
 from healthcert.formats import registry
 from healthcert.formats.eu_dcc import payload as eu_dcc
 from healthcert.formats.shc import card as shc
 from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.formats.vdsnc import seal as vdsnc
 from healthcert.issuance import shc_rid
+from healthcert.keys.home import healthcert_home
 from healthcert.service import audit
 from healthcert.service.context import Revocations
-from healthcert.service.errors import Invalid
+from healthcert.service.errors import Invalid, Unavailable
 from healthcert.service.issuance import get_certificate
 from healthcert.trust.revocation import DccRevocations, hashes_of
+from healthcert.trust.synced import REVOCATIONS_FILE, load_synced_revocations, sync_dir
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
@@ -127,11 +131,34 @@ def own_shc_issuers(ctx: ServiceContext) -> ShcIssuers | None:
 
 
 def dcc_revocations(ctx: ServiceContext) -> DccRevocations:
-    """What the verify endpoint consults: every hash of every revoked EU DCC."""
+    """What the verify endpoint consults: every hash of every EU DCC revoked here, and every
+    hash the other countries' revocation lists carried at the last gateway sync."""
     rows = [row for row in revoked_certificates(ctx) if row.format == registry.EU_DCC]
-    return DccRevocations.of(
-        (kind, digest) for row in rows for kind, digest in _hcert_hashes(row).items()
-    )
+    own = [(kind, digest) for row in rows for kind, digest in _hcert_hashes(row).items()]
+    return DccRevocations(frozenset(own) | synced_dcc_hashes(ctx.key_home))
+
+
+def synced_dcc_hashes(home: Path | None) -> frozenset[tuple[str, bytes]]:
+    """The hashes of the last gateway sync (``healthcert trust sync``), read again only when
+    the sync rewrote its file: the set is rebuilt every few seconds, the file may be large.
+    A damaged file is Unavailable (503): a verifier must not pass over a revocation list it
+    holds but cannot read (a new sync replaces it)."""
+    home = home if home is not None else healthcert_home()
+    path = sync_dir(home) / REVOCATIONS_FILE
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return frozenset()
+    return _synced_hashes_of(home, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _synced_hashes_of(home: Path, _mtime_ns: int, _size: int) -> frozenset[tuple[str, bytes]]:
+    try:
+        synced = load_synced_revocations(home)
+    except TrustStoreError as error:
+        raise Unavailable(str(error)) from None
+    return synced.hashes if synced is not None else frozenset()
 
 
 def eu_revocation_list(ctx: ServiceContext) -> dict[str, Any]:
