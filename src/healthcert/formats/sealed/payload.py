@@ -113,7 +113,9 @@ def _verify_inner(
         report.checks["sealed"] = True
 
 
+@lru_cache(maxsize=len(SEALABLE))
 def _inner_format(inner_prefix: str) -> WireFormat:
+    """The inner payload's format module, looked up once per prefix, not per payload."""
     module: WireFormat = importlib.import_module(
         registry.info(_INNER_BY_PREFIX[inner_prefix]).module
     )
