@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import resources
 from importlib.abc import Traversable
@@ -513,14 +513,63 @@ def home_policies(home: Path | None = None) -> Path:
 def load_policies(
     directory: Path | None = None, *, home: Path | None = None, shipped: bool = True
 ) -> Policies:
-    """Shipped policies, then ``$HEALTHCERT_HOME/policies`` (if it exists), then ``directory``
-    (which must exist); a later layer's policy replaces an earlier one for the same country."""
+    """Shipped policies, then ``$HEALTHCERT_HOME/policies`` (if it exists), then the rules the
+    last gateway sync brought (``synced_rules``), then ``directory`` (which must exist); a
+    later layer's policy replaces an earlier one for the same country."""
     layers: list[Traversable] = [shipped_policies()] if shipped else []
     local = home_policies(home)
     if local.is_dir():
         layers.append(local)
+    known = [policy for layer in layers for policy in read_policy_directory(layer)]
+    chosen = with_synced_rules(known, home)
     if directory is not None:
         if not directory.is_dir():
             raise PolicyError(str(directory), "is not a directory of policy files")
-        layers.append(directory)
-    return Policies(policy for layer in layers for policy in read_policy_directory(layer))
+        chosen.extend(read_policy_directory(directory))
+    return Policies(chosen)
+
+
+def with_synced_rules(policies: Iterable[Policy], home: Path | None = None) -> list[Policy]:
+    """``policies`` with each country's rules replaced by those it published on the gateway,
+    as the last sync (``healthcert trust sync``) checked them against its UPLOAD certificate:
+    a destination's own signed rules are newer than any copy. A country with rules and no
+    policy gets one of its rules alone (no origin risks, no requirements)."""
+    by_country = {policy.country: policy for policy in policies}
+    source, synced = synced_rules(home)
+    for country, documents in synced.items():
+        rules = _synced_country_rules(country, documents, source)
+        known = by_country.get(country)
+        by_country[country] = (
+            replace(known, rules=rules, source=f"{known.source} + {source}")
+            if known is not None
+            else Policy(country, "gateway", source, rules, "low", {}, {})
+        )
+    return list(by_country.values())
+
+
+def synced_rules(home: Path | None = None) -> tuple[str, Mapping[str, Any]]:
+    """Where the last sync left the countries' rules, and them: ``{country: [rule, ...]}``
+    (every version; the selection picks the one valid at the clock), empty before any sync."""
+    from healthcert.trust.synced import RULES_FILE, read_json, sync_dir
+
+    path = sync_dir(home) / RULES_FILE
+    try:
+        document = read_json(path)
+    except HealthcertError as error:
+        raise PolicyError(str(path), str(error)) from None
+    if document is None:
+        return str(path), {}
+    if not isinstance(document, dict):
+        raise PolicyError(str(path), "is not an object of countries; sync again")
+    return str(path), document
+
+
+def _synced_country_rules(country: str, documents: Any, source: str) -> tuple[Rule, ...]:
+    if not isinstance(documents, list):
+        raise PolicyError(source, f"{country}: not a list of rules; sync again")
+    try:
+        rules = parse_rules(documents)
+    except RuleError as error:
+        raise PolicyError(source, f"{country}: {error}") from None
+    _check_rule_countries(rules, country, source)
+    return tuple(rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from healthcert.batch import verify_many
@@ -18,6 +18,7 @@ from healthcert.service.audit import Actor
 from healthcert.service.context import utc_now
 from healthcert.service.errors import Invalid
 from healthcert.service.revocation import current_revocations
+from healthcert.trust.synced import RULES_FILE, sync_dir
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
@@ -46,10 +47,23 @@ class Ask:
     who: Actor | None = None
 
 
-@cache
 def service_policies() -> Policies:
-    """The destination policies the service judges by (shipped, then the home's)."""
+    """The destination policies the service judges by (shipped, the home's, then the rules of
+    the last gateway sync), loaded again when a sync rewrites those rules."""
+    return _policies_as_of(_synced_rules_stamp())
+
+
+@lru_cache(maxsize=1)
+def _policies_as_of(_stamp: tuple[int, int] | None) -> Policies:
     return load_policies()
+
+
+def _synced_rules_stamp() -> tuple[int, int] | None:
+    try:
+        stat = (sync_dir() / RULES_FILE).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def verify_text(ctx: ServiceContext, payload: str, ask: Ask) -> dict[str, Any]:

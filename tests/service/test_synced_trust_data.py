@@ -1,5 +1,5 @@
-"""The verify endpoint consults the revocation lists of the last gateway sync, not only the
-certificates this service revoked itself."""
+"""The verify endpoint consults what the last gateway sync kept: the other countries'
+revocation lists beside this service's own revocations, and the rules each country published."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ from healthcert.service.context import ServiceContext, open_context
 from healthcert.service.verification import Ask, verify_text
 from healthcert.trust.revocation import SIGNATURE, UCI, hashes_of
 from healthcert.trust.store import TrustStore
-from healthcert.trust.synced import REVOCATIONS_FILE, sync_dir
+from healthcert.trust.synced import REVOCATIONS_FILE, RULES_FILE, sync_dir
 
 from .samples import vaccination
+
+RULE_SAMPLE = "src/healthcert/rules/data/policies/DE.json"
 
 
 @pytest.fixture
@@ -114,3 +116,22 @@ def test_a_damaged_synced_list_is_not_passed_over(
         )
     assert answer.status_code == 503
     assert "damaged synced revocations" in answer.json()["detail"]
+
+
+def test_the_rules_of_a_new_sync_judge_the_next_request(
+    service: ServiceContext, issuer_keys: tuple[Signer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert service.key_home is not None
+    monkeypatch.setenv("HEALTHCERT_HOME", str(service.key_home))
+    payload = _issued(issuer_keys[0], "URN:UVCI:01:CN:RULES#A")
+    ask = Ask(country="FR", origin="CN", view="full")
+    assert verify_text(service, payload, ask).get("rules", []) == [], "no rules for FR"
+    rule = json.loads((Path(__file__).parents[2] / RULE_SAMPLE).read_text())["rules"][0]
+    rule.update(Identifier="GR-FR-0001", Country="FR", Logic={"===": [1, 2]})
+    (sync_dir(service.key_home) / RULES_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (sync_dir(service.key_home) / RULES_FILE).write_text(json.dumps({"FR": [rule]}))
+    report = verify_text(service, payload, ask)
+    outcomes = report["rules"]
+    assert [(outcome["id"], outcome["result"]) for outcome in outcomes] == [
+        ("GR-FR-0001", "failed")
+    ]
