@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -14,17 +15,29 @@ from pathlib import Path
 import httpx
 import pytest
 
+from healthcert.api.server import JOBS_PROCESS_NAME
 from tests.ops.conftest import api_key
 from tests.ops.instances import HEALTHCERT, Instance, cli
 
 VERIFICATIONS = 'healthcert_verifications_total{outcome="BASE45_INVALID"}'
 
 
-def _workers(supervisor: int) -> set[int]:
+def _children(supervisor: int) -> dict[int, str]:
+    """The supervisor's processes, by pid: their names."""
     found = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(supervisor)], capture_output=True, text=True
+        ["ps", "-o", "pid=,comm=", "--ppid", str(supervisor)], capture_output=True, text=True
     )
-    return {int(pid) for pid in found.stdout.split()}
+    lines = (line.split(None, 1) for line in found.stdout.splitlines())
+    return {int(pid): name.strip() for pid, name in lines}
+
+
+def _workers(supervisor: int) -> set[int]:
+    """The processes answering requests (the jobs process answers none)."""
+    return {pid for pid, name in _children(supervisor).items() if name != JOBS_PROCESS_NAME}
+
+
+def _jobs(supervisor: int) -> set[int]:
+    return {pid for pid, name in _children(supervisor).items() if name == JOBS_PROCESS_NAME}
 
 
 def _verifications(origin: str) -> float:
@@ -66,6 +79,12 @@ def test_two_workers_share_the_port_the_metrics_and_replace_a_dead_one(
             answer = httpx.post(f"{server.base}/verify", json={"payload": "HC1:x"}, headers=key)
             assert answer.status_code == 200
         assert _verifications(server.origin) == 40.0  # the dead worker's counts stay counted
+
+        [jobs] = _jobs(server.process.pid)
+        os.kill(jobs, signal.SIGKILL)
+        while _jobs(server.process.pid) in (set(), {jobs}):
+            assert time.monotonic() < deadline + 30, "the jobs process was not replaced"
+            time.sleep(0.2)
     finally:
         assert server.stop() == 0
 
@@ -76,8 +95,8 @@ def test_workers_stop_when_their_supervisor_is_killed(
     url = f"sqlite:///{tmp_path / 'orphans.db'}"
     cli(service_env, "db", "upgrade", "--url", url)
     server = Instance(service_env, url, tmp_path / "server.log", "--workers", "2")
-    workers = _workers(server.process.pid)
-    assert len(workers) == 2
+    workers = set(_children(server.process.pid))
+    assert len(_workers(server.process.pid)) == 2 and len(_jobs(server.process.pid)) == 1
     server.kill()
     deadline = time.monotonic() + 30
     while any(Path(f"/proc/{pid}").exists() for pid in workers):
@@ -102,3 +121,33 @@ def test_a_port_in_use_is_an_error_of_the_command_line(
         )
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def _purges(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        query = "SELECT COUNT(*) FROM audit_events WHERE action = 'retention.purge'"
+        return int(connection.execute(query).fetchone()[0])
+
+
+def test_the_jobs_run_once_beside_several_workers(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    database = tmp_path / "jobs.db"
+    url = f"sqlite:///{database}"
+    cli(service_env, "db", "upgrade", "--url", url)
+    server = Instance(service_env, url, tmp_path / "server.log", "--workers", "3")
+    try:
+        deadline = time.monotonic() + 30
+        while _purges(database) == 0:  # the schedule purges once at start, then hourly
+            assert time.monotonic() < deadline, "the jobs process never purged"
+            time.sleep(0.2)
+        time.sleep(2)  # a second process running the jobs would have purged by now too
+        assert _purges(database) == 1
+        assert _threads(server.process.pid) == 1, "the supervisor forks: it must run no thread"
+    finally:
+        assert server.stop() == 0
+
+
+def _threads(pid: int) -> int:
+    """How many threads the process ``pid`` runs (from /proc, no extra package)."""
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))

@@ -23,9 +23,10 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -68,17 +69,28 @@ def bind(listen: Listen) -> socket.socket:
     return sock
 
 
-def run(app: FastAPI, ctx: ServiceContext, listen: Listen, sock: socket.socket) -> None:
-    """Serve ``app`` on ``sock`` (see ``bind``) until SIGTERM or SIGINT; with several
-    workers, in forked processes."""
+# Starts the service's background jobs (the outbox, the retention purge) and returns what
+# stops them.
+Jobs = Callable[[], Callable[[], None]]
+JOBS_PROCESS_NAME = "healthcert-jobs"
+
+
+def run(app: FastAPI, ctx: ServiceContext, listen: Listen, sock: socket.socket, jobs: Jobs) -> None:
+    """Serve ``app`` on ``sock`` (see ``bind``) until SIGTERM or SIGINT, the ``jobs`` beside
+    it; with several workers, in forked processes, the jobs in one of their own."""
     asyncio.run(_match_every_route(app))
     with closing(sock), collector_spares_the_loaded_program():
         if listen.workers <= 1:
-            _serve(app, sock, listen)
+            stop = jobs()
+            try:
+                _serve(app, sock, listen)
+            finally:
+                stop()
         else:
             # The parent's connections must not be shared with the children: dropped now.
             ctx.engine.dispose()
-            Supervisor(lambda: _child(app, ctx, sock, listen), listen.workers, sock).run()
+            serving = [lambda: _child(app, ctx, sock, listen)] * listen.workers
+            Supervisor([*serving, lambda: _jobs_child(ctx, sock, jobs)], sock).run()
 
 
 async def _match_every_route(app: FastAPI) -> None:
@@ -141,6 +153,27 @@ def _child(app: FastAPI, ctx: ServiceContext, sock: socket.socket, listen: Liste
     StoppingServer(_config(app, listen), os.getppid()).run(sockets=[sock])
 
 
+def _jobs_child(ctx: ServiceContext, sock: socket.socket, jobs: Jobs) -> None:
+    """The background jobs in a process of their own, so that the supervisor, which forks
+    again whenever a worker dies, never has a thread: a fork while another thread holds a lock
+    (logging's, the connection pool's) would leave the new worker waiting on it forever."""
+    sock.close()  # this process answers no request
+    ctx.engine.dispose(close=False)  # the pool's connections, if any, are the parent's
+    with suppress(OSError):  # what `ps` and `top` call it
+        Path("/proc/self/comm").write_text(JOBS_PROCESS_NAME)
+    parent = os.getppid()
+    stopping = {signal.SIGTERM, signal.SIGINT}
+    # Blocked before the job threads start, so they inherit the mask and only this wait
+    # receives them; it wakes every second to stop too when the supervisor is gone (killed).
+    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    stop = jobs()
+    try:
+        while signal.sigtimedwait(stopping, 1.0) is None and os.getppid() == parent:
+            pass
+    finally:
+        stop()
+
+
 class StoppingServer(uvicorn.Server):
     """uvicorn's server, stopped gracefully by SIGTERM or SIGINT and then exiting with status
     0 (uvicorn would raise the signal again once done, and die of it). A worker also stops
@@ -164,46 +197,46 @@ class StoppingServer(uvicorn.Server):
 
 
 class Supervisor:
-    """Forks ``count`` workers running ``work``, replaces a worker that dies, and stops them
-    all on SIGTERM or SIGINT. Its own copy of the listening socket is closed then too: open,
-    the kernel would go on queueing connections that no worker will accept."""
+    """Forks a process for each of ``works`` (the workers, the jobs), replaces one that dies
+    with another doing the same work, and stops them all on SIGTERM or SIGINT. Its own copy of
+    the listening socket is closed then too: open, the kernel would go on queueing connections
+    that no worker will accept."""
 
-    def __init__(self, work: Callable[[], None], count: int, sock: socket.socket) -> None:
-        self.work = work
-        self.count = count
+    def __init__(self, works: Sequence[Callable[[], None]], sock: socket.socket) -> None:
+        self.works = works
         self.sock = sock
-        self.children: set[int] = set()
+        self.children: dict[int, Callable[[], None]] = {}
         self.stopping = False
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        for _ in range(self.count):
-            self._spawn()
+        for work in self.works:
+            self._spawn(work)
         while self.children:
             try:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            self.children.discard(pid)
+            work = self.children.pop(pid)
             _forget_metrics_of(pid)
             if not self.stopping:
                 log.warning("worker exited", extra={"pid": pid, "status": status})
                 time.sleep(0.5)  # a worker that dies at start must not fork in a tight loop
-                self._spawn()
+                self._spawn(work)
 
-    def _spawn(self) -> None:
+    def _spawn(self, work: Callable[[], None]) -> None:
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                self.work()
+                work()
             except BaseException:
                 code = 1
                 log.exception("worker failed")
             finally:
                 os._exit(code)
-        self.children.add(pid)
+        self.children[pid] = work
 
     def _stop(self, signum: int, _frame: object) -> None:
         self.stopping = True

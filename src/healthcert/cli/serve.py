@@ -6,6 +6,8 @@ from __future__ import annotations
 # start-up, and `healthcert verify` must not pay for the service, the database, the rules
 # engine, the key tools or the terminal renderer of commands it does not run.
 import os
+from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +18,7 @@ from healthcert.errors import HealthcertError
 
 if TYPE_CHECKING:
     from healthcert.service.context import ServiceContext
+    from healthcert.service.delivery import Senders
 
 
 def serve(
@@ -67,7 +70,7 @@ def serve(
     from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
     from healthcert.service.oidc import OidcProvider, OidcSettings
-    from healthcert.service.outbox import OutboxWorker, senders_from_environment
+    from healthcert.service.outbox import senders_from_environment
     from healthcert.service.warmup import warm_up
 
     logs.configure()
@@ -107,22 +110,17 @@ def serve(
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_USAGE)
     warm_up(ctx)  # what the first requests would load: none of them waits for it
-    # The outbox and retention run once per machine, in this (the supervising) process.
-    _schedule_purge(ctx)
-    outbox = OutboxWorker(ctx, senders).start()
+    purge_every = _purge_interval()
     typer.echo(f"healthcert serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/docs)")
-    try:
-        run(create_app(ctx), ctx, listen, sock)
-    finally:
-        outbox.stop()
+    # The outbox and retention run once per machine: beside the one worker, or in a process
+    # of their own beside several.
+    run(create_app(ctx), ctx, listen, sock, lambda: _start_jobs(ctx, senders, purge_every))
 
 
-def _schedule_purge(ctx: ServiceContext) -> None:
-    """Purge what retention no longer allows every HEALTHCERT_PURGE_EVERY_MINUTES (60; 0
-    leaves it to ``healthcert purge`` run by the operator's own scheduler)."""
-    from datetime import timedelta
-
-    from healthcert.service.retention import RetentionPeriods, start_schedule
+def _purge_interval() -> timedelta | None:
+    """How often to purge what retention no longer allows: HEALTHCERT_PURGE_EVERY_MINUTES (60;
+    0 leaves it to ``healthcert purge`` run by the operator's own scheduler)."""
+    from healthcert.service.retention import RetentionPeriods
 
     text = os.environ.get("HEALTHCERT_PURGE_EVERY_MINUTES", "60")
     if not text.strip().isdigit():
@@ -131,8 +129,25 @@ def _schedule_purge(ctx: ServiceContext) -> None:
         RetentionPeriods.from_environment()
     except ValueError as error:
         fail(str(error))
-    if int(text):
-        start_schedule(ctx, timedelta(minutes=int(text)))
+    return timedelta(minutes=int(text)) if int(text) else None
+
+
+def _start_jobs(
+    ctx: ServiceContext, senders: Senders, purge_every: timedelta | None
+) -> Callable[[], None]:
+    """Start the outbox and the scheduled purge; what stops them both."""
+    from healthcert.service.outbox import OutboxWorker
+    from healthcert.service.retention import start_schedule
+
+    purging = start_schedule(ctx, purge_every) if purge_every is not None else None
+    outbox = OutboxWorker(ctx, senders).start()
+
+    def stop() -> None:
+        outbox.stop()
+        if purging is not None:
+            purging.set()
+
+    return stop
 
 
 def _trust_own_keys() -> None:
