@@ -266,8 +266,8 @@ def test_a_departure_in_the_past_is_not_met(issuer: Issuer, cn: Policy) -> None:
     departure = result.outcome("departure")
     assert departure.status == "not_met"
     assert departure.reason == {
-        "en": "the departure (2026-11-20T07:00:00+00:00) has passed",
-        "zh": "出发时间（2026-11-20T07:00:00+00:00）已过",
+        "en": "the departure (2026-11-20 07:00 UTC) has passed",
+        "zh": "出发时间（2026-11-20 07:00 UTC）已过",
     }
     assert result.outcome("test.naat").status == "met"
     assert result.auto_approve is False

@@ -302,10 +302,18 @@ def _risk(declaration: DeclarationFacts, policy: Policy) -> RiskLevel:
     return policy.risk_of(_riskiest_country(declaration, policy))
 
 
+def _moment(when: datetime) -> str:
+    """A time as an officer and a traveller read it: to the minute, in the offset declared
+    (``2026-11-20 15:00 +08:00``), or ``UTC``."""
+    offset = when.strftime("%z")
+    zone = "UTC" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    return f"{when:%Y-%m-%d %H:%M} {zone}"
+
+
 def _departure(declaration: DeclarationFacts, clock: datetime) -> RequirementOutcome:
     # A transit passenger is checked again in the transit country, after the first departure:
     # what must still be ahead is the flight that reaches the destination.
-    when = declaration.last_departure.isoformat()
+    when = _moment(declaration.last_departure)
     if declaration.last_departure <= clock:
         reason = _texts(f"the departure ({when}) has passed", f"出发时间（{when}）已过")
         return RequirementOutcome("departure", "not_met", reason)
