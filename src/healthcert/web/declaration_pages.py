@@ -8,6 +8,7 @@ problem the intake names points at its field. Filing is ``declarations.filing``'
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from healthcert.service.verification import destinations
 from healthcert.web.holder_render import go, language, not_found, page
 from healthcert.web.holder_session import CSRF_FIELD, Traveller, check_form
 from healthcert.web.holder_view import entry_view
+from healthcert.web.i18n import collation_key
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
@@ -45,14 +47,17 @@ MAX_FIELD_BYTES = 64 * 1024
 @cache
 def countries(lang: str) -> list[tuple[str, str]]:
     """(code, name) of every country, by name in ``lang``: the form's list to choose from."""
-    codes = value_sets().codes(FIELD_SETS["country"])
+    return _by_name(value_sets().codes(FIELD_SETS["country"]), lang)
+
+
+def _by_name(codes: Iterable[str], lang: str) -> list[tuple[str, str]]:
     named = [(code, display_name("country", code, lang)) for code in codes]
-    return sorted(named, key=lambda pair: pair[1])
+    return sorted(named, key=lambda pair: collation_key(pair[1], lang))
 
 
 def _form_values(lang: str, **values: Any) -> dict[str, Any]:
     """What the form offers: every country, and the destinations the service has a policy of."""
-    offered = [(code, display_name("country", code, lang)) for code in destinations()]
+    offered = _by_name(destinations(), lang)
     return {"countries": countries(lang), "destination_choices": offered, **values}
 
 

@@ -58,3 +58,14 @@ def translations(language: str) -> gettext.NullTranslations:
     """The catalog of ``language``, read once: its compiled ``.mo`` when installed, else the
     ``.po`` (a source checkout), else none (English is the source text)."""
     return catalogs.load(LOCALES, "messages", language)
+
+
+def collation_key(text: str, language: str) -> tuple[str, ...]:
+    """How ``text`` sorts in a list read in ``language``: Chinese names by their pinyin,
+    syllable by syllable with the tone (the order of Chinese forms and indexes), not by code
+    point, which follows no order a reader knows; other languages case-insensitively."""
+    if language == "zh":
+        from pypinyin import Style, lazy_pinyin
+
+        return (*lazy_pinyin(text, style=Style.TONE3), "", text)
+    return (text.casefold(), text)
