@@ -27,6 +27,7 @@ from healthcert.keys.keyfile import write_atomically
 from healthcert.model.kinds import EntryKind
 from healthcert.trust import certificates
 from healthcert.trust.batch import Anchor, ImportBatch, ImportResult
+from healthcert.trust.border import usage_of
 from healthcert.trust.der import read_certificate
 from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.entry import TrustedKey
@@ -236,10 +237,13 @@ def _key_record(key: TrustedKey) -> dict[str, Any]:
 
 
 def key_summary(key: TrustedKey) -> dict[str, Any]:
-    """The JSON facts of a key, as ``trust list --json`` prints them (no key material)."""
+    """The JSON facts of a key, as ``trust list --json`` prints them (no key material).
+    ``usage`` is ``signing`` (``types`` say what it signs) or ``border`` (a destination's key
+    certificates are sealed to: it signs nothing, its ``types`` are empty)."""
     summary: dict[str, Any] = {
         "kid": _b64(key.kid),
         "country": key.country,
+        "usage": usage_of(key),
         "types": sorted(kind.value for kind in key.types),
         "subject": key.subject,
         "not_before": key.not_before.isoformat() if key.not_before else None,
