@@ -33,20 +33,13 @@ from tests.gateway.border_world import border_of
 from tests.gateway.world import (
     PROXY,
     Country,
-    cms,
     der,
     gateway_client,
     new_anchor,
     onboard_country,
     running,
+    upload,
 )
-
-
-def _upload(settings: GatewaySettings, country: Country, path: str, body: bytes) -> None:
-    answer = gateway_client(settings).post(
-        path, content=cms(body, country.upload), headers=country.auth_header()
-    )
-    assert answer.status_code == 201, answer.text
 
 
 def _sync(settings: GatewaySettings, home: Path) -> SyncResult:
@@ -58,8 +51,8 @@ def test_a_synced_border_key_is_found_for_its_country(
     settings: GatewaySettings, de: Country, fr: Country, tmp_path: Path
 ) -> None:
     border = border_of(fr)
-    _upload(settings, fr, "/borderCertificate", der(border))
-    _upload(settings, fr, "/signerCertificate", der(fr.new_dsc()))
+    upload(settings, fr, "/borderCertificate", der(border))
+    upload(settings, fr, "/signerCertificate", der(fr.new_dsc()))
     result = _sync(settings, tmp_path)
     assert (result.dscs, result.border_keys, result.skipped) == (1, 1, ())
 
@@ -99,7 +92,7 @@ def test_border_entries_that_do_not_hold_are_skipped_and_the_rest_kept(
     settings: GatewaySettings, fr: Country, tmp_path: Path
 ) -> None:
     good = border_of(fr)
-    _upload(settings, fr, "/borderCertificate", der(good))
+    upload(settings, fr, "/borderCertificate", der(good))
     other_csca = Country("FR", create_csca("FR"), fr.upload, fr.auth)
     _straight_into_the_database(settings.engine, "BORDER", der(border_of(other_csca)))
     _straight_into_the_database(settings.engine, "BORDER", der(fr.new_dsc()))
@@ -121,10 +114,10 @@ def test_a_deleted_border_key_leaves_the_next_sync(
     settings: GatewaySettings, fr: Country, tmp_path: Path
 ) -> None:
     border = der(border_of(fr))
-    _upload(settings, fr, "/borderCertificate", border)
+    upload(settings, fr, "/borderCertificate", border)
     with running(settings) as url, Connection(url, settings.anchor.certificate) as connection:
         assert sync(connection, tmp_path).border_keys == 1
-        _upload(settings, fr, "/borderCertificate/delete", border)
+        upload(settings, fr, "/borderCertificate/delete", border)
         delta = sync(connection, tmp_path)
     assert (delta.full, delta.border_keys) == (False, 0)
     assert border_keys_for(load_local_trust(tmp_path), "FR", datetime.now(UTC)) == []
@@ -149,7 +142,7 @@ def test_a_followed_gateways_border_keys_are_carried_once(
     onboard_country(a.engine, anchor, fr)
     onboard_country(b.engine, b_anchor, de)
     border = der(border_of(fr))
-    _upload(a, fr, "/borderCertificate", border)
+    upload(a, fr, "/borderCertificate", border)
 
     def follow_once(own: GatewaySettings, url: str, theirs: GatewayAnchor) -> dict[str, int]:
         with (
@@ -176,7 +169,7 @@ def test_a_followed_gateways_border_keys_are_carried_once(
         assert len(border_keys_for(store, "FR", datetime.now(UTC))) == 1
 
         # FR withdraws it at A: B follows the deletion.
-        _upload(a, fr, "/borderCertificate/delete", border)
+        upload(a, fr, "/borderCertificate/delete", border)
         follow_once(b, a_url, anchor)
         assert gateway_client(b).get("/trustList/BORDER/FR").json() == []
     b.engine.dispose()
@@ -191,8 +184,8 @@ def test_the_did_form_lists_a_border_key_for_key_agreement(
     client = gateway_client(replace(settings, did_writer=did_writer(anchor, "gw.example")))
     border = der(border_of(fr))
     dsc = der(fr.new_dsc())
-    _upload(settings, fr, "/borderCertificate", border)
-    _upload(settings, fr, "/signerCertificate", dsc)
+    upload(settings, fr, "/borderCertificate", border)
+    upload(settings, fr, "/signerCertificate", dsc)
 
     document = client.get("/v2/trustlist/DCC/FRA/-/did.json").json()
     methods = {method["keyusage"]["code"]: method for method in document["verificationMethod"]}
