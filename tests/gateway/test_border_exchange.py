@@ -202,3 +202,10 @@ def test_the_did_form_lists_a_border_key_for_key_agreement(
     store.add_batch(read)
     moment = datetime.now(UTC) + timedelta(minutes=1)
     assert [key.kid for key in border_keys_for(store, "FR", moment)] == [kid_of_der(border)]
+
+    # A border entry without its certificate cannot say it is one: skipped, with why.
+    for method in document["verificationMethod"]:
+        if method["keyusage"]["code"] == "#BORDER":
+            del method["publicKeyJwk"]["x5c"]
+    bare = import_did_document(document, "edited")
+    assert [skip.reason for skip in bare.skipped] == ["a border key without its certificate (x5c)"]
