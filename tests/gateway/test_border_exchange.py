@@ -23,7 +23,7 @@ from healthcert.gateway.federation import follow
 from healthcert.gateway.repository import next_change
 from healthcert.gateway.sync import SyncResult, sync
 from healthcert.gateway.tables import SignerCertificate
-from healthcert.keys.border import border_kid, border_public_key
+from healthcert.keys.border import BORDER_OID, border_kid, border_public_key
 from healthcert.keys.csca import create_csca
 from healthcert.keys.kid import kid_of_der
 from healthcert.trust.border import border_keys_for, is_border_key
@@ -33,6 +33,7 @@ from tests.gateway.border_world import border_of
 from tests.gateway.world import (
     PROXY,
     Country,
+    cms,
     der,
     gateway_client,
     new_anchor,
@@ -69,7 +70,7 @@ def test_a_synced_border_key_is_found_for_its_country(
     assert key_summary(dsc)["usage"] == "signing"
 
 
-def _straight_into_the_database(engine: Engine, kind: str, raw: bytes) -> None:
+def _straight_into_the_database(engine: Engine, kind: str, raw: bytes, signature: str = "") -> None:
     """A row past the upload checks, as a broken or hostile gateway might serve it."""
     with session_factory(engine, writes=True)() as session:
         session.add(
@@ -79,7 +80,7 @@ def _straight_into_the_database(engine: Engine, kind: str, raw: bytes) -> None:
                 kid=base64.b64encode(kid_of_der(raw)).decode(),
                 thumbprint=hashlib.sha256(raw).hexdigest(),
                 raw_data=raw,
-                signature="",
+                signature=signature,
                 created_at=datetime.now(UTC),
                 change=next_change(session),
                 deleted=False,
@@ -167,6 +168,20 @@ def test_a_followed_gateways_border_keys_are_carried_once(
             assert sync(connection, tmp_path / "country").border_keys == 1
         store = load_local_trust(tmp_path / "country")
         assert len(border_keys_for(store, "FR", datetime.now(UTC))) == 1
+
+        # A DSC that A lists as a border key (its uploader's CMS genuine) is not carried.
+        dsc = der(fr.new_dsc())
+        _straight_into_the_database(a.engine, "BORDER", dsc, cms(dsc, fr.upload).decode())
+        with (
+            Connection(a_url, anchor.certificate) as connection,
+            session_factory(b.engine, writes=True)() as session,
+        ):
+            skipped = follow(session, b.anchor, connection).skipped
+            session.commit()
+        assert len(skipped) == 1 and skipped[0].endswith(
+            f"its extended key usage does not name the border key usage {BORDER_OID}"
+        )
+        assert _border_rows(b.engine) == 1
 
         # FR withdraws it at A: B follows the deletion.
         upload(a, fr, "/borderCertificate/delete", border)

@@ -3,12 +3,11 @@
 Following imports what changed at the other gateway since the last time: its onboarded
 entries (checked against its anchor, then signed again by this gateway's anchor), its DSCs
 and border certificates (each checked against the uploader's CMS and the country's CSCA, and
-to be what it is listed as), revocation batches and rules
-(each checked against the country's UPLOAD certificate). Every imported row keeps where it
-came from (``origin``: the anchor thumbprint of the gateway where it was first onboarded or
-uploaded) and is republished with it. An entry whose origin is this gateway is its own coming
-back and is skipped; one already held is skipped too: two gateways following each other
-neither duplicate nor grow.
+to be what it is listed as), revocation batches and rules (each checked against the country's
+UPLOAD certificate). Every imported row keeps where it came from (``origin``: the anchor
+thumbprint of the gateway where it was first onboarded or uploaded) and is republished with
+it. An entry whose origin is this gateway is its own coming back and is skipped; one already
+held is skipped too: two gateways following each other neither duplicate nor grow.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ authenticated country; a DSC is of that country, signed by one of its onboarded 
 new; a border certificate too, and it must be one (``trust.border``: key agreement only, EC
 P-256, not expired), as a DSC must not be one (a border key signs nothing); a rule is the
 country's, its version increases, and an acceptance rule starts at least 48 hours after its
-upload; a batch is the country's. An upload is refused when its signing
-time is far from now, or when the same CMS was accepted before (a replay).
+upload; a batch is the country's. An upload is refused when its signing time is far from now,
+or when the same CMS was accepted before (a replay).
 """
 
 from __future__ import annotations
