@@ -93,7 +93,7 @@ def serving(gateway: Place, *args: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def issue(place: Place, tmp: Path, certificate_id: str, country_code: str) -> str:
+def issue(place: Place, tmp: Path, certificate_id: str, country_code: str, *options: str) -> str:
     request = json.loads(
         (Path(__file__).parents[2] / "examples" / "request-vaccination.json").read_text()
     )
@@ -101,4 +101,4 @@ def issue(place: Place, tmp: Path, certificate_id: str, country_code: str) -> st
     request["entry"]["country"] = country_code
     path = tmp / f"{certificate_id.replace(':', '_').replace('#', '_')}.json"
     path.write_text(json.dumps(request))
-    return place.run("issue", "--json", str(path)).stdout.strip()
+    return place.run("issue", "--json", str(path), *options).stdout.strip()

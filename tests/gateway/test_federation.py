@@ -31,6 +31,7 @@ from tests.gateway.world import (
     onboard_country,
     rule_document,
     running,
+    upload,
 )
 
 
@@ -54,13 +55,6 @@ def _follow(engine: Engine, own: GatewayAnchor, url: str, theirs: GatewayAnchor)
     return result
 
 
-def _upload(settings: GatewaySettings, country: Country, path: str, body: bytes) -> None:
-    answer = gateway_client(settings).post(
-        path, content=cms(body, country.upload), headers=country.auth_header()
-    )
-    assert answer.status_code == 201, answer.text
-
-
 def test_two_gateways_following_each_other_neither_duplicate_nor_grow(
     engine: Engine, anchor: GatewayAnchor, de: Country, fr: Country, tmp_path: Path
 ) -> None:
@@ -73,10 +67,10 @@ def test_two_gateways_following_each_other_neither_duplicate_nor_grow(
     )
     onboard_country(a.engine, anchor, de)
     onboard_country(b.engine, b_anchor, fr)
-    _upload(a, de, "/signerCertificate", der(de.new_dsc()))
-    _upload(a, de, "/rules", rule_document("VR-DE-0001"))
-    _upload(a, de, "/revocation-list", batch_document("DE", b"\x05" * 16))
-    _upload(b, fr, "/signerCertificate", der(fr.new_dsc()))
+    upload(a, de, "/signerCertificate", der(de.new_dsc()))
+    upload(a, de, "/rules", rule_document("VR-DE-0001"))
+    upload(a, de, "/revocation-list", batch_document("DE", b"\x05" * 16))
+    upload(b, fr, "/signerCertificate", der(fr.new_dsc()))
 
     with running(a) as a_url, running(b) as b_url:
         first = _follow(b.engine, b_anchor, a_url, anchor)

@@ -75,6 +75,14 @@ def gateway_client(settings: GatewaySettings) -> TestClient:
     return TestClient(create_gateway_app(settings))
 
 
+def upload(settings: GatewaySettings, country: Country, path: str, body: bytes) -> None:
+    """``country`` uploads ``body`` at ``path`` (as CMS by its UPLOAD key); it must be taken."""
+    answer = gateway_client(settings).post(
+        path, content=cms(body, country.upload), headers=country.auth_header()
+    )
+    assert answer.status_code == 201, answer.text
+
+
 def der(party: CertifiedKey) -> bytes:
     return party.certificate.public_bytes(Encoding.DER)
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from healthcert.keys.border import create_border_key
+from healthcert.keys.border import BORDER_OID, create_border_key
 from healthcert.keys.csca import create_csca
-from healthcert.trust.border import border_keys_for, is_border_certificate, is_border_key
+from healthcert.keys.dsc import create_dsc
+from healthcert.keys.kid import kid_of
+from healthcert.trust.border import (
+    border_certificate_problem,
+    border_keys_for,
+    is_border_certificate,
+    is_border_key,
+)
 from healthcert.trust.certificates import import_certificates
+from healthcert.trust.eulist import import_eu_list
 from healthcert.trust.store import TrustStore
 
 from ..rules.certs import KEYS_MADE, make_issuer
@@ -52,3 +61,44 @@ def test_a_border_certificate_another_csca_signed_is_not_trusted() -> None:
     store = TrustStore()
     store.add_batch(import_certificates(_pem(csca.certificate, stranger.certificate), "test"))
     assert list(store) == [] and len(store.skipped) == 1
+
+
+def _entry(certificate: x509.Certificate, kind: str) -> dict[str, str]:
+    raw = certificate.public_bytes(Encoding.DER)
+    return {
+        "certificateType": kind,
+        "country": "FR",
+        "rawData": base64.b64encode(raw).decode(),
+        "kid": base64.b64encode(kid_of(certificate)).decode(),
+    }
+
+
+def test_an_eu_list_carries_border_keys_as_type_border() -> None:
+    csca = create_csca("FR", now=KEYS_MADE)
+    border = create_border_key(csca, now=KEYS_MADE, days=30)
+    dsc = create_dsc(csca, now=KEYS_MADE)
+    listed = [
+        _entry(csca.certificate, "CSCA"),
+        _entry(border.certificate, "BORDER"),
+        _entry(dsc.certificate, "BORDER"),  # a DSC listed as a border key is no border key
+    ]
+    batch = import_eu_list(listed, "list")
+    assert [key.kid for key in batch.keys] == [kid_of(border.certificate)]
+    assert [skip.reason for skip in batch.skipped] == [
+        f"listed as a border key, but its extended key usage does not name the border key usage "
+        f"{BORDER_OID}"
+    ]
+    store = TrustStore()
+    result = store.add_batch(batch)
+    assert (result.added, result.border_keys) == (1, 1)
+    at = KEYS_MADE + timedelta(days=1)
+    assert [key.kid for key in border_keys_for(store, "FR", at)] == [kid_of(border.certificate)]
+
+
+def test_a_border_certificate_problem_names_what_is_wrong() -> None:
+    csca = create_csca("FR", now=KEYS_MADE)
+    assert border_certificate_problem(create_border_key(csca, now=KEYS_MADE).certificate) is None
+    assert border_certificate_problem(None) == "the certificate is not strict DER"
+    assert border_certificate_problem(csca.certificate) == (
+        f"its extended key usage does not name the border key usage {BORDER_OID}"
+    )

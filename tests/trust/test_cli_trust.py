@@ -96,3 +96,28 @@ def test_every_command_and_option_has_help() -> None:
         assert command.help
         for parameter in command.params:
             assert getattr(parameter, "help", None), f"{command.name} {parameter.name}"
+
+
+def test_a_border_key_is_added_and_listed_with_its_usage(tmp_path: Path) -> None:
+    from healthcert.keys.border import create_border_key
+
+    csca = pki.csca("FR")
+    border = create_border_key(csca)
+    path = tmp_path / "border-FR.pem"
+    path.write_bytes(pki.pem(csca.certificate, border.certificate))
+    out, _ = _run(0, "add", str(path))
+    assert " ".join(out.split()) == (
+        "border-FR.pem: 1 keys added (border keys: 1, for key agreement: sealed to, no signing), "
+        "0 skipped, 1 CSCAs trusted"
+    )
+    [line] = [json.loads(line) for line in _run(0, "list", "--json")[0].splitlines()]
+    assert (line["usage"], line["types"], line["country"]) == ("border", [], "FR")
+    table = _run(0, "list")[0]  # the types column folds "border (key agreement)" at 80 columns
+    assert "border (key" in table and "agreement)" in table and "none" not in table
+    # A signing key says so too.
+    signer = tmp_path / "fr-dsc.pem"
+    signer.write_bytes(pki.pem(pki.dsc(csca).certificate))
+    [report] = [json.loads(line) for line in _run(0, "add", "--json", str(signer))[0].splitlines()]
+    assert (report["added"], report["border_keys"]) == (1, 0)
+    usages = sorted(json.loads(line)["usage"] for line in _run(0, "list", "--json")[0].splitlines())
+    assert usages == ["border", "signing"]

@@ -235,8 +235,9 @@ def _publish(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Upload this country's DSCs, rules and revocations that the gateway does not have from
-    here yet, each signed (CMS) by keys/upload.pem; authenticate with keys/auth.pem."""
+    """Upload this country's DSCs, border certificates (keys/border-CC.pem), rules and
+    revocations that the gateway does not have from here yet, each signed (CMS) by
+    keys/upload.pem; authenticate with keys/auth.pem."""
     for path in rules or []:
         if not path.is_file():
             fail(f"--rules {path}: no such file")
@@ -255,6 +256,7 @@ def _publish(
             )
     summary = {
         "dscs": outcome.dscs,
+        "border_certificates": outcome.borders,
         "rules": outcome.rules,
         "revocation_batches": outcome.batches,
         "already_published": outcome.already,
@@ -264,7 +266,8 @@ def _publish(
         typer.echo(json.dumps(summary))
     else:
         typer.echo(
-            f"Published {len(outcome.dscs)} DSCs, {len(outcome.rules)} rules, "
+            f"Published {len(outcome.dscs)} DSCs, {len(outcome.borders)} border certificates, "
+            f"{len(outcome.rules)} rules, "
             f"{len(outcome.batches)} revocation batches; {outcome.already} already there."
         )
         for name, reason in outcome.refused:

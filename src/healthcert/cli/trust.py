@@ -158,6 +158,7 @@ def _result_json(result: ImportResult) -> dict[str, object]:
     return {
         "source": result.source,
         "added": result.added,
+        "border_keys": result.border_keys,
         "anchors": result.anchors,
         "duplicates": result.duplicates,
         "replaced": result.replaced,
@@ -174,7 +175,11 @@ def _print_result(result: ImportResult) -> None:
     from rich.markup import escape
 
     console = Console(highlight=False)
-    parts = [f"{result.added} keys added", f"{len(result.skipped)} skipped"]
+    added = f"{result.added} keys added"
+    if result.border_keys:
+        # A border key signs nothing: say what it is for, lest "a key added" read as a signer.
+        added += f" (border keys: {result.border_keys}, for key agreement: sealed to, no signing)"
+    parts = [added, f"{len(result.skipped)} skipped"]
     parts += [f"{n} {label}" for n, label in _extras(result) if n]
     console.print(f"[bold]{escape(result.source)}[/]: " + ", ".join(parts), soft_wrap=True)
     for note in result.notes:
@@ -227,7 +232,7 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
         table.add_row(
             base64.b64encode(key.kid).decode(),
             escape(key.country or "-"),
-            ",".join(sorted(kind.value for kind in key.types)) or "none",
+            _types_text(key),
             key.not_after.date().isoformat() if key.not_after else "-",
             escape(key.subject or key.issuer_url or "-"),
             escape(key.source),
@@ -238,6 +243,15 @@ def _print_keys(store: TrustStore, keys: list[TrustedKey]) -> None:
     countries = sorted({anchor.country for anchor in store.anchors})
     if countries:
         console.print(f"Trusted CSCAs for: {escape(', '.join(countries))}", highlight=False)
+
+
+def _types_text(key: TrustedKey) -> str:
+    """What a key may sign, or, for a border key, that it is one (it signs nothing)."""
+    from healthcert.trust.border import BORDER_USAGE, usage_of
+
+    if usage_of(key) == BORDER_USAGE:
+        return "border (key agreement)"
+    return ",".join(sorted(kind.value for kind in key.types)) or "none"
 
 
 def _country_option(value: str) -> str:
@@ -300,6 +314,7 @@ def sync_command(
         "changed": result.changed,
         "entries": result.entries,
         "dscs": result.dscs,
+        "border_keys": result.border_keys,
         "revocation_batches": result.revocation_batches,
         "rules": result.rules,
         "expires": result.expires,
@@ -315,7 +330,8 @@ def sync_command(
         return
     typer.echo(
         f"{result.url}: {'full' if result.full else 'delta'} sync to sequence {result.seq}: "
-        f"{result.dscs} DSCs trusted, {result.revocation_batches} revocation batches, "
+        f"{result.dscs} DSCs trusted, {result.border_keys} border keys, "
+        f"{result.revocation_batches} revocation batches, "
         f"{result.rules} rules; valid until {result.expires}"
     )
     for skipped in result.skipped[:MAX_WARNING_LINES]:

@@ -112,6 +112,7 @@ def create_gateway_app(settings: GatewaySettings) -> FastAPI:
 def _upload_routes(app: FastAPI, upload: Callable[[Request, Handler], Any]) -> None:
     routes: list[tuple[str, Handler, Handler]] = [
         ("/signerCertificate", uploads.upload_dsc, uploads.delete_dsc),
+        ("/borderCertificate", uploads.upload_border, uploads.delete_border),
         ("/rules", uploads.upload_rule, uploads.delete_rule),
         ("/revocation-list", uploads.upload_batch, uploads.delete_batch),
     ]

@@ -11,6 +11,7 @@ from cryptography import x509
 
 from healthcert.gateway.anchor import GatewayAnchor
 from healthcert.gateway.app import DidWriter
+from healthcert.trust.did import BORDER_USAGE
 from healthcert.trust.did_write import (
     DidEntry,
     select_entries,
@@ -19,7 +20,15 @@ from healthcert.trust.did_write import (
 )
 
 # The EU gateway's certificate types by the WHO network's key usage codes.
-USAGE_OF_TYPE = {"CSCA": "SCA", "DSC": "DSC", "UPLOAD": "UP", "AUTHENTICATION": "TLS"}
+USAGE_OF_TYPE = {
+    "CSCA": "SCA",
+    "DSC": "DSC",
+    "UPLOAD": "UP",
+    "AUTHENTICATION": "TLS",
+    "BORDER": BORDER_USAGE,  # healthcert's own: a destination's border key (keyAgreement)
+}
+# The entries a country's CSCA signed: written with it, so a reader checks the chain.
+_UNDER_CSCA = frozenset({"DSC", "BORDER"})
 
 
 def did_writer(anchor: GatewayAnchor, host: str) -> DidWriter:
@@ -49,8 +58,8 @@ def did_writer(anchor: GatewayAnchor, host: str) -> DidWriter:
 
 
 def did_entries(items: Sequence[dict[str, Any]]) -> list[DidEntry]:
-    """The live entries of an EU-form trust list, each DSC with the CSCA that signed it (by
-    subject) so a reader can check the chain from the document alone."""
+    """The live entries of an EU-form trust list, each DSC and border certificate with the
+    CSCA that signed it (by subject) so a reader can check the chain from the document alone."""
     live = [item for item in items if not item.get("deleted")]
     certificates = [
         (item, x509.load_der_x509_certificate(base64.b64decode(item["rawData"])))
@@ -67,7 +76,9 @@ def did_entries(items: Sequence[dict[str, Any]]) -> list[DidEntry]:
             certificate=certificate,
             country=item["country"],
             usage=USAGE_OF_TYPE[item["certificateType"]],
-            issuer=cscas.get(certificate.issuer) if item["certificateType"] == "DSC" else None,
+            issuer=cscas.get(certificate.issuer)
+            if item["certificateType"] in _UNDER_CSCA
+            else None,
         )
         for item, certificate in certificates
     ]

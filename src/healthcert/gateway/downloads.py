@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, literal, select, union_all
+from sqlalchemy import Row, Select, select, union_all
 from sqlalchemy.orm import Session
 
 from healthcert.gateway import repository
 from healthcert.gateway.tables import RevocationBatch, Rule, SignerCertificate, TrustedParty
+from healthcert.gateway.wire import ENTRY_TYPES, UPLOADED_TYPES
 from healthcert.model.valuesets import value_sets
 
 DEFAULT_PAGE_SIZE = 5000
 MAX_PAGE_SIZE = 20000
 REVOCATION_PAGE_SIZE = 1000
-TRUST_LIST_TYPES = ("CSCA", "UPLOAD", "AUTHENTICATION", "DSC")
+TRUST_LIST_TYPES = (*ENTRY_TYPES, *UPLOADED_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +48,10 @@ def trust_list(session: Session, query: TrustListQuery) -> Page:
     both tables, sorted and cut in the database (a list of 10,000 DSCs is paged)."""
     seq = repository.current_change(session)
     parts = []
-    if query.certificate_type in (None, "DSC"):
-        parts.append(_columns(SignerCertificate, literal("DSC"), query))
-    if query.certificate_type != "DSC":
-        parts.append(_columns(TrustedParty, TrustedParty.certificate_type, query))
+    if query.certificate_type is None or query.certificate_type in UPLOADED_TYPES:
+        parts.append(_columns(SignerCertificate, query))
+    if query.certificate_type not in UPLOADED_TYPES:
+        parts.append(_columns(TrustedParty, query))
     selected = union_all(*parts).subquery()
     statement = (
         select(selected)
@@ -64,21 +65,22 @@ def trust_list(session: Session, query: TrustListQuery) -> Page:
 
 
 def _columns(
-    table: type[TrustedParty] | type[SignerCertificate], kind: Any, query: TrustListQuery
+    table: type[TrustedParty] | type[SignerCertificate], query: TrustListQuery
 ) -> Select[Any]:
-    statement = select(
+    columns: list[Any] = [
         table.id,
         table.kid,
         table.created_at,
         table.country,
-        kind.label("kind"),
+        table.certificate_type.label("kind"),
         table.thumbprint,
         table.signature,
         table.raw_data,
         table.origin,
         table.deleted,
         table.change,
-    )
+    ]
+    statement: Select[Any] = select(*columns)
     if query.since is not None:
         statement = statement.where(table.change > query.since)
     else:
@@ -87,8 +89,8 @@ def _columns(
         statement = statement.where(table.created_at >= query.modified_since)
     if query.country is not None:
         statement = statement.where(table.country == query.country)
-    if table is TrustedParty and query.certificate_type is not None:
-        statement = statement.where(TrustedParty.certificate_type == query.certificate_type)
+    if query.certificate_type is not None:
+        statement = statement.where(table.certificate_type == query.certificate_type)
     return statement
 
 

@@ -2,12 +2,12 @@
 
 Following imports what changed at the other gateway since the last time: its onboarded
 entries (checked against its anchor, then signed again by this gateway's anchor), its DSCs
-(each checked against the uploader's CMS and the country's CSCA), revocation batches and rules
-(each checked against the country's UPLOAD certificate). Every imported row keeps where it
-came from (``origin``: the anchor thumbprint of the gateway where it was first onboarded or
-uploaded) and is republished with it. An entry whose origin is this gateway is its own coming
-back and is skipped; one already held is skipped too: two gateways following each other
-neither duplicate nor grow.
+and border certificates (each checked against the uploader's CMS and the country's CSCA, and
+to be what it is listed as), revocation batches and rules (each checked against the country's
+UPLOAD certificate). Every imported row keeps where it came from (``origin``: the anchor
+thumbprint of the gateway where it was first onboarded or uploaded) and is republished with
+it. An entry whose origin is this gateway is its own coming back and is skipped; one already
+held is skipped too: two gateways following each other neither duplicate nor grow.
 """
 
 from __future__ import annotations
@@ -35,9 +35,16 @@ from healthcert.gateway.tables import (
     SignerCertificate,
     TrustedParty,
 )
-from healthcert.gateway.wire import ENTRY_TYPES, entry_signature_holds, sign_entry, thumbprint
+from healthcert.gateway.wire import (
+    ENTRY_TYPES,
+    UPLOADED_TYPES,
+    entry_signature_holds,
+    sign_entry,
+    thumbprint,
+)
 from healthcert.rules.rule import RuleError, parse_rule
 from healthcert.trust.anchors import is_issued_by
+from healthcert.trust.border import border_certificate_problem, is_border_certificate
 from healthcert.trust.certificates import parse_der
 
 PAGE_SIZE = 5000
@@ -74,7 +81,7 @@ def follow(
         _party(session, own, connection, entry, mine, theirs, moment, result)
     session.flush()
     for entry in entries:
-        if entry.get("certificateType") == "DSC":
+        if entry.get("certificateType") in UPLOADED_TYPES:
             _signer(session, entry, mine, theirs, moment, result)
     session.flush()
     _batches(session, connection, state.seq, mine, theirs, moment, result)
@@ -170,20 +177,26 @@ def _signer(
     origin, country, raw = _origin(entry, theirs), str(entry.get("country")), _raw(entry)
     if origin == mine:
         return
-    kid = str(entry.get("kid"))
+    kind, kid = str(entry["certificateType"]), str(entry.get("kid"))
     held = repository.signer_by_kid(session, kid)
     if entry.get("deleted"):
-        if held is not None and held.origin == origin and not held.deleted:
+        if (
+            held is not None
+            and held.origin == origin
+            and held.certificate_type == kind
+            and not held.deleted
+        ):
             held.deleted, held.change = True, repository.next_change(session)
         return
     if held is not None:
         return
-    problem = _dsc_problem(session, country, raw, entry.get("signature"))
+    problem = _signer_problem(session, kind, country, raw, entry.get("signature"))
     if problem is not None:
-        result.skipped.append(f"DSC {country} {kid}: {problem}")
+        result.skipped.append(f"{kind} {country} {kid}: {problem}")
         return
     session.add(
         SignerCertificate(
+            certificate_type=kind,
             country=country,
             kid=kid,
             thumbprint=thumbprint(raw),
@@ -195,11 +208,14 @@ def _signer(
             origin=origin,
         )
     )
-    result.count("DSC")
+    result.count(kind)
 
 
-def _dsc_problem(session: Session, country: str, raw: bytes, cms_text: object) -> str | None:
-    """Why a followed DSC cannot be republished: its upload and its CSCA are checked again."""
+def _signer_problem(
+    session: Session, kind: str, country: str, raw: bytes, cms_text: object
+) -> str | None:
+    """Why a followed DSC or border certificate cannot be republished: its upload and its CSCA
+    are checked again, and whether it is what it is listed as (a border key signs nothing)."""
     try:
         content = _uploaded(session, country, cms_text)
     except DownloadRejected as error:
@@ -210,6 +226,10 @@ def _dsc_problem(session: Session, country: str, raw: bytes, cms_text: object) -
     cscas = repository.parties(session, country, "CSCA")
     if not any(is_issued_by(certificate, parse_der(p.raw_data)) for p in cscas):
         return f"not signed by a CSCA of {country}"
+    if kind == "BORDER":
+        return border_certificate_problem(certificate)
+    if is_border_certificate(certificate):
+        return "a border certificate listed as a DSC"
     return None
 
 

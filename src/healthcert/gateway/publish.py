@@ -1,6 +1,6 @@
 """``healthcert gateway publish``: upload what is new since last time, each signed as CMS by
-this country's UPLOAD key: its DSCs (from the key directory), rules (JSON files) and
-revocations (UCIs, as one batch of UCI hashes).
+this country's UPLOAD key: its DSCs and border certificates (``border-CC.pem``, from the key
+directory), rules (JSON files) and revocations (UCIs, as one batch of UCI hashes).
 
 What was accepted is remembered per gateway in ``$HEALTHCERT_HOME/gateway-client/published.json``;
 an entry the gateway already holds (409 for a kid) counts as published too.
@@ -24,13 +24,17 @@ from healthcert.gateway.client import Connection, GatewayError
 from healthcert.gateway.cms import sign_cms
 from healthcert.keys.directory import KeyDirectory
 from healthcert.keys.home import healthcert_home
-from healthcert.keys.keyfile import write_atomically
+from healthcert.keys.keyfile import read_certificate, write_atomically
+from healthcert.keys.kid import kid_of
 from healthcert.keys.material import CertifiedKey
 from healthcert.keys.subject import subject_country
 from healthcert.rules.rule import RuleError, load_rules_json
 from healthcert.trust.revocation import UCI, revocation_hash
 
 REVOCATION_DAYS = 365
+# Where the gateway answers 409 "exists" for a kid it holds: published before, from here.
+CERTIFICATE_PATHS = ("/signerCertificate", "/borderCertificate")
+BORDER_FILES = "border-[A-Z][A-Z].pem"  # keys.border.border_paths; the keys end .key.pem
 
 
 class PublishError(HealthcertError):
@@ -42,6 +46,7 @@ class Published:
     """What one run uploaded, and what the gateway refused (with its reason)."""
 
     dscs: list[str] = field(default_factory=list)
+    borders: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     batches: list[str] = field(default_factory=list)
     already: int = 0
@@ -64,6 +69,7 @@ def publish(
     """Upload what ``connection``'s gateway has not accepted from here yet."""
     ledger = _read_ledger(home)
     done = ledger.setdefault(connection.url, {"dsc": [], "rules": [], "batches": []})
+    done.setdefault("border", [])  # a ledger written before border keys were published
     outcome = Published()
     for stored in directory.dscs():
         der = stored.certificate.public_bytes(Encoding.DER)
@@ -76,6 +82,18 @@ def publish(
             done["dsc"],
             outcome,
             outcome.dscs,
+        )
+    for path in border_certificates(directory):
+        certificate = read_certificate(path)
+        _send(
+            connection,
+            "/borderCertificate",
+            certificate.public_bytes(Encoding.DER),
+            upload,
+            kid_of(certificate).hex(),
+            done["border"],
+            outcome,
+            outcome.borders,
         )
     for identifier, document in _rules(rule_files):
         _send(
@@ -126,13 +144,18 @@ def _send(
         sent.append(name)
         return
     detail = _detail(answer.body)
-    if answer.status == 409 and path == "/signerCertificate" and "exists" in detail:
+    if answer.status == 409 and path in CERTIFICATE_PATHS and "exists" in detail:
         done.append(name)
         outcome.already += 1
         return
     if answer.status in (401, 403):
         raise GatewayError(f"{connection.url}{path}: HTTP {answer.status} {detail}")
     outcome.refused.append((name, f"HTTP {answer.status}: {detail}"))
+
+
+def border_certificates(directory: KeyDirectory) -> list[Path]:
+    """The border certificates ``keys border`` wrote in the key directory (not their keys)."""
+    return sorted(directory.root.glob(BORDER_FILES))
 
 
 def _detail(body: bytes) -> str:

@@ -2,10 +2,11 @@
 
 Every page must carry the anchor's signature over its exact body, for the exact request, with
 a change sequence no older than the one held and an expiry still ahead. Every onboarded entry
-must carry the anchor's signature; every DSC must be signed by an onboarded CSCA of its
-country; every revocation batch and rule by an onboarded UPLOAD certificate of its country.
-Nothing is written until all of it holds: a sync that fails leaves the last good copy, and
-says why. A delta with nothing new costs one request.
+must carry the anchor's signature; every DSC and border certificate must be signed by an
+onboarded CSCA of its country (and a border certificate must be one, ``trust.border``); every
+revocation batch and rule by an onboarded UPLOAD certificate of its country. Nothing is written
+until all of it holds: a sync that fails leaves the last good copy, and says why. A delta with
+nothing new costs one request.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class SyncResult:
     revocation_batches: int
     rules: int
     expires: str
+    border_keys: int = 0  # destinations' border keys kept (certificates are sealed to them)
 
 
 def sync(
@@ -122,11 +124,12 @@ def _sync(connection: Connection, home: Path | None, now: datetime | None) -> Sy
         not same,
         True,
         len(entries),
-        result.added,
+        result.added - result.border_keys,
         result.skipped + result.dropped,
         len(revocations),
         sum(len(found) for found in rules.values()),
         stamp.expires.isoformat(),
+        result.border_keys,
     )
 
 
@@ -295,8 +298,8 @@ def _rules(
 
 
 def _store_keys(entries: list[dict[str, Any]], home: Path | None) -> ImportResult:
-    """Replace the gateway's keys in the local trust store; a DSC counts only when its
-    country has an onboarded CSCA that signed it."""
+    """Replace the gateway's keys in the local trust store; a DSC or border key counts only
+    when its country has an onboarded CSCA that signed it."""
     batch = import_eu_list(entries, SYNC_SOURCE)
     vouched = {anchor.country for anchor in batch.anchors}
     kept = ImportBatch(anchors=batch.anchors, skipped=batch.skipped, ignored=batch.ignored)

@@ -49,11 +49,17 @@ class TrustedParty(GatewayBase):
 
 
 class SignerCertificate(GatewayBase):
-    """A DSC as uploaded: its DER and the uploader's CMS over it."""
+    """A certificate a country uploads under its CSCA, as uploaded: its DER and the uploader's
+    CMS over it. ``certificate_type`` is ``DSC`` (it signs health certificates) or ``BORDER``
+    (a destination's border key, which signs nothing: certificates are sealed to it). Both
+    share one kid space, as they share the verifiers' trust stores."""
 
     __tablename__ = "gw_signer_certificates"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_type: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="DSC", server_default="DSC"
+    )
     country: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
     kid: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     thumbprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

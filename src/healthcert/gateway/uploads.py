@@ -1,11 +1,14 @@
 """What a country uploads, each as a CMS SignedData by its onboarded UPLOAD key: a DSC, a
-rule, a revocation batch, or the deletion of one of those. Each refusal says why.
+border certificate, a rule, a revocation batch, or the deletion of one of those. Each refusal
+says why.
 
 The checks follow the EU gateway's: the signer is an UPLOAD certificate onboarded for the
 authenticated country; a DSC is of that country, signed by one of its onboarded CSCAs and
-new; a rule is the country's, its version increases, and an acceptance rule starts at least
-48 hours after its upload; a batch is the country's. An upload is refused when its signing
-time is far from now, or when the same CMS was accepted before (a replay).
+new; a border certificate too, and it must be one (``trust.border``: key agreement only, EC
+P-256, not expired), as a DSC must not be one (a border key signs nothing); a rule is the
+country's, its version increases, and an acceptance rule starts at least 48 hours after its
+upload; a batch is the country's. An upload is refused when its signing time is far from now,
+or when the same CMS was accepted before (a replay).
 """
 
 from __future__ import annotations
@@ -26,17 +29,25 @@ from sqlalchemy.orm import Session
 from healthcert.gateway import repository
 from healthcert.gateway.cms import CmsError, SignedContent, read_cms
 from healthcert.gateway.tables import RevocationBatch, Rule, SignerCertificate, UploadSeen
-from healthcert.gateway.wire import thumbprint
+from healthcert.gateway.wire import UPLOADED_TYPES, thumbprint
 from healthcert.keys.kid import kid_of_der
 from healthcert.rules.rule import RuleError, RuleType, parse_rule, semver_key
 from healthcert.trust.anchors import is_issued_by
-from healthcert.trust.certificates import UnusableCertificate, parse_der, read_facts
+from healthcert.trust.border import border_certificate_problem, is_border_certificate
+from healthcert.trust.certificates import (
+    CertificateFacts,
+    UnusableCertificate,
+    parse_der,
+    read_facts,
+)
 from healthcert.trust.revocation import HASH_BYTES, HASH_TYPES
 
 # How far an upload's signing time may be from the gateway's clock: older is a replay.
 SIGNING_WINDOW = timedelta(minutes=10)
 ACCEPTANCE_LEAD = timedelta(hours=48)
 MAX_BATCH_ENTRIES = 1000
+DSC, BORDER = UPLOADED_TYPES  # what ``SignerCertificate.certificate_type`` holds
+NOUNS = {DSC: "DSC", BORDER: "border certificate"}
 
 
 class UploadRefused(Exception):
@@ -99,25 +110,30 @@ def open_upload(session: Session, country: str, cms: bytes, now: datetime) -> Si
 
 def upload_dsc(session: Session, country: str, cms: bytes, now: datetime) -> Accepted:
     """Accept a DSC (DER) of ``country`` signed by one of its onboarded CSCAs."""
-    signed = open_upload(session, country, cms, now)
-    der = signed.content
-    try:
-        facts = read_facts(der)
-    except UnusableCertificate as error:
-        raise UploadRefused(400, f"not a certificate: {error}") from None
-    if facts.country != country:
-        raise UploadRefused(400, f"a DSC of {facts.country or 'no country'} uploaded by {country}")
-    if facts.is_ca or facts.certificate is None:
-        raise UploadRefused(400, "not a DSC: a CA, or a certificate that is not strict DER")
-    cscas = repository.parties(session, country, "CSCA")
-    if not any(is_issued_by(facts.certificate, parse_der(p.raw_data)) for p in cscas):
-        raise UploadRefused(400, f"the DSC is not signed by an onboarded CSCA of {country}")
+    return _upload_certificate(session, country, cms, now, DSC)
+
+
+def upload_border(session: Session, country: str, cms: bytes, now: datetime) -> Accepted:
+    """Accept a border certificate (DER) of ``country`` signed by one of its onboarded CSCAs:
+    the key issuers seal certificates for its border to."""
+    return _upload_certificate(session, country, cms, now, BORDER)
+
+
+def _upload_certificate(
+    session: Session, country: str, cms: bytes, now: datetime, kind: str
+) -> Accepted:
+    der = open_upload(session, country, cms, now).content
+    facts = _certificate_of(session, country, der, kind)
+    problem = _border_problem(facts, now) if kind == BORDER else _dsc_problem(facts)
+    if problem is not None:
+        raise UploadRefused(400, problem)
     kid = base64.b64encode(kid_of_der(der)).decode("ascii")
     if repository.signer_by_kid(session, kid) is not None:
         raise UploadRefused(409, f"kid {kid} exists already")
     change = repository.next_change(session)
     session.add(
         SignerCertificate(
+            certificate_type=kind,
             country=country,
             kid=kid,
             thumbprint=thumbprint(der),
@@ -128,21 +144,72 @@ def upload_dsc(session: Session, country: str, cms: bytes, now: datetime) -> Acc
             deleted=False,
         )
     )
-    return Accepted("DSC", kid, change)
+    return Accepted(NOUNS[kind], kid, change)
+
+
+def _certificate_of(session: Session, country: str, der: bytes, kind: str) -> CertificateFacts:
+    """The facts of an uploaded certificate of ``country``, strict DER, no CA, signed by one
+    of its onboarded CSCAs; UploadRefused says which of those it is not."""
+    noun = NOUNS[kind]
+    try:
+        facts = read_facts(der)
+    except UnusableCertificate as error:
+        raise UploadRefused(400, f"not a certificate: {error}") from None
+    if facts.country != country:
+        raise UploadRefused(
+            400, f"a {noun} of {facts.country or 'no country'} uploaded by {country}"
+        )
+    if facts.certificate is None:
+        raise UploadRefused(400, f"the {noun} must be strict DER ({facts.warning})")
+    if facts.is_ca:
+        raise UploadRefused(400, f"not a {noun}: a CA certificate")
+    cscas = repository.parties(session, country, "CSCA")
+    if not any(is_issued_by(facts.certificate, parse_der(p.raw_data)) for p in cscas):
+        raise UploadRefused(400, f"the {noun} is not signed by an onboarded CSCA of {country}")
+    return facts
+
+
+def _dsc_problem(facts: CertificateFacts) -> str | None:
+    if is_border_certificate(facts.certificate):
+        return "a border certificate signs nothing: upload it to /borderCertificate, not as a DSC"
+    return None
+
+
+def _border_problem(facts: CertificateFacts, now: datetime) -> str | None:
+    problem = border_certificate_problem(facts.certificate)
+    if problem is not None:
+        return f"not a border certificate: {problem}"
+    if facts.not_after <= now:
+        return f"the border certificate expired on {facts.not_after.isoformat()}"
+    # One valid from later is accepted: a destination rolling its key over publishes the new
+    # one ahead, and issuers pick a border key valid when they seal (trust.border).
+    return None
 
 
 def delete_dsc(session: Session, country: str, cms: bytes, now: datetime) -> Accepted:
     """Withdraw a DSC of ``country``: the CMS carries the DSC's DER."""
+    return _delete_certificate(session, country, cms, now, DSC)
+
+
+def delete_border(session: Session, country: str, cms: bytes, now: datetime) -> Accepted:
+    """Withdraw a border certificate of ``country``: the CMS carries its DER."""
+    return _delete_certificate(session, country, cms, now, BORDER)
+
+
+def _delete_certificate(
+    session: Session, country: str, cms: bytes, now: datetime, kind: str
+) -> Accepted:
     der = open_upload(session, country, cms, now).content
     kid = base64.b64encode(kid_of_der(der)).decode("ascii")
     found = repository.signer_by_kid(session, kid)
-    if found is None or found.deleted:
-        raise UploadRefused(404, f"no DSC with kid {kid}")
+    noun = NOUNS[kind]
+    if found is None or found.deleted or found.certificate_type != kind:
+        raise UploadRefused(404, f"no {noun} with kid {kid}")
     if found.country != country:
-        raise UploadRefused(403, f"kid {kid} is a DSC of {found.country}, not of {country}")
+        raise UploadRefused(403, f"kid {kid} is a {noun} of {found.country}, not of {country}")
     found.deleted = True
     found.change = repository.next_change(session)
-    return Accepted("DSC deleted", kid, found.change)
+    return Accepted(f"{noun} deleted", kid, found.change)
 
 
 def upload_rule(session: Session, country: str, cms: bytes, now: datetime) -> Accepted:

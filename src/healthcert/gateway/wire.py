@@ -28,7 +28,10 @@ from healthcert.errors import PayloadError
 SIGNATURE_HEADER = "X-Healthcert-Signature"
 SIGNATURE_TYPE = "healthcert-gateway-download"
 DEFAULT_TTL = timedelta(hours=24)
+# The onboarded parties' types (each entry signed by the anchor), and what countries upload
+# under their CSCAs (each entry carrying the uploader's CMS): DSCs and border certificates.
 ENTRY_TYPES = ("CSCA", "UPLOAD", "AUTHENTICATION")
+UPLOADED_TYPES = ("DSC", "BORDER")
 _ECDSA = ec.ECDSA(hashes.SHA256())
 
 

@@ -71,6 +71,8 @@ class ImportResult:
     tolerated: tuple[Skipped, ...] = ()
     # The batch's notes (ImportBatch.notes).
     notes: tuple[Skipped, ...] = ()
+    # How many of the keys added are border keys (``trust.border``): sealed to, not signing.
+    border_keys: int = 0
 
 
 def merge(batches: Iterable[ImportBatch]) -> ImportBatch:

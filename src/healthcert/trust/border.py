@@ -18,6 +18,7 @@ from healthcert.keys.border import BORDER_OID
 from healthcert.trust.entry import TrustedKey
 
 BORDER_USAGE = "border"
+SIGNING_USAGE = "signing"
 _BORDER = x509.ObjectIdentifier(BORDER_OID)
 
 
@@ -34,6 +35,54 @@ def is_border_certificate(certificate: x509.Certificate | None) -> bool:
 
 def is_border_key(key: TrustedKey) -> bool:
     return is_border_certificate(key.certificate)
+
+
+def usage_of(key: TrustedKey) -> str:
+    """What a trusted key is for, as listings name it: ``border`` (key agreement: certificates
+    are sealed to it) or ``signing`` (it signs certificates, within its types)."""
+    return BORDER_USAGE if is_border_key(key) else SIGNING_USAGE
+
+
+def border_certificate_problem(certificate: x509.Certificate | None) -> str | None:
+    """Why ``certificate`` is not a sound border certificate, or None: strict DER, no CA, the
+    extended key usage BORDER_OID, a key usage of key agreement alone, an EC P-256 key. Who
+    signed it and when it is valid are the caller's to check."""
+    if certificate is None:
+        return "the certificate is not strict DER"
+    if not is_border_certificate(certificate):
+        return f"its extended key usage does not name the border key usage {BORDER_OID}"
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+        is_ca = constraints.value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if is_ca:
+        return "a CA certificate is no border key"
+    if not _key_agreement_only(certificate):
+        return "its key usage must be key agreement alone (it signs nothing)"
+    key = certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        return "a border key must be EC P-256"
+    return None
+
+
+def _key_agreement_only(certificate: x509.Certificate) -> bool:
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False  # without a key usage, a key may do anything: a border key must not
+    others = (
+        usage.digital_signature,
+        usage.content_commitment,
+        usage.key_encipherment,
+        usage.data_encipherment,
+        usage.key_cert_sign,
+        usage.crl_sign,
+    )
+    # encipherOnly/decipherOnly only narrow key agreement; either would break ECDH-ES use.
+    return (
+        usage.key_agreement and not any(others) and not (usage.encipher_only or usage.decipher_only)
+    )
 
 
 def border_keys_for(keys: Iterable[TrustedKey], country: str, at: datetime) -> list[TrustedKey]:

@@ -4,6 +4,8 @@ entries are the keys (``publicKeyJwk``, usually with its certificate in ``x5c``)
 An entry's id (``did:web:<host>:v2:trustlist:<domain>:<participant>:<usage>#<kid>``) or its
 ``domain`` / ``participant`` / ``keyusage`` codes say what it is. SCA entries (the CSCAs) become
 anchors, DSC entries trusted keys, other usages (upload, TLS, data exchange) are ignored.
+BORDER entries (a healthcert gateway's, listed under ``keyAgreement``) are destinations' border
+keys (``trust.border``): kept like DSCs, each with its certificate and checked to be one.
 Participants are ISO 3166-1 alpha-3 codes; the trust store speaks alpha-2. The test participants
 XXA, XXB, ... become the user-assigned alpha-2 codes XA, XB, ...
 
@@ -26,6 +28,7 @@ from healthcert.formats import terminology
 from healthcert.model.kinds import ALL_KINDS
 from healthcert.trust.anchors import vouches_for
 from healthcert.trust.batch import Anchor, ImportBatch, Skipped
+from healthcert.trust.border import border_certificate_problem
 from healthcert.trust.certificates import (
     CertificateFacts,
     UnusableCertificate,
@@ -42,6 +45,7 @@ from healthcert.trust.jwks import public_key_from_jwk, same_key
 TRUSTLIST_SEGMENT = "trustlist"
 CSCA_USAGE = "SCA"
 DSC_USAGE = "DSC"
+BORDER_USAGE = "BORDER"
 WILDCARD = "-"
 # The ISO 3166 user-assigned range the WHO network's test participants live in.
 _TEST_PREFIX = "XX"
@@ -131,7 +135,7 @@ def _import_entry(method: object, source: str, batch: ImportBatch) -> None:
         raise UnusableCertificate("entry is not a JSON object")
     path = _path_of(method)
     usage = (path.usage or "").upper()
-    if usage not in (CSCA_USAGE, DSC_USAGE):
+    if usage not in (CSCA_USAGE, DSC_USAGE, BORDER_USAGE):
         if not usage:
             raise UnusableCertificate("no key usage, in its id or as keyusage")
         batch.ignored += 1  # upload, TLS and data-exchange keys sign no health certificate
@@ -147,6 +151,8 @@ def _import_entry(method: object, source: str, batch: ImportBatch) -> None:
     chain = _chain(jwk.get("x5c", method.get("x5c")))
     if usage == CSCA_USAGE:
         batch.anchors.append(_anchor(jwk, chain, country, source))
+    elif usage == BORDER_USAGE:
+        batch.keys.append(_border(jwk, chain, path, country, source))
     else:
         batch.keys.append(_signer(jwk, chain, path, country, source))
 
@@ -213,6 +219,19 @@ def _signer(
     key = trusted_key(facts, source, country=country)
     if len(chain) > 1:
         _check_issuer(key, chain[1])
+    return key
+
+
+def _border(
+    jwk: Mapping[str, object], chain: list[bytes], path: EntryPath, country: str, source: str
+) -> TrustedKey:
+    """A border key: its certificate says what it is for, so a bare key cannot be one."""
+    if not chain:
+        raise UnusableCertificate("a border key without its certificate (x5c)")
+    key = _signer(jwk, chain, path, country, source)
+    problem = border_certificate_problem(key.certificate)
+    if problem is not None:
+        raise UnusableCertificate(f"listed as a border key, but {problem}")
     return key
 
 

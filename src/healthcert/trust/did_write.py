@@ -24,14 +24,23 @@ from healthcert.codec import b64
 from healthcert.codec.jws import public_jwk
 from healthcert.formats import terminology
 from healthcert.keys.kid import kid_of
-from healthcert.trust.did import TRUSTLIST_SEGMENT, WILDCARD, country_of_participant
+from healthcert.trust.did import (
+    BORDER_USAGE,
+    DSC_USAGE,
+    TRUSTLIST_SEGMENT,
+    WILDCARD,
+    country_of_participant,
+)
 from healthcert.trust.did_proof import ProofKey, sign_proof
 
 DID_CONTEXTS = (
     "https://www.w3.org/ns/did/v1",
     "https://w3id.org/security/suites/jws-2020/v1",
 )
-USAGES = frozenset({"SCA", "DSC", "UP", "TLS", "DECA", "DESC"})
+USAGES = frozenset({"SCA", "DSC", "UP", "TLS", "DECA", "DESC", BORDER_USAGE})
+# DID verification relationships (DID Core): a DSC's key makes assertions (it signs health
+# certificates); a border key is for key agreement only (certificates are sealed to it).
+RELATIONSHIPS = {DSC_USAGE: "assertionMethod", BORDER_USAGE: "keyAgreement"}
 DEFAULT_DOMAIN = "DCC"
 
 
@@ -116,6 +125,14 @@ def write_did_document(
         "controller": root if participant == WILDCARD else f"{root}:{domain}:{participant}",
         "verificationMethod": [_method(entry, root) for entry in entries],
     }
+    for usage, relationship in RELATIONSHIPS.items():
+        ids = [
+            method["id"]
+            for entry, method in zip(entries, document["verificationMethod"], strict=True)
+            if entry.usage.upper() == usage
+        ]
+        if ids:
+            document[relationship] = ids
     method = f"{did_id}#{quote(_kid_text(signer_certificate), safe='')}"
     document["proof"] = sign_proof(
         document, signer_key, verification_method=method, created=created, nonce=nonce

@@ -3,6 +3,8 @@
 Gateway form: ``[{"kid", "country", "certificateType", "rawData", "thumbprint", ...}]``.
 Mirror form: ``{"certificates": [<the same entries>]}``. DSC entries become trusted keys,
 CSCA entries anchors; upload and authentication certificates sign no health certificate.
+BORDER entries (a healthcert gateway's: a destination's border key, ``trust.border``) become
+keys too, held like DSCs under their country's CSCA; each must be a border certificate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from healthcert.errors import TrustStoreError
 from healthcert.trust.batch import Anchor, ImportBatch, Skipped
+from healthcert.trust.border import border_certificate_problem
 from healthcert.trust.certificates import (
     UnusableCertificate,
     anchor_certificate,
@@ -21,7 +24,8 @@ from healthcert.trust.certificates import (
     trusted_key,
 )
 
-_SIGNING_TYPES = frozenset({"DSC", "CSCA"})
+_BORDER = "BORDER"
+_KEY_TYPES = frozenset({"DSC", "CSCA", _BORDER})
 
 
 def is_eu_list(document: object) -> bool:
@@ -64,7 +68,7 @@ def _import_entry(entry: object, source: str, batch: ImportBatch) -> None:
     if not isinstance(entry, Mapping):
         raise UnusableCertificate("entry is not a JSON object")
     kind = str(entry.get("certificateType") or "DSC").upper()
-    if kind not in _SIGNING_TYPES:
+    if kind not in _KEY_TYPES:
         batch.ignored += 1
         return
     der = _raw_data(entry)
@@ -77,6 +81,10 @@ def _import_entry(entry: object, source: str, batch: ImportBatch) -> None:
         batch.anchors.append(Anchor(anchor_certificate(facts), country, source))
         return
     _check_kid(entry, facts.kid)
+    if kind == _BORDER:
+        problem = border_certificate_problem(facts.certificate)
+        if problem is not None:
+            raise UnusableCertificate(f"listed as a border key, but {problem}")
     batch.keys.append(trusted_key(facts, source, country=country))
 
 

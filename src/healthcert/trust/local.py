@@ -27,6 +27,7 @@ from healthcert.keys.keyfile import write_atomically
 from healthcert.model.kinds import EntryKind
 from healthcert.trust import certificates
 from healthcert.trust.batch import Anchor, ImportBatch, ImportResult
+from healthcert.trust.border import usage_of
 from healthcert.trust.der import read_certificate
 from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.entry import TrustedKey
@@ -224,7 +225,8 @@ def _tolerated_public_key(der: bytes) -> PublicKeyTypes:
 
 
 def _key_record(key: TrustedKey) -> dict[str, Any]:
-    record = key_summary(key)
+    # The usage is not stored: it is the certificate's, read again wherever it is asked for.
+    record = _facts(key)
     if key.certificate is not None:
         record["der"] = _b64(key.certificate.public_bytes(Encoding.DER))
     elif key.der is not None:
@@ -236,7 +238,13 @@ def _key_record(key: TrustedKey) -> dict[str, Any]:
 
 
 def key_summary(key: TrustedKey) -> dict[str, Any]:
-    """The JSON facts of a key, as ``trust list --json`` prints them (no key material)."""
+    """The JSON facts of a key, as ``trust list --json`` prints them (no key material).
+    ``usage`` is ``signing`` (``types`` say what it signs) or ``border`` (a destination's key
+    certificates are sealed to: it signs nothing, its ``types`` are empty)."""
+    return {**_facts(key), "usage": usage_of(key)}
+
+
+def _facts(key: TrustedKey) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "kid": _b64(key.kid),
         "country": key.country,

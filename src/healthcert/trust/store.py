@@ -14,6 +14,7 @@ from healthcert.formats.shc.issuers import ShcIssuers
 from healthcert.keys.kid import kid_of_der
 from healthcert.trust.anchors import vouches_for
 from healthcert.trust.batch import Anchor, ImportBatch, ImportResult, Skipped, merge
+from healthcert.trust.border import is_border_key
 from healthcert.trust.did_proof import ProofSigner
 from healthcert.trust.entry import TrustedKey
 from healthcert.trust.sources import import_path
@@ -141,7 +142,7 @@ class TrustStore:
         skipped = list(batch.skipped)
         dropped = self._recheck(new_countries)
         identities = {_identity(key) for key in self}
-        added = duplicates = 0
+        added = duplicates = border_keys = 0
         tolerated: list[Skipped] = []
         for key in batch.keys:
             refusal = self._refusal(key)
@@ -153,6 +154,7 @@ class TrustStore:
                 identities.add(_identity(key))
                 self._by_kid.setdefault(key.kid, []).append(key)
                 added += 1
+                border_keys += is_border_key(key)
                 if key.warning is not None:
                     tolerated.append(Skipped(_describe(key), key.warning))
         self.skipped.extend(skipped + dropped)
@@ -167,6 +169,7 @@ class TrustStore:
             tuple(dropped),
             tolerated=tuple(tolerated),
             notes=tuple(batch.notes),
+            border_keys=border_keys,
         )
 
     # -- removal ------------------------------------------------------------------------------
