@@ -20,8 +20,8 @@ from healthcert.service.demo import demo_declaration
 from healthcert.service.person import Person
 from healthcert.verification import verify
 from tests.service.helpers import give_contact, issued_certificate
-from tests.service.test_api_holder import _sign_in
 from tests.service.sealed_world import SECRETS, World, make_world, world_context
+from tests.service.test_api_holder import _sign_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -146,7 +146,9 @@ def test_the_image_endpoint_opens_a_sealed_qr_code(
 # -- a holder's certificate sealed for their trip -------------------------------------------
 
 
-def _holder(post: TestClient, keys: Keys, sealed_ctx: ServiceContext) -> tuple[dict[str, str], dict[str, Any]]:
+def _holder(
+    post: TestClient, keys: Keys, sealed_ctx: ServiceContext
+) -> tuple[dict[str, str], dict[str, Any]]:
     """A signed-in holder and their own EU DCC."""
     from tests.service import samples
 
@@ -198,7 +200,9 @@ def test_a_holder_gets_their_certificate_sealed_for_their_trips_destination(
     # Without it, nothing.
     assert verify(body["payload"], trust=world.trust).error_codes == ["SEALED"]
     # And the post that holds it opens it through its verify endpoint.
-    opened = post.post("/api/v1/verify", json={"payload": body["payload"]}, headers=keys["verifier"])
+    opened = post.post(
+        "/api/v1/verify", json={"payload": body["payload"]}, headers=keys["verifier"]
+    )
     assert opened.json()["checks"]["sealed"] is True and opened.json()["valid"] is True
 
 
@@ -254,9 +258,7 @@ def test_a_revoked_certificate_is_not_sealed(
     assert "REVOKED" in refused.text
 
 
-def test_only_an_eu_dcc_is_sealed(
-    post: TestClient, keys: Keys, sealed_ctx: ServiceContext
-) -> None:
+def test_only_an_eu_dcc_is_sealed(post: TestClient, keys: Keys, sealed_ctx: ServiceContext) -> None:
     auth, certificate = _holder(post, keys, sealed_ctx)
     url = f"/api/v1/holder/records/{certificate['record']}/certificates"
     card = post.post(url, json={"format": "shc"}, headers=auth)

@@ -125,7 +125,7 @@ def test_a_broken_key_makes_the_service_not_ready_and_requests_503(
 
     world = _broken_world(tmp_path)
     context = world_context(database_url, world)
-    with pytest.raises(Unavailable, match="border-CN.key.pem"):
+    with pytest.raises(Unavailable, match=r"border-CN\.key\.pem"):
         context.unseal_keys()
     with TestClient(create_app(context)) as client:
         ready = client.get("/api/v1/ready")

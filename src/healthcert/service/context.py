@@ -136,7 +136,6 @@ class ServiceContext:
                 self._trust = (self.trust_loader or load_local_trust)()
             return self._trust
 
-
     def unseal_keys(self) -> UnsealKeys:
         """The border keys this deployment opens sealed certificates with; Unavailable, naming
         the file, while one cannot be read (``serve`` says it at start, ``/ready`` after)."""

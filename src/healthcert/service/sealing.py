@@ -16,9 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
 
 from healthcert.codec.qr import image_bytes
+from healthcert.database.tables import Declaration
 from healthcert.declarations.intake import own_declaration
+from healthcert.declarations.status import WITHDRAWN
 from healthcert.formats import registry
 from healthcert.formats.base import utc_text
 from healthcert.formats.sealed.payload import seal
@@ -27,6 +30,7 @@ from healthcert.keys.border import border_kid
 from healthcert.service import audit
 from healthcert.service.errors import Conflict, Invalid
 from healthcert.service.holder import actor_of, own_certificate
+from healthcert.service.person import is_person
 from healthcert.service.verification import Ask, reports_of
 from healthcert.trust.border import border_keys_for
 
@@ -76,10 +80,36 @@ def border_key_of(ctx: ServiceContext, country: str, now: datetime) -> TrustedKe
     return found[0]
 
 
-def sealable_countries(ctx: ServiceContext, countries: set[str]) -> set[str]:
-    """Those of ``countries`` this service holds a border key of, valid now."""
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """A trip of the holder a certificate can be sealed for: their declaration, its destination."""
+
+    declaration_id: int
+    country: str
+
+
+def sealable_trips(ctx: ServiceContext, person: Person, certificate_format: str) -> list[Trip]:
+    """The holder's declared trips (the newest declaration per destination, withdrawn ones
+    left out) whose destination's border key this service trusts now; none for a certificate
+    that cannot be sealed."""
+    if certificate_format != SEALABLE_FORMAT:
+        return []
+    query = (
+        select(Declaration.id, Declaration.destination)
+        .where(is_person(Declaration, person), Declaration.status != WITHDRAWN)
+        .order_by(Declaration.id.desc())
+    )
+    with ctx.sessions() as session:
+        rows = session.execute(query).all()
+    newest: dict[str, int] = {}
+    for declaration_id, country in rows:
+        newest.setdefault(country.upper(), declaration_id)
     now = ctx.clock()
-    return {country for country in countries if border_keys_for(ctx.trust(), country, now)}
+    return [
+        Trip(declaration_id, country)
+        for country, declaration_id in sorted(newest.items())
+        if border_keys_for(ctx.trust(), country, now)
+    ]
 
 
 def sealed_for(

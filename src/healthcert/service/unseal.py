@@ -26,7 +26,9 @@ BORDER_KEY_FILES = "border-*.key.pem"
 UnsealKeys = tuple[ec.EllipticCurvePrivateKey, ...]
 
 
-def unseal_key_paths(home: Path | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+def unseal_key_paths(
+    home: Path | None = None, environ: Mapping[str, str] | None = None
+) -> list[Path]:
     """The key home's border key files (in name order), then those the environment lists."""
     environment = os.environ if environ is None else environ
     folder = (home if home is not None else healthcert_home(environment)) / "keys"
@@ -39,7 +41,9 @@ def unseal_key_paths(home: Path | None = None, environ: Mapping[str, str] | None
     return found + [path for path in listed if path not in found]
 
 
-def load_unseal_keys(home: Path | None = None, environ: Mapping[str, str] | None = None) -> UnsealKeys:
+def load_unseal_keys(
+    home: Path | None = None, environ: Mapping[str, str] | None = None
+) -> UnsealKeys:
     """The private border keys of ``unseal_key_paths``; none without any file (and then no
     passphrase is needed). KeyStoreError or ConfigurationError naming the file that fails."""
     paths = unseal_key_paths(home, environ)
