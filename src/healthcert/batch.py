@@ -30,6 +30,10 @@ from healthcert.trust.verifier import VerifierTrust
 from healthcert.verification import Judge, context, judge_for_journey, verify_items
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from healthcert.formats.base import VerificationContext
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.rules.policy import Policies
@@ -72,6 +76,7 @@ def verify_many(
     health_code_revocations: frozenset[bytes] | None = None,
     vdsnc_revocations: frozenset[bytes] | None = None,
     judge: Judge | None = None,
+    unseal_keys: Sequence[EllipticCurvePrivateKey] = (),
 ) -> Generator[Report, None, None]:
     """The report of every payload, in input order, as they are verified.
 
@@ -80,7 +85,8 @@ def verify_many(
     as UTC). With ``workers`` above 1, payloads after the first chunk are verified in that many
     forked processes (POSIX only; from a program that runs threads, keep 1). With ``country``,
     each report carries the entry verdict of that destination, as ``verify`` records it (or
-    give your own ``judge``). Verification failures are in the reports; ValueError, at the
+    give your own ``judge``). ``unseal_keys`` (border keys) open the sealed certificates
+    (``HCS1:``) sealed to them. Verification failures are in the reports; ValueError, at the
     call, only for a bad ``workers`` or both a ``country`` and a ``judge``.
     Closing the generator early stops the workers.
     """
@@ -97,6 +103,7 @@ def verify_many(
         shc_issuers=shc_issuers,
         health_code_revocations=health_code_revocations,
         vdsnc_revocations=vdsnc_revocations,
+        unseal_keys=unseal_keys,
     )
     return _each(_in_order(partial(_reports, ctx=ctx, judge=judge), payloads, workers))
 

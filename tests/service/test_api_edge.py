@@ -72,6 +72,7 @@ BODIES = (
     ("/decision", {"decision": "approve"}),
     ("/withdraw", None),
     ("/light", None),
+    ("/sealed", {"country": "CN"}),
 )
 
 

@@ -150,3 +150,53 @@ def test_a_passphrase_that_does_not_open_the_keys_stops_serve_at_once(demo: Demo
     started = _cli(demo, "serve", "--port", str(_free_port()), env=env)
     assert started.returncode != 0
     assert "passphrase" in started.stderr.lower()
+
+
+def _demo_holder(demo: Demo) -> dict[str, str]:
+    """The demo holder signed in with the code the demo prints in its terminal."""
+    identity = {
+        "document_type": "passport",
+        "issuing_country": "CN",
+        "document_number": DEMO_RECORD["holder"]["document_number"],  # type: ignore[index]
+        "date_of_birth": DEMO_RECORD["holder"]["date_of_birth"],  # type: ignore[index]
+    }
+    assert httpx.post(f"{demo.base}/holder/sign-in", json=identity).status_code == 202
+    deadline = time.monotonic() + 10
+    codes: list[str] = []
+    while not codes and time.monotonic() < deadline:
+        codes = re.findall(r"sign-in code is (\d{6})", (demo.folder / "serve.out").read_text())
+        time.sleep(0.1)
+    assert codes, "the demo printed no sign-in code"
+    opened = httpx.post(f"{demo.base}/holder/session", json={**identity, "code": codes[-1]})
+    assert opened.status_code == 201, opened.text
+    return {"Authorization": f"Bearer {opened.json()['token']}"}
+
+
+def test_the_demo_post_opens_the_certificate_sealed_for_the_demo_trip(demo: Demo) -> None:
+    home = demo.folder / "user" / ".local" / "share" / "healthcert" / "keys"
+    assert (home / "border-CN.pem").exists() and (home / "border-CN.key.pem").exists()
+    assert "Created the demo border key" in demo.printed
+    record = re.search(r"/holder/records/(\d+)/certificates", demo.printed)
+    declaration = re.search(r"declaration (\d+) waits in the queue", demo.printed)
+    assert record and declaration, demo.printed
+    auth = _demo_holder(demo)
+    issued = httpx.post(
+        f"{demo.base}/holder/records/{record.group(1)}/certificates",
+        json={"format": "eu-dcc"},
+        headers=auth,
+    )
+    assert issued.status_code in (200, 201), issued.text
+    sealed = httpx.post(
+        f"{demo.base}/holder/certificates/{issued.json()['id']}/sealed",
+        json={"declaration_id": int(declaration.group(1))},
+        headers=auth,
+    )
+    assert sealed.status_code == 201, sealed.text
+    assert sealed.json()["country"] == "CN"
+    report = httpx.post(
+        f"{demo.base}/verify",
+        json={"payload": sealed.json()["payload"]},
+        headers=_key(demo, "verifier"),
+    ).json()
+    assert report["valid"] is True, report["errors"]
+    assert report["checks"]["sealed"] is True and report["format"] == "eu-dcc"

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,15 +117,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_url(web_app: FastAPI) -> Iterator[str]:
-    """The service in uvicorn on 127.0.0.1, in a thread of this process."""
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """``app`` in uvicorn on 127.0.0.1, in a thread of this process: its base URL."""
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -135,6 +134,13 @@ def live_url(web_app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_url(web_app: FastAPI) -> Iterator[str]:
+    """The service in uvicorn on 127.0.0.1, in a thread of this process."""
+    with served(web_app) as url:
+        yield url
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from healthcert.api.routes import (
     metrics,
     records,
     revocation,
+    sealed,
     shc,
     trust,
     verify,
@@ -57,6 +58,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(certificates.router, prefix=API_PREFIX)
     app.include_router(holder.router, prefix=API_PREFIX)
     app.include_router(light.router, prefix=API_PREFIX)
+    app.include_router(sealed.router, prefix=API_PREFIX)
     app.include_router(holder_data.router, prefix=API_PREFIX)
     app.include_router(identity.router, prefix=API_PREFIX)
     app.include_router(revocation.router, prefix=API_PREFIX)

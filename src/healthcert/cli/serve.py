@@ -59,7 +59,9 @@ def serve(
 
     Messages to holders are delivered by a worker in this process: e-mail with
     HEALTHCERT_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM, SMS with HEALTHCERT_SMS_URL and
-    _TOKEN. Holders may sign in through an OpenID Connect provider with HEALTHCERT_OIDC_*."""
+    _TOKEN. Holders may sign in through an OpenID Connect provider with HEALTHCERT_OIDC_*.
+    Sealed certificates open with the home's keys/border-*.key.pem and the key files listed in
+    HEALTHCERT_UNSEAL_KEYS."""
     if workers > 1:
         from healthcert.api.multiprocess import share_metrics
 
@@ -67,7 +69,7 @@ def serve(
     from healthcert.api import logs
     from healthcert.api.app import create_app
     from healthcert.api.server import Listen, bind, run
-    from healthcert.service.bootstrap import ensure_issuer_keys, service_trust
+    from healthcert.service.bootstrap import ensure_border_key, ensure_issuer_keys, service_trust
     from healthcert.service.context import open_context
     from healthcert.service.oidc import OidcProvider, OidcSettings
     from healthcert.service.outbox import senders_from_environment
@@ -86,8 +88,11 @@ def serve(
     try:
         if ensure_issuer_keys(country):
             typer.echo(f"No keys found: created the CSCA and a DSC of {country.upper()}.")
+        if demo and (border := ensure_border_key()) is not None:
+            typer.echo(f"Created the demo border key: {border} (sealed certificates open here).")
         ctx = open_context(url)
         ctx.signer()  # a passphrase that does not open the home's keys is said now
+        ctx.unseal_keys()  # and so is a border key file that cannot be read
         _trust_own_keys()
     except HealthcertError as error:
         fail(str(error), exit_code_of(error))

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from healthcert.database.db import make_engine, session_factory
 from healthcert.database.migrate import upgrade
+from healthcert.errors import HealthcertError
 from healthcert.keys.signer import Signer
+from healthcert.service.errors import Unavailable
 from healthcert.service.notifier import Notifier, OutboxNotifier
 from healthcert.trust.local import load_local_trust
 from healthcert.trust.store import TrustStore
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.service.audit import Actor
     from healthcert.service.oidc import OidcProvider
+    from healthcert.service.unseal import UnsealKeys
     from healthcert.trust.revocation import DccRevocations
 
 
@@ -74,6 +77,9 @@ class ServiceContext:
     # there, and its CSCA and DSC certificates are published from there.
     key_home: Path | None = None
     trust_loader: Callable[[], TrustStore] | None = None
+    # The border keys sealed certificates are opened with (None: ``service.unseal``'s, from
+    # the key home and HEALTHCERT_UNSEAL_KEYS).
+    unseal_keys_loader: Callable[[], UnsealKeys] | None = None
     # The identity provider holders may sign in through (None: sign-in by code only).
     oidc: OidcProvider | None = None
     # Another instance's revocation is seen here within this (plus one rebuild): the promise
@@ -90,6 +96,7 @@ class ServiceContext:
     _signer: Signer | None = field(default=None, repr=False)
     _health_code_signer: Signer | None = field(default=None, repr=False)
     _trust: TrustStore | None = field(default=None, repr=False)
+    _unseal_keys: UnsealKeys | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @contextmanager
@@ -128,6 +135,20 @@ class ServiceContext:
             if self._trust is None:
                 self._trust = (self.trust_loader or load_local_trust)()
             return self._trust
+
+    def unseal_keys(self) -> UnsealKeys:
+        """The border keys this deployment opens sealed certificates with; Unavailable, naming
+        the file, while one cannot be read (``serve`` says it at start, ``/ready`` after)."""
+        from healthcert.service.unseal import load_unseal_keys
+
+        with self._lock:
+            if self._unseal_keys is None:
+                loader = self.unseal_keys_loader or (lambda: load_unseal_keys(self.key_home))
+                try:
+                    self._unseal_keys = loader()
+                except HealthcertError as error:
+                    raise Unavailable(f"a border key cannot be loaded: {error}") from None
+            return self._unseal_keys
 
 
 def open_context(

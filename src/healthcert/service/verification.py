@@ -118,7 +118,8 @@ def _record_full_view(ctx: ServiceContext, ask: Ask, count: int) -> None:
 
 
 def reports_of(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[Report]:
-    """The reports of ``items`` (``inputs.Item``s), not counted in the metrics."""
+    """The reports of ``items`` (``inputs.Item``s), not counted in the metrics; the sealed
+    ones opened with the deployment's border keys."""
     revoked = current_revocations(ctx)
     reports = list(
         verify_many(
@@ -129,6 +130,7 @@ def reports_of(ctx: ServiceContext, items: list[Any], ask: Ask) -> list[Report]:
             shc_issuers=revoked.shc_issuers,
             health_code_revocations=revoked.health_codes,
             vdsnc_revocations=revoked.vdsnc,
+            unseal_keys=ctx.unseal_keys(),
             country=ask.country or None,
             origin=ask.origin,
             language=ask.language,

@@ -18,10 +18,12 @@ from healthcert.api.auth import Service
 from healthcert.api.routes.certificates import pdf_response
 from healthcert.declarations.health_code import current_code
 from healthcert.formats import registry
-from healthcert.service.errors import NotFound, TooManyAttempts, Unauthorised
+from healthcert.limits import MAX_ROW_ID
+from healthcert.service.errors import Conflict, NotFound, TooManyAttempts, Unauthorised
 from healthcert.service.holder import certificates_of, issue_own, own_certificate
 from healthcert.service.person import DOCUMENT_TYPES, Person, issuing_country
 from healthcert.service.records import get_record, records_of
+from healthcert.service.sealing import destination_of, sealable_trips, sealed_for
 from healthcert.service.signin import request_code, sign_in, sign_out
 from healthcert.web import declaration_pages, i18n
 from healthcert.web.holder_render import HEADERS, go, language, not_found, page
@@ -256,7 +258,33 @@ def certificate(
         lang,
         item=shown,
         size=size if size in QR_SIZES else "screen",
+        trips=[] if shown.revoked or shown.expired else sealable_trips(ctx, person, row.format),
     )
+
+
+@router.post("/certificates/{certificate_id}/sealed", response_class=HTMLResponse)
+def sealed(
+    request: Request,
+    certificate_id: int,
+    ctx: Service,
+    person: Traveller,
+    declaration_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
+    token: Token = None,
+    lang: Lang = None,
+) -> HTMLResponse:
+    """The certificate sealed for the destination of the holder's declaration, its QR code
+    shown at once (nothing is stored: each visit seals anew)."""
+    check_form(request, token)
+    chosen = language(request, lang)
+    try:
+        destination = destination_of(ctx, person, declaration_id, None)
+        made = sealed_for(ctx, person, certificate_id, destination)
+    except NotFound:
+        return not_found(request, chosen)
+    except Conflict as refusal:
+        values = {"certificate_id": certificate_id, "problem": str(refusal)}
+        return page(request, "holder/sealed.html", chosen, 409, sealed=None, **values)
+    return page(request, "holder/sealed.html", chosen, sealed=made, certificate_id=certificate_id)
 
 
 @router.get("/certificates/{certificate_id}/pdf", response_class=Response)

@@ -32,6 +32,9 @@ class Outcome:
     entry: list[EntryField] = field(default_factory=list)
     # The minimal view (``disclosure``): no health details, reasons by code only.
     minimal: bool = False
+    # A sealed certificate (``HCS1:``): True once opened with this deployment's border key,
+    # False when none of its keys opens it; None for a certificate that was not sealed.
+    sealed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
         errors=list(report.get("errors") or []),
         entry=entry_fields(certificate.get("entry"), language),
         minimal=report.get("view") == "minimal",
+        sealed=(report.get("checks") or {}).get("sealed"),
     )
 
 
