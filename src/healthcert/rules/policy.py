@@ -53,6 +53,7 @@ from healthcert.model.codes import TEST_TYPE_ANTIBODY_IGG, TEST_TYPE_NAAT, TEST_
 from healthcert.model.kinds import EntryKind
 from healthcert.rules.rule import Rule, RuleError, RuleType, parse_rules
 from healthcert.rules.selection import select_rules
+from healthcert.trust.synced import RULES_FILE, read_json, sync_dir
 
 __all__ = [
     "MAX_POLICY_BYTES",
@@ -550,8 +551,6 @@ def with_synced_rules(policies: Iterable[Policy], home: Path | None = None) -> l
 def synced_rules(home: Path | None = None) -> tuple[str, Mapping[str, Any]]:
     """Where the last sync left the countries' rules, and them: ``{country: [rule, ...]}``
     (every version; the selection picks the one valid at the clock), empty before any sync."""
-    from healthcert.trust.synced import RULES_FILE, read_json, sync_dir
-
     path = sync_dir(home) / RULES_FILE
     try:
         document = read_json(path)
