@@ -3,11 +3,13 @@ and the gettext catalog of each language, read once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from healthcert import catalogs
+from healthcert.error_meanings import meaning
 
 if TYPE_CHECKING:
     import gettext
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 LOCALES = Path(__file__).parent / "locale"
+# The command line's catalog, which holds what each report error code means (error_meanings).
+CLI_LOCALES = Path(__file__).parent.parent / "cli" / "locale"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 DEFAULT = "en"
 
@@ -58,6 +62,20 @@ def translations(language: str) -> gettext.NullTranslations:
     """The catalog of ``language``, read once: its compiled ``.mo`` when installed, else the
     ``.po`` (a source checkout), else none (English is the source text)."""
     return catalogs.load(LOCALES, "messages", language)
+
+
+@cache
+def _cli_translations(language: str) -> gettext.NullTranslations:
+    return catalogs.load(CLI_LOCALES, "cli", language)
+
+
+def error_message(error: Mapping[str, Any], language: str) -> str:
+    """A report error as a page in ``language`` shows it: the report's own message in English
+    (it names the specifics), elsewhere what its code means in that language."""
+    message = str(error.get("message") or "")
+    if language == DEFAULT:
+        return message
+    return meaning(str(error.get("code")), _cli_translations(language).gettext) or message
 
 
 def collation_key(text: str, language: str) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from healthcert.formats import registry
 from healthcert.model.display import display_name
 from healthcert.model.written_name import written_name
 from healthcert.rules.verdict import CERTIFICATE_INVALID
+from healthcert.web.i18n import error_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,10 @@ def outcome(report: dict[str, Any], language: str = "en") -> Outcome:
         valid_until=_moment(report.get("exp")),
         rules=list(report.get("rules") or []),
         reasons=[reason for reason in report.get("verdict_reasons") or [] if _own(reason)],
-        errors=list(report.get("errors") or []),
+        errors=[
+            {"code": str(error.get("code")), "message": error_message(error, language)}
+            for error in report.get("errors") or []
+        ],
         entry=entry_fields(certificate.get("entry"), language),
         minimal=report.get("view") == "minimal",
         sealed=(report.get("checks") or {}).get("sealed"),
@@ -103,9 +107,11 @@ def _own(reason: dict[str, str]) -> bool:
 
 
 def _moment(text: Any) -> str | None:
-    """``2026-11-20T07:00:00Z`` as a person reads it: ``2026-11-20 07:00 UTC``."""
+    """``2026-11-20T07:00:00Z`` as a person reads it: ``2026-11-20 07:00 UTC`` (the seconds
+    kept where they are not zero: ``2026-12-07 09:46:51 UTC``)."""
     if not isinstance(text, str) or not text:
         return None
-    if len(text) == 20 and text.endswith(":00Z") and text[10] == "T":
-        return f"{text[:10]} {text[11:16]} UTC"
+    if len(text) == 20 and text.endswith("Z") and text[10] == "T":
+        seconds = "" if text[16:19] == ":00" else text[16:19]
+        return f"{text[:10]} {text[11:16]}{seconds} UTC"
     return text
