@@ -169,8 +169,14 @@ def test_codes_reach_the_holder_by_email_and_sms_and_open_a_session(
     give_contact(client, keys, by_sms, phone)
     for holder in (by_mail, by_sms):
         ask_code(ctx, holder)
-    done = deliver_due(ctx, senders)
-    assert done.delivered >= 2 and done.failed == 0
+    delivered = 0
+    for _ in range(50):  # the session's other tests may have queued more than a pass takes
+        done = deliver_due(ctx, senders)
+        assert done.failed == 0
+        delivered += done.delivered
+        if not done.delivered:
+            break
+    assert delivered >= 2
     [mail] = [m for m in relay[1].messages if m["To"] == address]
     [text] = gateway.texts_to(phone)
     for holder, body in ((by_mail, mail.get_payload()), (by_sms, text)):
