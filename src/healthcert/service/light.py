@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from healthcert.batch import verify_many
 from healthcert.errors import RequestError
 from healthcert.formats.base import utc_text
 from healthcert.formats.cwt import CLAIM_EXP
@@ -16,10 +15,9 @@ from healthcert.service import audit
 from healthcert.service.context import utc_now
 from healthcert.service.errors import Conflict
 from healthcert.service.holder import actor_of, own_certificate
-from healthcert.service.revocation import current_revocations
+from healthcert.service.verification import Ask, reports_of
 
 if TYPE_CHECKING:
-    from healthcert.report import Report
     from healthcert.service.context import ServiceContext
     from healthcert.service.signin import Person
 
@@ -30,8 +28,8 @@ def light_for(
     """``{payload, expires, certificate_id}`` of a new light certificate; Conflict, naming the
     codes, when the certificate is not valid now (revoked, expired, its DSC distrusted)."""
     certificate = own_certificate(ctx, person, certificate_id)
-    source = _verified(ctx, certificate.payload)
     now = utc_now()
+    [source] = reports_of(ctx, [Item("certificate", payload=certificate.payload)], Ask(at=now))
     try:
         payload = issue_light(source, ctx.signer(), hours=hours, now=now)
     except RequestError as error:
@@ -49,15 +47,3 @@ def light_for(
             expires=expires,
         )
     return {"payload": payload, "expires": expires, "certificate_id": certificate.id}
-
-
-def _verified(ctx: ServiceContext, payload: str) -> Report:
-    revoked = current_revocations(ctx)
-    reports = verify_many(
-        [Item("certificate", payload=payload)],
-        trust=ctx.trust(),
-        dcc_revocations=revoked.dcc,
-        shc_issuers=revoked.shc_issuers,
-        health_code_revocations=revoked.health_codes,
-    )
-    return next(iter(reports))
