@@ -102,3 +102,17 @@ def test_a_border_certificate_problem_names_what_is_wrong() -> None:
     assert border_certificate_problem(csca.certificate) == (
         f"its extended key usage does not name the border key usage {BORDER_OID}"
     )
+
+
+def test_the_border_index_follows_what_is_added_and_removed() -> None:
+    csca = create_csca("FR", now=KEYS_MADE)
+    store = TrustStore()
+    store.add_batch(import_certificates(_pem(csca.certificate), "csca"))
+    at = KEYS_MADE + timedelta(days=1)
+    assert border_keys_for(store, "FR", at) == []  # the index is built now, empty
+    border = create_border_key(csca, now=KEYS_MADE)
+    store.add_batch(import_certificates(_pem(border.certificate), "border"))
+    [found] = border_keys_for(store, "FR", at)
+    assert found.source == "border"
+    assert store.remove(lambda key: key.source == "border") == 1
+    assert border_keys_for(store, "FR", at) == []

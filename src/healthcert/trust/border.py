@@ -8,14 +8,17 @@ certificate itself, wherever it came from (``trust add``, a synced gateway list)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.keys.border import BORDER_OID
 from healthcert.trust.entry import TrustedKey
+
+if TYPE_CHECKING:
+    from healthcert.trust.store import TrustStore
 
 BORDER_USAGE = "border"
 SIGNING_USAGE = "signing"
@@ -85,15 +88,13 @@ def _key_agreement_only(certificate: x509.Certificate) -> bool:
     )
 
 
-def border_keys_for(keys: Iterable[TrustedKey], country: str, at: datetime) -> list[TrustedKey]:
-    """The border keys of ``country`` valid at ``at``, the longest-lived first (a destination
-    rolling its key over publishes the new one before retiring the old)."""
+def border_keys_for(store: TrustStore, country: str, at: datetime) -> list[TrustedKey]:
+    """The border keys of ``country`` in ``store`` valid at ``at``, the longest-lived first (a
+    destination rolling its key over publishes the new one before retiring the old)."""
     found = [
         key
-        for key in keys
-        if key.country == country.upper()
-        and is_border_key(key)
-        and isinstance(key.public_key, ec.EllipticCurvePublicKey)
+        for key in store.border_keys(country)
+        if isinstance(key.public_key, ec.EllipticCurvePublicKey)
         and (key.not_before is None or key.not_before <= at)
         and (key.not_after is None or at < key.not_after)
     ]

@@ -48,6 +48,9 @@ class TrustStore:
         self._deferred_count = 0
         self._anchors: dict[str, list[Anchor]] = {}
         self._anchor_kids: dict[bytes, Anchor] | None = None  # built on the first unknown kid
+        # The border keys by country, built on the first ask (``border_keys``): a page that
+        # offers sealing asks on every render, and the store may hold every country's DSCs.
+        self._border: dict[str, list[TrustedKey]] | None = None
         self.skipped: list[Skipped] = []
         self.ignored = 0
 
@@ -99,6 +102,16 @@ class TrustStore:
             self._anchor_kids = {kid_of_der(_der(anchor)): anchor for anchor in self.anchors}
         return self._anchor_kids.get(kid)
 
+    def border_keys(self, country: str) -> Sequence[TrustedKey]:
+        """The border keys (``trust.border``) of ``country``, whatever their validity."""
+        if self._border is None:
+            index: dict[str, list[TrustedKey]] = {}
+            for key in self:
+                if key.country is not None and is_border_key(key):
+                    index.setdefault(key.country.upper(), []).append(key)
+            self._border = index
+        return tuple(self._border.get(country.upper(), ()))
+
     @property
     def anchors(self) -> Sequence[Anchor]:
         return tuple(anchor for group in self._anchors.values() for anchor in group)
@@ -120,6 +133,7 @@ class TrustStore:
         """Register a key to build on first lookup of ``kid`` (trusted without re-checking)."""
         self._deferred.setdefault(kid, []).append(loader)
         self._deferred_count += 1
+        self._border = None
 
     def add_anchor(self, anchor: Anchor) -> bool:
         """Trust a CSCA as is (no re-check of existing keys); False when already present."""
@@ -137,6 +151,7 @@ class TrustStore:
     def add_batch(self, batch: ImportBatch, *, source: str = "") -> ImportResult:
         """Accept the CSCAs of ``batch``, then each key that its country's CSCAs allow."""
         self._load_all()
+        self._border = None
         fresh = [anchor for anchor in batch.anchors if self.add_anchor(anchor)]
         new_countries = {anchor.country.upper() for anchor in fresh}
         skipped = list(batch.skipped)
@@ -177,6 +192,7 @@ class TrustStore:
     def remove(self, predicate: Callable[[TrustedKey], bool]) -> int:
         """Drop every key for which ``predicate`` holds; return how many were dropped."""
         self._load_all()
+        self._border = None
         removed = 0
         for kid in list(self._by_kid):
             kept = [key for key in self._by_kid[kid] if not predicate(key)]
