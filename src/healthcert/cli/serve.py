@@ -57,11 +57,11 @@ def serve(
     """Run the service: upgrade the schema, create keys on first start, then serve /api/v1
     (and Prometheus metrics at /metrics) until SIGTERM, which finishes the requests in flight.
 
-    Messages to holders are delivered by a worker in this process: e-mail with
-    HEALTHCERT_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM, SMS with HEALTHCERT_SMS_URL and
-    _TOKEN. Holders may sign in through an OpenID Connect provider with HEALTHCERT_OIDC_*.
-    Sealed certificates open with the home's keys/border-*.key.pem and the key files listed in
-    HEALTHCERT_UNSEAL_KEYS."""
+    Messages to holders are delivered by the service (with --workers, by its jobs process):
+    e-mail with HEALTHCERT_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM, SMS with
+    HEALTHCERT_SMS_URL and _TOKEN. Holders may sign in through an OpenID Connect provider with
+    HEALTHCERT_OIDC_*. Sealed certificates open with the home's keys/border-*.key.pem and the
+    key files listed in HEALTHCERT_UNSEAL_KEYS."""
     if workers > 1:
         from healthcert.api.multiprocess import share_metrics
 

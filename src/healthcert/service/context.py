@@ -17,6 +17,7 @@ from healthcert.errors import HealthcertError
 from healthcert.keys.signer import Signer
 from healthcert.service.errors import Unavailable
 from healthcert.service.notifier import Notifier, OutboxNotifier
+from healthcert.service.unseal import UnsealKeys, load_unseal_keys
 from healthcert.trust.local import load_local_trust
 from healthcert.trust.store import TrustStore
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from healthcert.formats.shc.issuers import ShcIssuers
     from healthcert.service.audit import Actor
     from healthcert.service.oidc import OidcProvider
-    from healthcert.service.unseal import UnsealKeys
     from healthcert.trust.revocation import DccRevocations
 
 
@@ -139,8 +139,6 @@ class ServiceContext:
     def unseal_keys(self) -> UnsealKeys:
         """The border keys this deployment opens sealed certificates with; Unavailable, naming
         the file, while one cannot be read (``serve`` says it at start, ``/ready`` after)."""
-        from healthcert.service.unseal import load_unseal_keys
-
         with self._lock:
             if self._unseal_keys is None:
                 loader = self.unseal_keys_loader or (lambda: load_unseal_keys(self.key_home))
