@@ -116,3 +116,31 @@ def test_refusals(homes: dict[str, Path]) -> None:
     )
     assert result.exit_code == 3 and "cannot decrypt the key" in result.stderr
     assert SECRET not in result.output
+
+
+def test_a_new_border_key_keeps_the_old_one_for_what_was_sealed_to_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from healthcert.keys.border import border_kid, load_recipient
+    from healthcert.service.unseal import unseal_key_paths
+
+    issuer, border = tmp_path_factory.mktemp("AT"), tmp_path_factory.mktemp("SG")
+    ok(issuer, "keys", "init", "--country", "AT")
+    ok(issuer, "keys", "dsc")
+    ok(border, "keys", "init", "--country", "SG")
+    ok(border, "keys", "border", "--country", "SG")
+    keys = border / "keys"
+    first_kid = border_kid(load_recipient(keys / "border-SG.pem")).hex()
+    sealed_before = ok(issuer, "issue", "--json", REQUEST, "--seal-to", str(keys / "border-SG.pem"))
+
+    out = " ".join(ok(border, "keys", "border", "--country", "SG").split())
+    retired = keys / f"border-SG-{first_kid}.key.pem"
+    assert f"previous border key is kept as {retired}" in out
+    assert (keys / f"border-SG-{first_kid}.pem").exists()
+    assert border_kid(load_recipient(keys / "border-SG.pem")).hex() != first_kid
+    assert set(unseal_key_paths(border)) == {keys / "border-SG.key.pem", retired}
+
+    old = _verify(issuer, sealed_before.strip(), "--unseal-key", str(retired))
+    assert old["valid"] is True and old["checks"]["sealed"] is True
+    new = _verify(issuer, sealed_before.strip(), "--unseal-key", str(keys / "border-SG.key.pem"))
+    assert [e["code"] for e in new["errors"]] == ["SEALED"]

@@ -13,6 +13,7 @@ import pytest
 from healthcert.errors import HealthcertError
 from healthcert.keys.border import border_kid, create_border_key, save_border_key
 from healthcert.keys.csca import create_csca
+from healthcert.keys.keyfile import write_private_key
 from healthcert.service.errors import Unavailable
 from healthcert.service.unseal import UNSEAL_KEYS_ENV, load_unseal_keys, unseal_key_paths
 from tests.service.sealed_world import PASSPHRASE, World, make_world, world_context
@@ -135,7 +136,8 @@ def test_a_broken_key_makes_the_service_not_ready_and_requests_503(
         assert answer.status_code == 503
         assert "border-CN.key.pem" in answer.json()["detail"]
         # Mended, the key loads on the next request: the failure was not kept.
-        save_border_key(world.home / "keys", world.border, PASSPHRASE.encode())
+        key_file = world.home / "keys" / "border-CN.key.pem"
+        write_private_key(key_file, world.border.private_key, PASSPHRASE.encode())
         assert client.get("/api/v1/ready").status_code == 200
         answer = client.post("/api/v1/verify", json={"payload": "HC1:x"}, headers=keys["verifier"])
         assert answer.status_code == 200 and answer.json()["valid"] is False

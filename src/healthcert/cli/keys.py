@@ -132,7 +132,7 @@ def border_command(
     """
     with reported_errors():
         from healthcert.errors import KeyStoreError
-        from healthcert.keys.border import create_border_key, save_border_key
+        from healthcert.keys.border import create_border_key, retire_border_key, save_border_key
         from healthcert.keys.csca import check_country
         from healthcert.keys.directory import KeyDirectory
         from healthcert.keys.keyfile import passphrase_from_env
@@ -150,9 +150,15 @@ def border_command(
             held = subject_country(csca.certificate)
             fail(f"the CSCA here is {held}'s: a border key of {code} needs {code}'s CSCA")
         border = create_border_key(csca, days=days)
+        retired = retire_border_key(directory.root, code)
         cert_path, key_path = save_border_key(directory.root, border, passphrase_from_env())
         _print_created("border key", border.certificate, cert_path)
         _note(f"private key (encrypted): {key_path}")
+        if retired is not None:
+            _note(
+                f"the previous border key is kept as {retired[1]}: certificates sealed to it "
+                "still open with it (`verify --unseal-key`, and the service loads it)"
+            )
 
 
 @app.command("list")

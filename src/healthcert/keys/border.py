@@ -6,7 +6,8 @@ key usage is key agreement alone and its extended key usage is ``BORDER_OID``, w
 kind of health document: a verifier that trusted it as a DSC would still refuse everything it
 signed (KEY_USAGE_MISMATCH), and no issuer picks it to sign.
 
-The key directory keeps it as ``border-<CC>.pem`` and ``border-<CC>.key.pem`` (encrypted).
+The key directory keeps it as ``border-<CC>.pem`` and ``border-<CC>.key.pem`` (encrypted); a
+replaced one stays beside them as ``border-<CC>-<kid>.pem`` and ``.key.pem``.
 """
 
 from __future__ import annotations
@@ -106,14 +107,33 @@ def border_paths(root: Path, country: str) -> tuple[Path, Path]:
 
 
 def save_border_key(root: Path, border: CertifiedKey, passphrase: bytes) -> tuple[Path, Path]:
-    """Write the certificate and the encrypted key; their paths."""
+    """Write the certificate and the encrypted key; their paths. A border key already there
+    is retired, not overwritten (``retire_border_key``)."""
     country = subject_country(border.certificate)
     if country is None:
         raise KeyStoreError("the border certificate names no country")
     cert_path, key_path = border_paths(root, country)
+    retire_border_key(root, country)
     write_private_key(key_path, border.private_key, passphrase)
     write_certificate(cert_path, border.certificate)
     return cert_path, key_path
+
+
+def retire_border_key(root: Path, country: str) -> tuple[Path, Path] | None:
+    """Move the border key of ``country`` aside as ``border-CC-<kid>.pem`` and ``.key.pem``
+    (the kid in hex), their new paths; None when there is none. Travellers carry certificates
+    sealed to it until they expire: a border post that holds every ``border-*.key.pem`` goes on
+    opening them, while issuers seal to the new key."""
+    cert_path, key_path = border_paths(root, country)
+    if not cert_path.exists():
+        return None
+    kid = border_kid(border_public_key(read_certificate(cert_path))).hex()
+    retired_cert = root / f"border-{country}-{kid}.pem"
+    retired_key = root / f"border-{country}-{kid}.key.pem"
+    if key_path.exists():
+        key_path.replace(retired_key)
+    cert_path.replace(retired_cert)
+    return retired_cert, retired_key
 
 
 def load_recipient(path: Path, now: datetime | None = None) -> ec.EllipticCurvePublicKey:
