@@ -38,6 +38,18 @@ from healthcert.keys.subject import subject_country
 BORDER_OID = "2.25.324615132376908405824396429742924583001"
 BORDER_DAYS = 2 * 365
 KID_LENGTH = 8
+# The key usage of a border certificate: key agreement, and nothing else (it signs nothing).
+KEY_AGREEMENT_ONLY = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=True,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 def create_border_key(
@@ -69,20 +81,27 @@ def create_border_key(
         .not_valid_before(start)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_agreement_only(), critical=True)
+        .add_extension(KEY_AGREEMENT_ONLY, critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(BORDER_OID)]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
     )
     return CertifiedKey(key, builder.sign(csca.private_key, hashes.SHA256()))
 
 
-def border_public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey:
-    """The key of a border certificate; KeyStoreError when the certificate is not one."""
+def is_border_certificate(certificate: x509.Certificate | None) -> bool:
+    """Whether ``certificate`` is a border key's (its extended key usage names BORDER_OID)."""
+    if certificate is None:
+        return False
     try:
         usage = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        usage = None
-    if usage is None or x509.ObjectIdentifier(BORDER_OID) not in usage:
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return x509.ObjectIdentifier(BORDER_OID) in usage
+
+
+def border_public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    """The key of a border certificate; KeyStoreError when the certificate is not one."""
+    if not is_border_certificate(certificate):
         raise KeyStoreError("not a border key certificate (its extended key usage lacks it)")
     key = certificate.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
@@ -156,17 +175,3 @@ def load_unseal_key(path: Path, passphrase: bytes) -> ec.EllipticCurvePrivateKey
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise KeyStoreError(f"{path}: a border key is EC P-256")
     return key
-
-
-def _key_agreement_only() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=True,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )

@@ -14,26 +14,24 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from healthcert.keys.border import BORDER_OID
+from healthcert.keys.border import BORDER_OID, KEY_AGREEMENT_ONLY, is_border_certificate
 from healthcert.trust.entry import TrustedKey
 
 if TYPE_CHECKING:
     from healthcert.trust.store import TrustStore
 
+__all__ = [
+    "BORDER_USAGE",
+    "SIGNING_USAGE",
+    "border_certificate_problem",
+    "border_keys_for",
+    "is_border_certificate",
+    "is_border_key",
+    "usage_of",
+]
+
 BORDER_USAGE = "border"
 SIGNING_USAGE = "signing"
-_BORDER = x509.ObjectIdentifier(BORDER_OID)
-
-
-def is_border_certificate(certificate: x509.Certificate | None) -> bool:
-    """Whether ``certificate`` is a border key's (its extended key usage names BORDER_OID)."""
-    if certificate is None:
-        return False
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):
-        return False
-    return _BORDER in usage
 
 
 def is_border_key(key: TrustedKey) -> bool:
@@ -74,18 +72,8 @@ def _key_agreement_only(certificate: x509.Certificate) -> bool:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return False  # without a key usage, a key may do anything: a border key must not
-    others = (
-        usage.digital_signature,
-        usage.content_commitment,
-        usage.key_encipherment,
-        usage.data_encipherment,
-        usage.key_cert_sign,
-        usage.crl_sign,
-    )
-    # encipherOnly/decipherOnly only narrow key agreement; either would break ECDH-ES use.
-    return (
-        usage.key_agreement and not any(others) and not (usage.encipher_only or usage.decipher_only)
-    )
+    # Exactly what keys.border writes: encipherOnly or decipherOnly would break ECDH-ES use.
+    return usage == KEY_AGREEMENT_ONLY
 
 
 def border_keys_for(store: TrustStore, country: str, at: datetime) -> list[TrustedKey]:
