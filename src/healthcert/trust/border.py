@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcert.keys.border import BORDER_OID, KEY_AGREEMENT_ONLY, is_border_certificate
+from healthcert.trust.certificates import UnusableCertificate
 from healthcert.trust.entry import TrustedKey
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ __all__ = [
     "SIGNING_USAGE",
     "border_certificate_problem",
     "border_keys_for",
+    "check_listed_border",
     "is_border_certificate",
     "is_border_key",
     "usage_of",
@@ -65,6 +67,14 @@ def border_certificate_problem(certificate: x509.Certificate | None) -> str | No
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         return "a border key must be EC P-256"
     return None
+
+
+def check_listed_border(certificate: x509.Certificate | None) -> None:
+    """For a trust list's entry listed as a border key: UnusableCertificate unless its
+    certificate is a sound one (``border_certificate_problem``)."""
+    problem = border_certificate_problem(certificate)
+    if problem is not None:
+        raise UnusableCertificate(f"listed as a border key, but {problem}")
 
 
 def _key_agreement_only(certificate: x509.Certificate) -> bool:

@@ -28,7 +28,7 @@ from healthcert.formats import terminology
 from healthcert.model.kinds import ALL_KINDS
 from healthcert.trust.anchors import vouches_for
 from healthcert.trust.batch import Anchor, ImportBatch, Skipped
-from healthcert.trust.border import border_certificate_problem
+from healthcert.trust.border import check_listed_border
 from healthcert.trust.certificates import (
     CertificateFacts,
     UnusableCertificate,
@@ -229,9 +229,7 @@ def _border(
     if not chain:
         raise UnusableCertificate("a border key without its certificate (x5c)")
     key = _signer(jwk, chain, path, country, source)
-    problem = border_certificate_problem(key.certificate)
-    if problem is not None:
-        raise UnusableCertificate(f"listed as a border key, but {problem}")
+    check_listed_border(key.certificate)
     return key
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from healthcert.errors import TrustStoreError
 from healthcert.trust.batch import Anchor, ImportBatch, Skipped
-from healthcert.trust.border import border_certificate_problem
+from healthcert.trust.border import check_listed_border
 from healthcert.trust.certificates import (
     UnusableCertificate,
     anchor_certificate,
@@ -82,9 +82,7 @@ def _import_entry(entry: object, source: str, batch: ImportBatch) -> None:
         return
     _check_kid(entry, facts.kid)
     if kind == _BORDER:
-        problem = border_certificate_problem(facts.certificate)
-        if problem is not None:
-            raise UnusableCertificate(f"listed as a border key, but {problem}")
+        check_listed_border(facts.certificate)
     batch.keys.append(trusted_key(facts, source, country=country))
 
 
