@@ -11,6 +11,7 @@ from cryptography import x509
 
 from healthcert.gateway.anchor import GatewayAnchor
 from healthcert.gateway.app import DidWriter
+from healthcert.gateway.wire import UPLOADED_TYPES
 from healthcert.trust.did import BORDER_USAGE
 from healthcert.trust.did_write import (
     DidEntry,
@@ -28,7 +29,7 @@ USAGE_OF_TYPE = {
     "BORDER": BORDER_USAGE,  # healthcert's own: a destination's border key (keyAgreement)
 }
 # The entries a country's CSCA signed: written with it, so a reader checks the chain.
-_UNDER_CSCA = frozenset({"DSC", "BORDER"})
+_UNDER_CSCA = frozenset(UPLOADED_TYPES)
 
 
 def did_writer(anchor: GatewayAnchor, host: str) -> DidWriter:

@@ -48,6 +48,7 @@ from healthcert.trust.border import border_certificate_problem, is_border_certif
 from healthcert.trust.certificates import parse_der
 
 PAGE_SIZE = 5000
+_, BORDER = UPLOADED_TYPES
 MAX_PAGES = 200
 
 
@@ -226,7 +227,7 @@ def _signer_problem(
     cscas = repository.parties(session, country, "CSCA")
     if not any(is_issued_by(certificate, parse_der(p.raw_data)) for p in cscas):
         return f"not signed by a CSCA of {country}"
-    if kind == "BORDER":
+    if kind == BORDER:
         return border_certificate_problem(certificate)
     if is_border_certificate(certificate):
         return "a border certificate listed as a DSC"
